@@ -1,0 +1,30 @@
+/* The HTTP/JSON API on a unix socket: the Kubernetes REST paths over the object store,
+ * served by libmicrohttpd inside the agent's sd-event loop (no threads). */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+#include "store.h"
+
+typedef struct ApiServer ApiServer;
+
+typedef struct ApiOptions {
+        const char *socket_path;  /* created (0660) unless listen_fd >= 0 */
+        int listen_fd;            /* an inherited listening socket (socket activation), or -1 */
+        const char *socket_group; /* group owning the socket; NULL = root's group only */
+        const char *log_dir;      /* pod logs, as runtime_log_path() lays them out */
+        const char *node_name;
+} ApiOptions;
+
+/* Hooks the agent gives the API for what is not plain storage. Any may be NULL. */
+typedef struct ApiHooks {
+        /* Extra text for GET /metrics (Prometheus); malloc'd. */
+        int (*metrics)(void *userdata, char **ret);
+        void *userdata;
+} ApiHooks;
+
+int api_server_new(ApiServer **ret, sd_event *e, Store *store, const ApiOptions *opts, const ApiHooks *hooks);
+/* Stops listening, closes connections, removes the socket file it created. */
+ApiServer *api_server_free(ApiServer *api);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ApiServer *, api_server_free);

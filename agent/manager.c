@@ -1,0 +1,2 @@
+/* manager: being written. */
+#include "manager.h"

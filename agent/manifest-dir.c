@@ -1,0 +1,2 @@
+/* manifest-dir: being written. */
+#include "manager.h"

@@ -1,0 +1,81 @@
+/* The object store: every Kubernetes-shaped object as JSON in SQLite (WAL) under the state
+ * directory, with the metadata the apiserver maintains (uid, generation, resourceVersion,
+ * creationTimestamp), and the capped event log. Single-threaded; callers own the loop. */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "macro.h"
+#include "selector.h"
+
+typedef struct Store Store;
+
+typedef enum StoreChange {
+        STORE_ADDED,
+        STORE_MODIFIED,
+        STORE_DELETED,
+} StoreChange;
+
+/* Called after every committed change of an object (after the transaction commits; for a
+ * batch, once per object after the batch commits). obj is borrowed for the call. */
+typedef void (*store_on_change_t)(Store *s, StoreChange change, const cJSON *obj, void *userdata);
+
+/* Opens (creating if needed) <state_dir>/berth.db in WAL mode and creates the schema. */
+int store_open(Store **ret, const char *state_dir);
+Store *store_free(Store *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);
+void store_set_on_change(Store *s, store_on_change_t cb, void *userdata);
+
+/* Transactions; nested begin is an error (-EBUSY). Changes are reported on commit. */
+int store_begin(Store *s);
+int store_commit(Store *s);
+void store_rollback(Store *s);
+
+/* Creates obj. Fills metadata.uid (random v4), metadata.creationTimestamp (now, RFC 3339),
+ * metadata.resourceVersion (store-wide counter, as a decimal string), metadata.generation=1;
+ * metadata.namespace "default" when the kind is namespaced and none is set; a
+ * metadata.generateName without name gets a 5-char random suffix. -EEXIST if an object of
+ * that kind/namespace/name exists. *ret (optional) gets a copy of the stored object. */
+int store_create(Store *s, const cJSON *obj, cJSON **ret);
+/* Create-or-update ("kubectl apply"): an existing object keeps uid, creationTimestamp and
+ * status; metadata.labels/annotations/ownerReferences and spec (and data/stringData/type
+ * for ConfigMap/Secret) come from obj; generation is bumped when spec changed;
+ * resourceVersion bumps on any change; a no-op apply changes nothing (ret_changed=false). */
+int store_apply(Store *s, const cJSON *obj, cJSON **ret, bool *ret_created, bool *ret_changed);
+/* Replaces the whole stored object with obj (used by controllers). When obj carries a
+ * metadata.resourceVersion that is not the stored one, returns -ESTALE (a conflict).
+ * Keeps uid/creationTimestamp; bumps generation when spec changed. */
+int store_update(Store *s, const cJSON *obj, cJSON **ret);
+/* Replaces only .status of the object. -ENOENT when missing. */
+int store_update_status(Store *s, const char *kind, const char *ns, const char *name, const cJSON *status);
+/* -ENOENT when missing. ns is ignored (pass NULL) for cluster-scoped kinds. */
+int store_get(Store *s, const char *kind, const char *ns, const char *name, cJSON **ret);
+/* A JSON array (copy) of objects of kind, in namespace ns (NULL = all), matching sel
+ * (NULL = all), sorted by namespace then name. */
+int store_list(Store *s, const char *kind, const char *ns, const LabelSelector *sel, cJSON **ret);
+/* Removes the object now. *ret (optional) gets the last state. -ENOENT when missing. */
+int store_delete(Store *s, const char *kind, const char *ns, const char *name, cJSON **ret);
+/* Marks the object as being deleted: sets metadata.deletionTimestamp (now) and
+ * metadata.deletionGracePeriodSeconds (grace_sec) unless already set. The owning
+ * controller finishes the deletion with store_delete(). */
+int store_mark_deleted(Store *s, const char *kind, const char *ns, const char *name, int64_t grace_sec,
+                       cJSON **ret);
+/* The current store-wide resourceVersion. */
+uint64_t store_resource_version(Store *s);
+
+/* Events: a v1 Event about involved (any stored object; its kind, namespace, name, uid and
+ * apiVersion are copied into involvedObject). type "Normal"|"Warning". An event with the
+ * same involved uid, type, reason and message within the last 10 minutes is merged:
+ * count+1, lastTimestamp=now. The table is capped at store_events_max (default 1000)
+ * rows, oldest lastTimestamp removed first. source_component e.g. "berth", "kubelet". */
+int store_event(Store *s, const cJSON *involved, const char *type, const char *reason, const char *message);
+void store_set_events_max(Store *s, unsigned max);
+/* Events as a JSON array (copy), oldest first; ns NULL = all; involved_uid NULL = all. */
+int store_list_events(Store *s, const char *ns, const char *involved_uid, cJSON **ret);
+
+/* A small key/value table for the agent's own bookkeeping (e.g. back-off state, node
+ * identity). Values are JSON. -ENOENT when missing. */
+int store_kv_get(Store *s, const char *key, cJSON **ret);
+int store_kv_set(Store *s, const char *key, const cJSON *value);
+int store_kv_delete(Store *s, const char *key);

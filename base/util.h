@@ -1,0 +1,51 @@
+/* Pure helpers shared by all modules: time stamps, strings, files, ids. No logging. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "macro.h"
+
+typedef uint64_t usec_t;
+#define USEC_PER_SEC ((usec_t)1000000ULL)
+#define USEC_PER_MSEC ((usec_t)1000ULL)
+#define NSEC_PER_USEC ((uint64_t)1000ULL)
+#define USEC_INFINITY ((usec_t)UINT64_MAX)
+
+usec_t now_usec(clockid_t clock);
+
+/* RFC 3339 in UTC, seconds precision ("2026-11-21T19:48:43Z"): Kubernetes metav1.Time. */
+int format_rfc3339(usec_t t, char *buf, size_t size);
+/* RFC 3339 with nanoseconds ("2026-11-21T19:48:43.123456789Z"): CRI log lines. */
+int format_rfc3339_nano(const struct timespec *ts, char *buf, size_t size);
+/* Parses RFC 3339 (UTC "Z" or a numeric offset, optional fraction) into usec since epoch. */
+int parse_rfc3339(const char *s, usec_t *ret);
+/* kubectl's age column: "5s", "3m12s", "2d4h" ... */
+void format_age(usec_t delta, char *buf, size_t size);
+/* Go-style durations as kubectl takes them for --timeout: "30s", "1m30s", "500ms", "2h". */
+int parse_duration(const char *s, usec_t *ret);
+
+/* A random RFC 4122 v4 UUID, lower-case, 36 chars + NUL. */
+int uuid_random(char ret[static 37]);
+/* n random chars from Kubernetes' name alphabet "bcdfghjklmnpqrstvwxz2456789". */
+int random_name_suffix(char *buf, size_t n);
+
+char *strjoin(const char *a, ...) __attribute__((sentinel));
+int asprintf_safe(char **ret, const char *fmt, ...) _printf_(2, 3);
+bool startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+
+/* Reads a whole file (at most max bytes, else -EFBIG) into a NUL-terminated buffer. */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
+/* Writes data to path atomically (temp file + fsync + rename) with the given mode. */
+int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+/* mkdir -p with the given mode for created directories. */
+int mkdir_p(const char *path, mode_t mode);
+/* rm -rf that stays on one file system; returns 0 when path does not exist. */
+int rm_rf(const char *path);
+
+/* Reads a single line (without the newline) from a small file, e.g. in /proc or cgroupfs. */
+int read_one_line_file(const char *path, char **ret);
+int write_string_file(const char *path, const char *s);

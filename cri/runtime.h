@@ -1,0 +1,120 @@
+/* The container runtime interface of berth, modelled on CRI: start a container for a pod,
+ * watch it exit, stop it with a grace period, list what exists (also after an agent
+ * restart), read its CRI-format logs. Backends: "host" (fork/exec with cgroups, seccomp,
+ * rlimits and a per-container shim that survives the agent); "cri" arrives later. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+#include "util.h"
+
+typedef struct Runtime Runtime;
+
+typedef enum RuntimeType {
+        RUNTIME_HOST,
+        RUNTIME_CRI,
+} RuntimeType;
+
+typedef struct RuntimeOptions {
+        RuntimeType type;
+        const char *endpoint;  /* cri: unix socket; host: unused */
+        const char *state_dir; /* host: containers live in <state_dir>/containers/<id>/ */
+        const char *cgroup_name; /* top cgroup below each hierarchy's root, default "berth" */
+        const char *shim_path; /* the berth binary to exec as "berth shim DIR" (default /proc/self/exe) */
+} RuntimeOptions;
+
+typedef enum ContainerState {
+        CONTAINER_CREATED,
+        CONTAINER_RUNNING,
+        CONTAINER_EXITED,
+        CONTAINER_UNKNOWN,
+} ContainerState;
+
+typedef struct RuntimeContainerConfig {
+        /* identity, recorded with the container and returned by list */
+        const char *pod_uid;
+        const char *pod_name;
+        const char *pod_namespace;
+        const char *container_name;
+        unsigned attempt; /* restart count at start */
+
+        const char *image;         /* recorded only by the host backend */
+        char **argv;               /* resolved command + args, NULL-terminated, argv[0] looked up in PATH of env */
+        char **env;                /* "KEY=VALUE", NULL-terminated */
+        const char *working_dir;   /* NULL = "/" */
+        bool set_uid, set_gid;
+        uid_t uid;
+        gid_t gid;
+        gid_t *supplementary_gids;
+        size_t n_supplementary_gids;
+        int64_t memory_limit_bytes; /* 0 = unlimited */
+        int64_t cpu_limit_milli;    /* 0 = unlimited; CFS quota with a 100 ms period */
+        int64_t cpu_request_milli;  /* 0 = default; cpu.shares / cpu.weight as kubelet maps it */
+        bool no_new_privs;
+        bool seccomp_runtime_default;
+        const char *log_path;       /* CRI log file; rotated as <log_path>.<timestamp> */
+        uint64_t log_max_size;      /* bytes; 0 = 10 MiB */
+        unsigned log_max_files;     /* including the live one; 0 = 5 */
+} RuntimeContainerConfig;
+
+typedef struct RuntimeContainer {
+        char *id;
+        char *pod_uid, *pod_name, *pod_namespace, *container_name, *image;
+        unsigned attempt;
+        ContainerState state;
+        pid_t pid;          /* main process, 0 when not running */
+        usec_t created_at;  /* CLOCK_REALTIME usec */
+        usec_t started_at;  /* 0 if never started */
+        usec_t finished_at; /* 0 if not exited */
+        int exit_code;      /* valid when EXITED: exit status, or 128+signal */
+        char *reason;       /* when EXITED: "Completed", "Error", "OOMKilled", "StartError",
+                               "ContainerStatusUnknown"; else NULL */
+        char *message;      /* e.g. exec failure text, or NULL */
+        char *log_path;
+} RuntimeContainer;
+
+void runtime_container_done(RuntimeContainer *c);
+void runtime_container_array_free(RuntimeContainer *c, size_t n);
+
+/* Called on the event loop when a container exits (or is found exited during adoption). */
+typedef void (*runtime_on_exit_t)(Runtime *rt, const char *id, void *userdata);
+
+/* Creates the runtime on the given loop. The host backend re-attaches at once to every
+ * container found under its state dir (shims still running are watched again; exit codes
+ * recorded while the agent was away are kept). */
+int runtime_new(Runtime **ret, sd_event *e, const RuntimeOptions *opts);
+Runtime *runtime_free(Runtime *rt); /* leaves containers running */
+DEFINE_TRIVIAL_CLEANUP_FUNC(Runtime *, runtime_free);
+void runtime_set_on_exit(Runtime *rt, runtime_on_exit_t cb, void *userdata);
+
+/* Creates and starts a container; on success *ret_id is its id (malloc'd). Failure to exec
+ * the command is not an error here: the container is then EXITED with reason StartError,
+ * exit code 128, and the message, and on_exit is called. */
+int runtime_start_container(Runtime *rt, const RuntimeContainerConfig *cfg, char **ret_id);
+/* Sends SIGTERM to the container's main process, then SIGKILL to everything in its cgroup
+ * after grace (0 = at once). Asynchronous: completion is reported through on_exit.
+ * Stopping an exited container is a no-op. -ENOENT for an unknown id. */
+int runtime_stop_container(Runtime *rt, const char *id, usec_t grace);
+/* Removes an exited container: its cgroup, its state directory (logs stay). -EBUSY while it
+ * runs. */
+int runtime_remove_container(Runtime *rt, const char *id);
+int runtime_container_status(Runtime *rt, const char *id, RuntimeContainer *ret);
+/* Every container the runtime knows, running or exited. */
+int runtime_list_containers(Runtime *rt, RuntimeContainer **ret, size_t *ret_n);
+
+/* The kubelet's log layout: <log_dir>/<ns>_<pod>_<uid>/<container>/<attempt>.log */
+int runtime_log_path(const char *log_dir, const char *ns, const char *pod, const char *uid,
+                     const char *container, unsigned attempt, char **ret);
+/* Reads a CRI-format log file from byte offset "from" and returns the message text (partial
+ * lines "P" joined with their continuation), with "<RFC3339Nano> " prefixes when
+ * timestamps is set. *ret_next is the offset to continue from. tail_lines >= 0 keeps only
+ * the last lines. -ENOENT when the file does not exist. */
+int runtime_log_read(const char *path, uint64_t from, bool timestamps, int64_t tail_lines, char **ret,
+                     size_t *ret_size, uint64_t *ret_next);
+
+/* Entry point of "berth shim DIR": the per-container supervisor process. Never returns
+ * normally in the container child; returns the shim's exit status. */
+int runtime_shim_main(const char *dir);

@@ -1,2 +1,265 @@
-/* config: being written. */
-#include "manager.h"
+/* The agent configuration: embedded defaults, then /etc/berth/config.yaml (YAML or JSON),
+ * then command-line flags. Unknown keys and wrong types are errors that name the key. */
+#include <grp.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "json-util.h"
+#include "log.h"
+#include "manifest.h"
+#include "util.h"
+
+int config_init(Config *c)
+{
+        char host[256] = "localhost";
+
+        *c = (Config){0};
+        (void)gethostname(host, sizeof(host) - 1);
+        c->node_name = strdup(host);
+        c->state_dir = strdup("/var/lib/berth");
+        c->manifests_dir = strdup("/etc/berth/manifests.d");
+        c->socket_path = strdup("/run/berth/berth.sock");
+        c->socket_group = getgrnam("berth") ? strdup("berth") : NULL;
+        c->log_dir = strdup("/var/log/pods");
+        c->metrics_address = strdup("");
+        c->runtime_type = strdup("host");
+        c->coordinator_type = strdup("local");
+        c->log_level = strdup("info");
+        c->cgroup_root = strdup("berth");
+        c->labels = cJSON_CreateObject();
+        c->taints = cJSON_CreateArray();
+        c->coordinator_endpoints = cJSON_CreateArray();
+        c->storage_classes = cJSON_CreateObject();
+        c->events_max = 1000;
+        if (!c->node_name || !c->state_dir || !c->manifests_dir || !c->socket_path || !c->log_dir ||
+            !c->metrics_address || !c->runtime_type || !c->coordinator_type || !c->log_level ||
+            !c->cgroup_root || !c->labels || !c->taints || !c->coordinator_endpoints || !c->storage_classes)
+                return -ENOMEM;
+        /* lower-case node names, as Kubernetes requires DNS subdomains */
+        for (char *p = c->node_name; *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                        *p = (char)(*p - 'A' + 'a');
+        return 0;
+}
+
+void config_done(Config *c)
+{
+        free(c->node_name);
+        free(c->state_dir);
+        free(c->manifests_dir);
+        free(c->socket_path);
+        free(c->socket_group);
+        free(c->log_dir);
+        free(c->metrics_address);
+        free(c->runtime_type);
+        free(c->runtime_endpoint);
+        free(c->coordinator_type);
+        free(c->default_storage_class);
+        free(c->log_level);
+        free(c->cgroup_root);
+        cJSON_Delete(c->labels);
+        cJSON_Delete(c->taints);
+        cJSON_Delete(c->coordinator_endpoints);
+        cJSON_Delete(c->storage_classes);
+        *c = (Config){0};
+}
+
+typedef enum { T_STRING, T_OBJECT, T_ARRAY, T_BOOL, T_UINT } FieldType;
+
+static int bad(char **ret_error, const char *file, const char *path, const char *what)
+{
+        asprintf_safe(ret_error, "%s: %s: %s", file, path, what);
+        return -EINVAL;
+}
+
+static int take_field(Config *c, const char *file, const char *path, const cJSON *v, FieldType t, void *dst,
+                      char **ret_error)
+{
+        switch (t) {
+        case T_STRING:
+                if (!cJSON_IsString(v))
+                        return bad(ret_error, file, path, "Invalid value: must be a string");
+                free(*(char **)dst);
+                *(char **)dst = strdup(v->valuestring);
+                return *(char **)dst ? 0 : -ENOMEM;
+        case T_OBJECT:
+        case T_ARRAY:
+                if (t == T_OBJECT ? !cJSON_IsObject(v) : !cJSON_IsArray(v))
+                        return bad(ret_error, file, path,
+                                   t == T_OBJECT ? "Invalid value: must be a mapping"
+                                                 : "Invalid value: must be a list");
+                cJSON_Delete(*(cJSON **)dst);
+                *(cJSON **)dst = cJSON_Duplicate(v, true);
+                return *(cJSON **)dst ? 0 : -ENOMEM;
+        case T_BOOL:
+                if (!cJSON_IsBool(v))
+                        return bad(ret_error, file, path, "Invalid value: must be true or false");
+                *(bool *)dst = cJSON_IsTrue(v);
+                return 0;
+        case T_UINT:
+                if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e7)
+                        return bad(ret_error, file, path,
+                                   "Invalid value: must be a number from 1 to 10000000");
+                *(unsigned *)dst = (unsigned)v->valuedouble;
+                return 0;
+        }
+        (void)c;
+        return -EINVAL;
+}
+
+static int load_object(Config *c, const char *file, const cJSON *root, char **ret_error)
+{
+        const struct {
+                const char *key;
+                FieldType type;
+                void *dst;
+        } fields[] = {
+            {"nodeName", T_STRING, &c->node_name},
+            {"labels", T_OBJECT, &c->labels},
+            {"taints", T_ARRAY, &c->taints},
+            {"stateDir", T_STRING, &c->state_dir},
+            {"manifestsDir", T_STRING, &c->manifests_dir},
+            {"socket", T_STRING, &c->socket_path},
+            {"socketGroup", T_STRING, &c->socket_group},
+            {"logDir", T_STRING, &c->log_dir},
+            {"metricsAddress", T_STRING, &c->metrics_address},
+            {"storageClasses", T_OBJECT, &c->storage_classes},
+            {"defaultStorageClass", T_STRING, &c->default_storage_class},
+            {"seccompDefault", T_BOOL, &c->seccomp_default},
+            {"eventsMax", T_UINT, &c->events_max},
+            {"logLevel", T_STRING, &c->log_level},
+            {"cgroupRoot", T_STRING, &c->cgroup_root},
+        };
+        const cJSON *item;
+        int r;
+
+        cJSON_ArrayForEach (item, root) {
+                size_t i;
+
+                if (streq(item->string, "runtime") || streq(item->string, "coordinator")) {
+                        bool rt = streq(item->string, "runtime");
+                        const cJSON *sub;
+                        if (!cJSON_IsObject(item))
+                                return bad(ret_error, file, item->string,
+                                           "Invalid value: must be a mapping");
+                        cJSON_ArrayForEach (sub, item) {
+                                _cleanup_free_ char *p = strjoin(item->string, ".", sub->string, NULL);
+                                if (!p)
+                                        return -ENOMEM;
+                                if (streq(sub->string, "type"))
+                                        r = take_field(c, file, p, sub, T_STRING,
+                                                       rt ? &c->runtime_type : &c->coordinator_type,
+                                                       ret_error);
+                                else if (rt && streq(sub->string, "endpoint"))
+                                        r = take_field(c, file, p, sub, T_STRING, &c->runtime_endpoint,
+                                                       ret_error);
+                                else if (!rt && streq(sub->string, "endpoints"))
+                                        r = take_field(c, file, p, sub, T_ARRAY, &c->coordinator_endpoints,
+                                                       ret_error);
+                                else
+                                        return bad(ret_error, file, p, "Unknown field");
+                                if (r < 0)
+                                        return r;
+                        }
+                        continue;
+                }
+                for (i = 0; i < ELEMENTSOF(fields); i++)
+                        if (streq(item->string, fields[i].key))
+                                break;
+                if (i == ELEMENTSOF(fields))
+                        return bad(ret_error, file, item->string, "Unknown field");
+                r = take_field(c, file, fields[i].key, item, fields[i].type, fields[i].dst, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int config_load(Config *c, const char *path, bool missing_ok, char **ret_error)
+{
+        _cleanup_free_ char *data = NULL;
+        _cleanup_json_ cJSON *root = NULL;
+        size_t size;
+        int r;
+
+        r = read_full_file(path, 1024 * 1024, &data, &size);
+        if (r == -ENOENT && missing_ok)
+                return 0;
+        if (r < 0) {
+                asprintf_safe(ret_error, "%s: cannot read the config file: %s", path, strerror(-r));
+                return r;
+        }
+        r = manifest_parse_plain(path, data, size, &root, ret_error);
+        if (r < 0)
+                return r;
+        if (cJSON_IsNull(root))
+                return 0; /* an empty file keeps the defaults */
+        if (!cJSON_IsObject(root)) {
+                asprintf_safe(ret_error, "%s: the config must be a mapping of settings", path);
+                return -EINVAL;
+        }
+        return load_object(c, path, root, ret_error);
+}
+
+static int check_one_of(const char *what, const char *value, const char *a, const char *b, char **ret_error)
+{
+        if (streq(value, a) || streq(value, b))
+                return 0;
+        asprintf_safe(ret_error, "%s: Unsupported value: \"%s\": supported values: \"%s\", \"%s\"", what,
+                      value, a, b);
+        return -EINVAL;
+}
+
+int config_check(const Config *c, char **ret_error)
+{
+        const cJSON *v;
+        int r;
+
+        r = check_one_of("runtime.type", c->runtime_type, "host", "cri", ret_error);
+        if (r < 0)
+                return r;
+        r = check_one_of("coordinator.type", c->coordinator_type, "local", "etcd", ret_error);
+        if (r < 0)
+                return r;
+        if (log_level_from_string(c->log_level) < 0) {
+                asprintf_safe(ret_error,
+                              "logLevel: Unsupported value: \"%s\": supported values: \"debug\", "
+                              "\"info\", \"notice\", \"warning\", \"error\"",
+                              c->log_level);
+                return -EINVAL;
+        }
+        if (isempty(c->node_name) || strlen(c->node_name) > 253 ||
+            strspn(c->node_name, "abcdefghijklmnopqrstuvwxyz0123456789-.") != strlen(c->node_name)) {
+                asprintf_safe(ret_error,
+                              "nodeName: Invalid value: \"%s\": must be a lowercase RFC 1123 subdomain",
+                              c->node_name ?: "");
+                return -EINVAL;
+        }
+        for (const char **p =
+                 (const char *[]){c->state_dir, c->manifests_dir, c->socket_path, c->log_dir, NULL};
+             *p; p++)
+                if (isempty(*p) || (*p)[0] != '/') {
+                        asprintf_safe(ret_error, "Invalid path \"%s\": must be absolute", *p ?: "");
+                        return -EINVAL;
+                }
+        if (isempty(c->cgroup_root) || strchr(c->cgroup_root, '.') || c->cgroup_root[0] == '/') {
+                asprintf_safe(
+                    ret_error,
+                    "cgroupRoot: Invalid value: \"%s\": must be a relative cgroup name without '.'",
+                    c->cgroup_root ?: "");
+                return -EINVAL;
+        }
+        cJSON_ArrayForEach (v, c->labels)
+                if (!cJSON_IsString(v)) {
+                        asprintf_safe(ret_error, "labels[%s]: Invalid value: must be a string", v->string);
+                        return -EINVAL;
+                }
+        cJSON_ArrayForEach (v, c->coordinator_endpoints)
+                if (!cJSON_IsString(v)) {
+                        asprintf_safe(ret_error,
+                                      "coordinator.endpoints: Invalid value: must be a list of URLs");
+                        return -EINVAL;
+                }
+        return 0;
+}

@@ -9,24 +9,25 @@
 #define CONFIG_DEFAULT_PATH "/etc/berth/config.yaml"
 
 typedef struct Config {
-        char *node_name;    /* default: the host name */
-        cJSON *labels;      /* node labels: object of strings */
-        cJSON *taints;      /* array of {key, value, effect} */
-        char *state_dir;    /* /var/lib/berth */
-        char *manifests_dir; /* /etc/berth/manifests.d */
-        char *socket_path;  /* /run/berth/berth.sock */
-        char *socket_group; /* group owning the socket, default "berth" when it exists */
-        char *log_dir;      /* /var/log/pods */
+        char *node_name;       /* default: the host name */
+        cJSON *labels;         /* node labels: object of strings */
+        cJSON *taints;         /* array of {key, value, effect} */
+        char *state_dir;       /* /var/lib/berth */
+        char *manifests_dir;   /* /etc/berth/manifests.d */
+        char *socket_path;     /* /run/berth/berth.sock */
+        char *socket_group;    /* group owning the socket, default "berth" when it exists */
+        char *log_dir;         /* /var/log/pods */
         char *metrics_address; /* "" = off; "127.0.0.1:10255" style */
-        char *runtime_type; /* "host" | "cri" */
+        char *runtime_type;    /* "host" | "cri" */
         char *runtime_endpoint;
-        char *coordinator_type; /* "local" | "etcd" */
+        char *coordinator_type;       /* "local" | "etcd" */
         cJSON *coordinator_endpoints; /* array of strings */
         cJSON *storage_classes;       /* object NAME -> {type, path, fsType, reclaimPolicy} */
         char *default_storage_class;
-        bool seccomp_default;   /* RuntimeDefault for containers that do not say */
-        unsigned events_max;    /* 1000 */
-        char *log_level;        /* "info" */
+        bool seccomp_default; /* RuntimeDefault for containers that do not say */
+        unsigned events_max;  /* 1000 */
+        char *log_level;      /* "info" */
+        char *cgroup_root;    /* "berth": containers live in <hierarchy>/<cgroup_root>/pod-<uid>/<id> */
 } Config;
 
 /* Fills defaults. */

@@ -1,2 +1,284 @@
-/* manager: being written. */
+/* The manager: owns the one sd-event loop and every module of the running agent (store,
+ * runtime, pod controller, API server, manifests directory), wires their notifications,
+ * keeps this node's Node object, and handles SIGTERM (leave workloads running, or drain),
+ * SIGINT and SIGHUP (re-read the manifests). */
+#include <signal.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "api.h"
+#include "berth-config.h"
+#include "json-util.h"
+#include "log.h"
 #include "manager.h"
+#include "manifest-dir.h"
+#include "pod-worker.h"
+#include "runtime.h"
+#include "store.h"
+#include "util.h"
+
+#define DRAIN_POLL_USEC (200 * USEC_PER_MSEC)
+
+struct Manager {
+        const Config *config;
+        sd_event *event;
+        Store *store;
+        Runtime *runtime;
+        PodController *pods;
+        ApiServer *api;
+        ManifestDir *manifests;
+        sd_event_source *drain_timer;
+        bool drain;
+        bool stopping;
+};
+
+static void on_store_change(Store *s, StoreChange change, const cJSON *obj, void *userdata)
+{
+        Manager *m = userdata;
+
+        if (m->pods)
+                pod_controller_on_store_change(m->pods, change, obj);
+}
+
+static void on_container_exit(Runtime *rt, const char *id, void *userdata)
+{
+        Manager *m = userdata;
+
+        if (m->pods)
+                pod_controller_on_container_exit(m->pods, id);
+}
+
+static void notify_status(Manager *m)
+{
+        _cleanup_json_ cJSON *pods = NULL;
+        size_t running = m->pods ? pod_controller_running_containers(m->pods) : 0;
+
+        if (store_list(m->store, "Pod", NULL, NULL, &pods) < 0)
+                return;
+        (void)sd_notifyf(false, "STATUS=%d pods, %zu containers running", cJSON_GetArraySize(pods), running);
+}
+
+static int on_drain_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+        size_t left = pod_controller_running_containers(m->pods);
+
+        if (left == 0) {
+                log_info("Drained: every workload stopped.");
+                return sd_event_exit(m->event, 0);
+        }
+        (void)sd_notifyf(false, "STATUS=Draining: %zu containers still running", left);
+        (void)sd_event_source_set_time_relative(s, DRAIN_POLL_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Manager *m = userdata;
+        int r;
+
+        if (m->stopping)
+                return 0;
+        m->stopping = true;
+        (void)sd_notify(false, "STOPPING=1");
+        if (!m->drain) {
+                log_info("Received %s: stopping the agent; workloads keep running.",
+                         strsignal((int)si->ssi_signo));
+                return sd_event_exit(m->event, 0);
+        }
+        log_info("Received %s: draining, stopping every workload first.", strsignal((int)si->ssi_signo));
+        (void)pod_controller_drain(m->pods);
+        r = sd_event_add_time_relative(m->event, &m->drain_timer, CLOCK_MONOTONIC, 0, 0, on_drain_timer, m);
+        if (r < 0)
+                return sd_event_exit(m->event, r);
+        (void)sd_event_source_set_description(m->drain_timer, "drain-poll");
+        return 0;
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Manager *m = userdata;
+
+        (void)sd_notify(false, "RELOADING=1");
+        log_info("Received SIGHUP: re-reading %s.", m->config->manifests_dir);
+        (void)manifest_dir_rescan(m->manifests);
+        (void)pod_controller_resync(m->pods);
+        (void)sd_notify(false, "READY=1");
+        notify_status(m);
+        return 0;
+}
+
+/* Keeps this node's Node object: labels, taints, a Ready condition and the agent version. */
+static int register_node(Manager *m)
+{
+        _cleanup_json_ cJSON *node = cJSON_CreateObject(), *stored = NULL;
+        cJSON *meta, *spec, *status, *cond, *info;
+        char now[64];
+
+        if (!node || format_rfc3339(now_usec(CLOCK_REALTIME), now, sizeof(now)) < 0)
+                return -ENOMEM;
+        meta = json_ensure_object(node, "metadata");
+        spec = json_ensure_object(node, "spec");
+        if (!meta || !spec || json_set_string(node, "apiVersion", "v1") < 0 ||
+            json_set_string(node, "kind", "Node") < 0 ||
+            json_set_string(meta, "name", m->config->node_name) < 0 ||
+            json_set(meta, "labels", cJSON_Duplicate(m->config->labels, true)) < 0 ||
+            json_set(spec, "taints", cJSON_Duplicate(m->config->taints, true)) < 0)
+                return -ENOMEM;
+        if (json_set_string(json_path(node, "metadata.labels"), "kubernetes.io/hostname",
+                            m->config->node_name) < 0)
+                return -ENOMEM;
+        int r = store_apply(m->store, node, &stored, NULL, NULL);
+        if (r < 0)
+                return r;
+        status = cJSON_CreateObject();
+        cond = cJSON_CreateObject();
+        info = status ? json_ensure_object(status, "nodeInfo") : NULL;
+        if (!status || !cond || !info || json_set_string(cond, "type", "Ready") < 0 ||
+            json_set_string(cond, "status", "True") < 0 ||
+            json_set_string(cond, "reason", "BerthReady") < 0 ||
+            json_set_string(cond, "message", "berth agent is posting ready status") < 0 ||
+            json_set_string(cond, "lastHeartbeatTime", now) < 0 ||
+            json_set_string(cond, "lastTransitionTime", now) < 0 ||
+            json_set_string(info, "kubeletVersion", "v" BERTH_VERSION "-berth") < 0 ||
+            json_set_string(info, "containerRuntimeVersion", m->config->runtime_type) < 0 ||
+            json_set(status, "conditions", cJSON_CreateArray()) < 0 ||
+            !cJSON_AddItemToArray(json_path(status, "conditions"), cond)) {
+                cJSON_Delete(status);
+                return -ENOMEM;
+        }
+        r = store_update_status(m->store, "Node", NULL, m->config->node_name, status);
+        cJSON_Delete(status);
+        return r;
+}
+
+static int setup_signals(Manager *m)
+{
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return negative_errno();
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
+        return r;
+}
+
+int manager_new(Manager **ret, const Config *config)
+{
+        _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
+        _cleanup_free_ char *socket_dir = NULL;
+        PodControllerOptions po = {.node_name = config->node_name,
+                                   .log_dir = config->log_dir,
+                                   .seccomp_default = config->seccomp_default};
+        RuntimeOptions ro = {.type = streq(config->runtime_type, "cri") ? RUNTIME_CRI : RUNTIME_HOST,
+                             .endpoint = config->runtime_endpoint,
+                             .state_dir = config->state_dir,
+                             .cgroup_name = config->cgroup_root};
+        ApiOptions ao = {.socket_path = config->socket_path,
+                         .listen_fd = -1,
+                         .socket_group = config->socket_group,
+                         .log_dir = config->log_dir,
+                         .node_name = config->node_name};
+        int r, n_fds;
+
+        if (!m)
+                return -ENOMEM;
+        m->config = config;
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the event loop: %m");
+        r = setup_signals(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up signal handling: %m");
+        r = mkdir_p(config->state_dir, 0700);
+        if (r >= 0)
+                r = mkdir_p(config->log_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the state and log directories: %m");
+        socket_dir = strdup(config->socket_path);
+        if (!socket_dir)
+                return log_oom();
+        *strrchr(socket_dir, '/') = 0;
+        if (*socket_dir && (r = mkdir_p(socket_dir, 0755)) < 0)
+                return log_error_errno(r, "Failed to create %s: %m", socket_dir);
+
+        r = store_open(&m->store, config->state_dir);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the store in %s: %m", config->state_dir);
+        store_set_events_max(m->store, config->events_max);
+        store_set_on_change(m->store, on_store_change, m);
+
+        r = runtime_new(&m->runtime, m->event, &ro);
+        if (r == -EOPNOTSUPP)
+                return log_error_errno(r,
+                                       "runtime.type \"%s\" is not available in this build; use \"host\".",
+                                       config->runtime_type);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the %s runtime: %m", config->runtime_type);
+        runtime_set_on_exit(m->runtime, on_container_exit, m);
+
+        r = pod_controller_new(&m->pods, m->event, m->store, m->runtime, &po);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the pod controller: %m");
+
+        r = register_node(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register node %s: %m", config->node_name);
+
+        /* socket activation: berth.socket hands the API socket over */
+        n_fds = sd_listen_fds(true);
+        if (n_fds == 1)
+                ao.listen_fd = SD_LISTEN_FDS_START;
+        r = api_server_new(&m->api, m->event, m->store, &ao, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to serve the API on %s: %m", config->socket_path);
+
+        r = manifest_dir_new(&m->manifests, m->event, m->store, config->manifests_dir);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch %s: %m", config->manifests_dir);
+
+        r = pod_controller_resync(m->pods);
+        if (r < 0)
+                return log_error_errno(r, "Failed to list pods: %m");
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m)
+{
+        if (!m)
+                return NULL;
+        sd_event_source_disable_unref(m->drain_timer);
+        manifest_dir_free(m->manifests);
+        api_server_free(m->api);
+        pod_controller_free(m->pods);
+        runtime_free(m->runtime);
+        store_free(m->store);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+int manager_run(Manager *m, bool drain)
+{
+        int r;
+
+        m->drain = drain;
+        log_info("berth %s agent on node %s: API on %s, manifests in %s, %s runtime.", BERTH_VERSION,
+                 m->config->node_name, m->config->socket_path, m->config->manifests_dir,
+                 m->config->runtime_type);
+        (void)sd_notify(false, "READY=1");
+        notify_status(m);
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}

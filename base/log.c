@@ -37,8 +37,8 @@ int log_level_from_string(const char *s)
                 const char *name;
                 int level;
         } table[] = {
-                {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"notice", LOG_NOTICE},
-                {"warning", LOG_WARNING}, {"error", LOG_ERR},
+            {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"notice", LOG_NOTICE},
+            {"warning", LOG_WARNING}, {"error", LOG_ERR},
         };
 
         if (!s)
@@ -69,11 +69,11 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 snprintf(fbuf, sizeof(fbuf), "CODE_FILE=%s", file);
                 snprintf(lbuf, sizeof(lbuf), "CODE_LINE=%d", line);
                 if (error > 0)
-                        sd_journal_send_with_location(fbuf, lbuf, func, "MESSAGE=%s", buf, "PRIORITY=%d", level,
-                                                      "ERRNO=%d", error, NULL);
+                        sd_journal_send_with_location(fbuf, lbuf, func, "MESSAGE=%s", buf, "PRIORITY=%d",
+                                                      level, "ERRNO=%d", error, NULL);
                 else
-                        sd_journal_send_with_location(fbuf, lbuf, func, "MESSAGE=%s", buf, "PRIORITY=%d", level,
-                                                      NULL);
+                        sd_journal_send_with_location(fbuf, lbuf, func, "MESSAGE=%s", buf, "PRIORITY=%d",
+                                                      level, NULL);
         } else if (line_prefix)
                 fprintf(stderr, "%s: %s\n", line_prefix, buf);
         else

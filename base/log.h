@@ -18,9 +18,10 @@ void log_set_prefix(const char *prefix);
 
 /* Logs at "level" with errno "error" (>= 0, for %m) and returns -abs(error) (or 0). */
 int log_internal(int level, int error, const char *file, int line, const char *func, const char *fmt, ...)
-        _printf_(6, 7);
+    _printf_(6, 7);
 
-#define log_full_errno(level, error, ...) log_internal(level, error, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define log_full_errno(level, error, ...)                                                                   \
+        log_internal(level, error, __FILE__, __LINE__, __func__, __VA_ARGS__)
 #define log_full(level, ...) (void)log_full_errno(level, 0, __VA_ARGS__)
 
 #define log_debug(...) log_full(LOG_DEBUG, __VA_ARGS__)

@@ -23,25 +23,25 @@
 
 /* Hand a pointer (or fd) over to someone else: returns the value and clears the local
  * so that its cleanup handler does nothing. */
-#define TAKE_PTR(p)                                                                                          \
-        ({                                                                                                   \
-                __typeof__(p) _p_ = (p);                                                                     \
-                (p) = NULL;                                                                                  \
-                _p_;                                                                                         \
+#define TAKE_PTR(p)                                                                                         \
+        ({                                                                                                  \
+                __typeof__(p) _p_ = (p);                                                                    \
+                (p) = NULL;                                                                                 \
+                _p_;                                                                                        \
         })
-#define TAKE_FD(fd)                                                                                          \
-        ({                                                                                                   \
-                int _fd_ = (fd);                                                                             \
-                (fd) = -EBADF;                                                                               \
-                _fd_;                                                                                        \
+#define TAKE_FD(fd)                                                                                         \
+        ({                                                                                                  \
+                int _fd_ = (fd);                                                                            \
+                (fd) = -EBADF;                                                                              \
+                _fd_;                                                                                       \
         })
 
 /* Defines a cleanup helper "func##p" that calls func(*p) when *p is non-NULL. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                              \
-        static inline void func##p(type *p)                                                                  \
-        {                                                                                                    \
-                if (*p)                                                                                      \
-                        func(*p);                                                                            \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                             \
+        static inline void func##p(type *p)                                                                 \
+        {                                                                                                   \
+                if (*p)                                                                                     \
+                        func(*p);                                                                           \
         }
 
 static inline void freep(void *p)
@@ -80,3 +80,18 @@ static inline int negative_errno(void)
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
 #define isempty(s) (!(s) || !(s)[0])
+
+#include <string.h>
+
+static inline void *mfree(void *p)
+{
+        free(p);
+        return NULL;
+}
+
+static inline bool streq_ptr(const char *a, const char *b)
+{
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}

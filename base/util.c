@@ -115,27 +115,28 @@ int parse_rfc3339(const char *s, usec_t *ret)
 
 void format_age(usec_t delta, char *buf, size_t size)
 {
-        /* Same shape as k8s.io/apimachinery duration.HumanDuration. */
-        uint64_t s = delta / USEC_PER_SEC;
+        /* k8s.io/apimachinery/pkg/util/duration.HumanDuration, case for case */
+        unsigned long long s = delta / USEC_PER_SEC, m = s / 60, h = s / 3600, d = h / 24;
 
         if (s < 120)
-                snprintf(buf, size, "%llus", (unsigned long long)s);
-        else if (s < 600)
-                snprintf(buf, size, "%llum%llus", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
-        else if (s < 3 * 3600)
-                snprintf(buf, size, "%llum", (unsigned long long)(s / 60));
-        else if (s < 8 * 3600 && (s / 60) % 60 != 0)
-                snprintf(buf, size, "%lluh%llum", (unsigned long long)(s / 3600),
-                         (unsigned long long)((s / 60) % 60));
-        else if (s < 48 * 3600)
-                snprintf(buf, size, "%lluh", (unsigned long long)(s / 3600));
-        else if (s < 8 * 86400 && (s / 3600) % 24 != 0)
-                snprintf(buf, size, "%llud%lluh", (unsigned long long)(s / 86400),
-                         (unsigned long long)((s / 3600) % 24));
-        else if (s < 2 * 365 * 86400ULL)
-                snprintf(buf, size, "%llud", (unsigned long long)(s / 86400));
+                snprintf(buf, size, "%llus", s);
+        else if (m < 10)
+                s % 60 == 0 ? snprintf(buf, size, "%llum", m) : snprintf(buf, size, "%llum%llus", m, s % 60);
+        else if (m < 180)
+                snprintf(buf, size, "%llum", m);
+        else if (h < 8)
+                m % 60 == 0 ? snprintf(buf, size, "%lluh", h) : snprintf(buf, size, "%lluh%llum", h, m % 60);
+        else if (h < 48)
+                snprintf(buf, size, "%lluh", h);
+        else if (h < 24 * 8)
+                h % 24 == 0 ? snprintf(buf, size, "%llud", d) : snprintf(buf, size, "%llud%lluh", d, h % 24);
+        else if (h < 24 * 365 * 2)
+                snprintf(buf, size, "%llud", d);
+        else if (h < 24 * 365 * 8)
+                d % 365 == 0 ? snprintf(buf, size, "%lluy", d / 365)
+                             : snprintf(buf, size, "%lluy%llud", d / 365, d % 365);
         else
-                snprintf(buf, size, "%lluy", (unsigned long long)(s / (365 * 86400ULL)));
+                snprintf(buf, size, "%lluy", d / 365);
 }
 
 int parse_duration(const char *s, usec_t *ret)
@@ -144,8 +145,8 @@ int parse_duration(const char *s, usec_t *ret)
                 const char *unit;
                 usec_t mult;
         } units[] = {
-                {"ms", USEC_PER_MSEC}, {"us", 1}, {"h", 3600 * USEC_PER_SEC}, {"m", 60 * USEC_PER_SEC},
-                {"s", USEC_PER_SEC},
+            {"ms", USEC_PER_MSEC},    {"us", 1},           {"h", 3600 * USEC_PER_SEC},
+            {"m", 60 * USEC_PER_SEC}, {"s", USEC_PER_SEC},
         };
         usec_t total = 0;
         const char *p = s;
@@ -418,5 +419,66 @@ int write_string_file(const char *path, const char *s)
                 return negative_errno();
         if ((size_t)k != n)
                 return -EIO;
+        return 0;
+}
+
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64_encode(const void *data, size_t size, char **ret)
+{
+        const uint8_t *in = data;
+        char *out = malloc(4 * ((size + 2) / 3) + 1), *p = out;
+
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < size; i += 3) {
+                uint32_t v = (uint32_t)in[i] << 16;
+                if (i + 1 < size)
+                        v |= (uint32_t)in[i + 1] << 8;
+                if (i + 2 < size)
+                        v |= in[i + 2];
+                *p++ = b64_alphabet[(v >> 18) & 63];
+                *p++ = b64_alphabet[(v >> 12) & 63];
+                *p++ = i + 1 < size ? b64_alphabet[(v >> 6) & 63] : '=';
+                *p++ = i + 2 < size ? b64_alphabet[v & 63] : '=';
+        }
+        *p = 0;
+        *ret = out;
+        return 0;
+}
+
+int base64_decode(const char *s, char **ret, size_t *ret_size)
+{
+        size_t len = strlen(s), n = 0;
+        _cleanup_free_ char *out = NULL;
+        uint32_t acc = 0;
+        int bits = 0, pad = 0;
+
+        if (len % 4 != 0)
+                return -EINVAL;
+        out = malloc(len / 4 * 3 + 1);
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < len; i++) {
+                const char *c = s[i] ? strchr(b64_alphabet, s[i]) : NULL;
+                if (s[i] == '=') {
+                        if (i < len - 2)
+                                return -EINVAL;
+                        pad++;
+                        continue;
+                }
+                if (!c || pad > 0)
+                        return -EINVAL;
+                acc = (acc << 6) | (uint32_t)(c - b64_alphabet);
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        out[n++] = (char)((acc >> bits) & 0xff);
+                }
+        }
+        out[n] = 0;
+        *ret = TAKE_PTR(out);
+        if (ret_size)
+                *ret_size = n;
         return 0;
 }

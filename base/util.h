@@ -49,3 +49,8 @@ int rm_rf(const char *path);
 /* Reads a single line (without the newline) from a small file, e.g. in /proc or cgroupfs. */
 int read_one_line_file(const char *path, char **ret);
 int write_string_file(const char *path, const char *s);
+
+/* Standard base64 (RFC 4648, with padding). decode rejects bad characters and padding with
+ * -EINVAL; the result is NUL-terminated (the size excludes the NUL). */
+int base64_encode(const void *data, size_t size, char **ret);
+int base64_decode(const char *s, char **ret, size_t *ret_size);

@@ -20,10 +20,10 @@ typedef enum RuntimeType {
 
 typedef struct RuntimeOptions {
         RuntimeType type;
-        const char *endpoint;  /* cri: unix socket; host: unused */
-        const char *state_dir; /* host: containers live in <state_dir>/containers/<id>/ */
+        const char *endpoint;    /* cri: unix socket; host: unused */
+        const char *state_dir;   /* host: containers live in <state_dir>/containers/<id>/ */
         const char *cgroup_name; /* top cgroup below each hierarchy's root, default "berth" */
-        const char *shim_path; /* the berth binary to exec as "berth shim DIR" (default /proc/self/exe) */
+        const char *shim_path;   /* the berth binary to exec as "berth shim DIR" (default /proc/self/exe) */
 } RuntimeOptions;
 
 typedef enum ContainerState {
@@ -41,10 +41,10 @@ typedef struct RuntimeContainerConfig {
         const char *container_name;
         unsigned attempt; /* restart count at start */
 
-        const char *image;         /* recorded only by the host backend */
-        char **argv;               /* resolved command + args, NULL-terminated, argv[0] looked up in PATH of env */
-        char **env;                /* "KEY=VALUE", NULL-terminated */
-        const char *working_dir;   /* NULL = "/" */
+        const char *image; /* recorded only by the host backend */
+        char **argv;       /* resolved command + args, NULL-terminated, argv[0] looked up in PATH of env */
+        char **env;        /* "KEY=VALUE", NULL-terminated */
+        const char *working_dir; /* NULL = "/" */
         bool set_uid, set_gid;
         uid_t uid;
         gid_t gid;
@@ -55,9 +55,9 @@ typedef struct RuntimeContainerConfig {
         int64_t cpu_request_milli;  /* 0 = default; cpu.shares / cpu.weight as kubelet maps it */
         bool no_new_privs;
         bool seccomp_runtime_default;
-        const char *log_path;       /* CRI log file; rotated as <log_path>.<timestamp> */
-        uint64_t log_max_size;      /* bytes; 0 = 10 MiB */
-        unsigned log_max_files;     /* including the live one; 0 = 5 */
+        const char *log_path;   /* CRI log file; rotated as <log_path>.<timestamp> */
+        uint64_t log_max_size;  /* bytes; 0 = 10 MiB */
+        unsigned log_max_files; /* including the live one; 0 = 5 */
 } RuntimeContainerConfig;
 
 typedef struct RuntimeContainer {

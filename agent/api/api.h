@@ -24,7 +24,8 @@ typedef struct ApiHooks {
         void *userdata;
 } ApiHooks;
 
-int api_server_new(ApiServer **ret, sd_event *e, Store *store, const ApiOptions *opts, const ApiHooks *hooks);
+int api_server_new(ApiServer **ret, sd_event *e, Store *store, const ApiOptions *opts,
+                   const ApiHooks *hooks);
 /* Stops listening, closes connections, removes the socket file it created. */
 ApiServer *api_server_free(ApiServer *api);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ApiServer *, api_server_free);

@@ -48,7 +48,8 @@ void field_error_add(FieldErrors *e, FieldErrorType type, const char *path, cons
 void field_error_add_str(FieldErrors *e, FieldErrorType type, const char *path, const char *value,
                          const char *detail_fmt, ...) _printf_(5, 6);
 /* NotSupported with the list of supported values (NULL-terminated). */
-void field_error_not_supported(FieldErrors *e, const char *path, const cJSON *value, const char *const *supported);
+void field_error_not_supported(FieldErrors *e, const char *path, const cJSON *value,
+                               const char *const *supported);
 
 /* "path: Type: value: detail" for one error, malloc'd. */
 char *field_error_format(const FieldError *err);

@@ -74,4 +74,26 @@ int pvc_set_defaults(cJSON *obj);
 void pvc_validate(const cJSON *obj, FieldErrors *e);
 void pvc_validate_update(const cJSON *n, const cJSON *o, FieldErrors *e);
 extern const SchemaNode schema_job, schema_cronjob, schema_statefulset, schema_daemonset, schema_service,
-        schema_configmap, schema_secret, schema_pvc;
+    schema_configmap, schema_secret, schema_pvc;
+
+/* --- more shared helpers (validate-common.c); each appends one Invalid error per upstream
+ * message (IsDNS1123Label & co.), with the value as the bad value. --- */
+bool is_qualified_name(const char *s); /* label keys: [prefix/]name */
+bool is_label_value(const char *s);
+bool is_port_name(const char *s); /* IANA_SVC_NAME */
+void validate_dns1123_label(const char *value, const char *path, FieldErrors *e);
+void validate_dns1123_subdomain(const char *value, const char *path, FieldErrors *e);
+void validate_dns1035_label(const char *value, const char *path, FieldErrors *e);
+void validate_qualified_name(const char *value, const char *path, FieldErrors *e);
+void validate_port_name(const char *value, const char *path, FieldErrors *e);
+/* A port number 1..65535 ("must be between 1 and 65535, inclusive"). */
+void validate_port_number(const cJSON *port, const char *path, FieldErrors *e);
+/* parent[field] must be a string among supported (NotSupported otherwise); a missing field
+ * is Required when required is set. Returns the string or NULL. */
+const char *validate_enum(const cJSON *parent, const char *field, const char *path,
+                          const char *const *supported, bool required, FieldErrors *e);
+/* Type checks: append "Invalid value: <v>: must be a string" etc. and return false when
+ * the field is present with another type; true when missing or well-typed. */
+bool validate_type_string(const cJSON *parent, const char *field, const char *path, FieldErrors *e);
+bool validate_type_bool(const cJSON *parent, const char *field, const char *path, FieldErrors *e);
+bool validate_type_int(const cJSON *parent, const char *field, const char *path, FieldErrors *e);

@@ -63,7 +63,7 @@ typedef struct KindInfo {
         const char *short_name;  /* "sts" or NULL */
         bool namespaced;
 } KindInfo;
-const KindInfo *kind_lookup(const char *name); /* any of kind/plural/singular/short */
+const KindInfo *kind_lookup(const char *name);  /* any of kind/plural/singular/short */
 const KindInfo *kind_by_kind(const char *kind); /* exact Kind */
 const KindInfo *kind_by_plural(const char *group, const char *plural);
 const KindInfo *kind_table(size_t *ret_n);
@@ -71,3 +71,16 @@ const KindInfo *kind_table(size_t *ret_n);
 /* Formats every error of errs against doc as "file:line: path: message" lines (one per
  * error, "\n"-separated, no trailing newline). */
 char *manifest_format_errors(const ManifestDoc *doc, const FieldErrors *errs);
+
+/* Parses one YAML or JSON document as plain data (no apiVersion/kind needed), e.g. the
+ * agent's config file. Several documents are an error; an empty one gives a JSON null. */
+int manifest_parse_plain(const char *source, const char *data, size_t size, cJSON **ret, char **ret_error);
+
+/* Prepares obj, a user's full object, to replace old, the stored one: carries over what the
+ * server and the controllers own — metadata.uid, creationTimestamp, deletionTimestamp,
+ * deletionGracePeriodSeconds, generation (and resourceVersion when with_version and obj has
+ * none) — and, for a Pod, spec.nodeName when obj sets none (the node binding). Call it before
+ * manifest_validate_update(). Returns 0 or -ENOMEM. */
+int manifest_inherit_server_fields(cJSON *obj, const cJSON *old, bool with_version);
+/* The key that identifies an object in one apply: "<Kind>/<namespace>/<name>" (malloc'd). */
+char *manifest_object_key(const cJSON *obj);

@@ -71,6 +71,10 @@ uint64_t store_resource_version(Store *s);
  * rows, oldest lastTimestamp removed first. source_component e.g. "berth", "kubelet". */
 int store_event(Store *s, const cJSON *involved, const char *type, const char *reason, const char *message);
 void store_set_events_max(Store *s, unsigned max);
+/* Sets source.component (default "berth") and source.host (default none) of new events.
+ * Events do not fire the on_change callback; they do bump the store-wide resourceVersion.
+ * Returns 0 or -ENOMEM. */
+int store_set_event_source(Store *s, const char *component, const char *host);
 /* Events as a JSON array (copy), oldest first; ns NULL = all; involved_uid NULL = all. */
 int store_list_events(Store *s, const char *ns, const char *involved_uid, cJSON **ret);
 

@@ -28,6 +28,12 @@ Test(util, formats_age_like_kubectl)
         cr_assert_str_eq(buf, "3m12s");
         format_age(50 * 3600 * USEC_PER_SEC, buf, sizeof(buf));
         cr_assert_str_eq(buf, "2d2h");
+        format_age(120 * USEC_PER_SEC, buf, sizeof(buf));
+        cr_assert_str_eq(buf, "2m");
+        format_age(3 * 3600 * USEC_PER_SEC, buf, sizeof(buf));
+        cr_assert_str_eq(buf, "3h");
+        format_age((3 * 365 + 5) * 86400 * USEC_PER_SEC, buf, sizeof(buf));
+        cr_assert_str_eq(buf, "3y5d");
 }
 
 Test(util, parses_go_durations)

@@ -1,0 +1,538 @@
+/* CRUD handlers of the REST resources: get and list (label and field selectors), create
+ * and replace with Kubernetes defaulting and validation, the status subresource, and
+ * deletion as the apiserver and its garbage collector do it, in one store transaction:
+ * pods are only marked (deletionTimestamp + grace; the pod worker finishes them), other
+ * objects are removed with their dependents (ownerReferences naming the owner's uid), or
+ * the dependents are orphaned (the reference dropped) for propagationPolicy Orphan. */
+#include <string.h>
+
+#include "api-internal.h"
+#include "json-util.h"
+#include "log.h"
+#include "util.h"
+
+static const char *path_ns(const ApiRoute *route)
+{
+        return route->kind && route->kind->namespaced ? route->ns : NULL;
+}
+
+cJSON *api_objects_list_new(Store *store, const char *kind, const char *api_version, cJSON *items)
+{
+        _cleanup_json_ cJSON *list = cJSON_CreateObject(), *it = items;
+        _cleanup_free_ char *list_kind = strjoin(kind, "List", NULL);
+        char rv[32];
+        cJSON *meta;
+
+        if (!list || !it || !list_kind)
+                return NULL;
+        snprintf(rv, sizeof(rv), "%llu", (unsigned long long)store_resource_version(store));
+        if (json_set_string(list, "kind", list_kind) < 0 ||
+            json_set_string(list, "apiVersion", api_version) < 0)
+                return NULL;
+        meta = json_ensure_object(list, "metadata");
+        if (!meta || json_set_string(meta, "resourceVersion", rv) < 0)
+                return NULL;
+        if (json_set(list, "items", TAKE_PTR(it)) < 0)
+                return NULL;
+        return TAKE_PTR(list);
+}
+
+int api_objects_warn_unknown(ApiResponse *resp, const cJSON *obj, const char *prefix)
+{
+        FieldErrors warnings;
+        int r;
+
+        field_errors_init(&warnings);
+        r = manifest_unknown_fields(obj, &warnings);
+        for (size_t i = 0; r >= 0 && i < warnings.n; i++) {
+                _cleanup_free_ char *w = field_error_format(&warnings.items[i]);
+                _cleanup_free_ char *text = w ? strjoin(prefix ?: "", w, NULL) : NULL;
+
+                r = text ? api_response_add_warning(resp, text) : -ENOMEM;
+        }
+        field_errors_done(&warnings);
+        return r < 0 ? r : 0;
+}
+
+/* Store errors that have an apiserver answer; other errors are returned as they are. */
+static int reply_store_error(ApiResponse *resp, int r, const KindInfo *k, const char *name)
+{
+        if (r == -ENOENT)
+                return api_reply_not_found(resp, k, name);
+        if (r == -EEXIST)
+                return api_reply_already_exists(resp, k, name);
+        if (r == -ESTALE)
+                return api_reply_conflict(resp, k, name);
+        return r;
+}
+
+int api_objects_get(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
+{
+        _cleanup_json_ cJSON *obj = NULL;
+        int r;
+
+        r = store_get(req->api->store, route->kind->kind, path_ns(route), route->name, &obj);
+        if (r < 0)
+                return reply_store_error(resp, r, route->kind, route->name);
+        return api_reply_json(resp, MHD_HTTP_OK, obj);
+}
+
+/* The objects a list or deletecollection request selects, as a JSON array; 0 with *ret NULL
+ * when a selector was malformed and a 400 has been set. */
+static int select_objects(ApiRequest *req, const ApiRoute *route, ApiResponse *resp, cJSON **ret)
+{
+        _cleanup_(label_selector_freep) LabelSelector *ls = NULL;
+        _cleanup_(api_field_selector_freep) ApiFieldSelector *fs = NULL;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_json_ cJSON *items = NULL;
+        const char *l = api_request_query(req, "labelSelector");
+        const char *f = api_request_query(req, "fieldSelector");
+        cJSON *it, *next;
+        int r;
+
+        *ret = NULL;
+        if (l) {
+                r = label_selector_parse(l, &ls, &err);
+                if (r == -EINVAL)
+                        return api_reply_bad_request(resp, "unable to parse requirement: %s", err ?: l);
+                if (r < 0)
+                        return r;
+        }
+        r = api_field_selector_parse(f, &fs, &err);
+        if (r == -EINVAL)
+                return api_reply_bad_request(resp, "%s", err);
+        if (r < 0)
+                return r;
+        r = store_list(req->api->store, route->kind->kind, path_ns(route), ls, &items);
+        if (r < 0)
+                return r;
+        for (it = items ? items->child : NULL; it; it = next) {
+                next = it->next;
+                if (!api_field_selector_matches(fs, it))
+                        cJSON_Delete(cJSON_DetachItemViaPointer(items, it));
+        }
+        *ret = TAKE_PTR(items);
+        return 0;
+}
+
+int api_objects_list(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
+{
+        _cleanup_json_ cJSON *list = NULL;
+        cJSON *items;
+        int r;
+
+        r = select_objects(req, route, resp, &items);
+        if (r < 0 || !items)
+                return r;
+        list = api_objects_list_new(req->api->store, route->kind->kind, route->kind->api_version, items);
+        if (!list)
+                return -ENOMEM;
+        return api_reply_json(resp, MHD_HTTP_OK, list);
+}
+
+/* Checks kind, apiVersion, namespace and name of a body against the path, filling the
+ * ones that are absent. 0 when fine, 1 when a 400 has been set. */
+static int check_identity(const ApiRoute *route, cJSON *obj, ApiResponse *resp)
+{
+        const KindInfo *k = route->kind;
+        const char *kind = json_str(obj, "kind"), *av = json_str(obj, "apiVersion");
+        const char *ns = json_str(obj, "metadata.namespace"), *name = json_str(obj, "metadata.name");
+        cJSON *meta;
+
+        if (kind && !streq(kind, k->kind))
+                return api_reply_bad_request(
+                           resp,
+                           "the kind of the provided object (%s) does not match the kind of "
+                           "the requested resource (%s)",
+                           kind, k->kind)
+                           ?: 1;
+        if (av && !streq(av, k->api_version))
+                return api_reply_bad_request(
+                           resp,
+                           "the API version in the data (%s) does not match the expected API "
+                           "version (%s)",
+                           av, k->api_version)
+                           ?: 1;
+        if (k->namespaced && ns && route->ns && !streq(ns, route->ns))
+                return api_reply_bad_request(resp, "the namespace of the provided object does not match the "
+                                                   "namespace sent on the request")
+                           ?: 1;
+        if (name && route->name && !streq(name, route->name))
+                return api_reply_bad_request(
+                           resp, "the name of the object (%s) does not match the name on the URL (%s)", name,
+                           route->name)
+                           ?: 1;
+        meta = json_ensure_object(obj, "metadata");
+        if (!meta)
+                return -ENOMEM;
+        if ((!kind && json_set_string(obj, "kind", k->kind) < 0) ||
+            (!av && json_set_string(obj, "apiVersion", k->api_version) < 0) ||
+            (k->namespaced && !ns && route->ns && json_set_string(meta, "namespace", route->ns) < 0) ||
+            (!name && route->name && json_set_string(meta, "name", route->name) < 0))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Defaults and validates obj (against old when given). 0 when valid, 1 when a 422 has been set. */
+static int default_and_validate(const KindInfo *k, cJSON *obj, const cJSON *old, ApiResponse *resp)
+{
+        FieldErrors errs;
+        const char *name = json_str(obj, "metadata.name") ?: json_str(obj, "metadata.generateName");
+        int r;
+
+        r = manifest_default(obj);
+        if (r < 0)
+                return r;
+        field_errors_init(&errs);
+        r = manifest_validate(obj, &errs);
+        if (r >= 0 && old)
+                r = manifest_validate_update(obj, old, &errs);
+        if (r >= 0 && errs.oom)
+                r = -ENOMEM;
+        if (r >= 0 && errs.n > 0)
+                r = api_reply_invalid(resp, k, name, &errs) ?: 1;
+        field_errors_done(&errs);
+        return r;
+}
+
+int api_objects_create(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
+{
+        _cleanup_json_ cJSON *obj = NULL, *stored = NULL;
+        int r;
+
+        r = api_parse_body(req, resp, &obj);
+        if (r == -EINVAL)
+                return 0;
+        if (r < 0)
+                return r;
+        r = check_identity(route, obj, resp);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = default_and_validate(route->kind, obj, NULL, resp);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = api_objects_warn_unknown(resp, obj, NULL);
+        if (r < 0)
+                return r;
+        r = store_create(req->api->store, obj, &stored);
+        if (r < 0)
+                return reply_store_error(resp, r, route->kind, json_str(obj, "metadata.name"));
+        return api_reply_json(resp, MHD_HTTP_CREATED, stored);
+}
+
+int api_objects_replace(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
+{
+        _cleanup_json_ cJSON *obj = NULL, *old = NULL, *stored = NULL;
+        cJSON *status;
+        int r;
+
+        r = api_parse_body(req, resp, &obj);
+        if (r == -EINVAL)
+                return 0;
+        if (r < 0)
+                return r;
+        r = check_identity(route, obj, resp);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = store_get(req->api->store, route->kind->kind, path_ns(route), route->name, &old);
+        if (r < 0)
+                return reply_store_error(resp, r, route->kind, route->name);
+        r = manifest_inherit_server_fields(obj, old, false);
+        if (r < 0)
+                return r;
+        r = default_and_validate(route->kind, obj, old, resp);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = api_objects_warn_unknown(resp, obj, NULL);
+        if (r < 0)
+                return r;
+        /* as in the apiserver, a write of the main resource leaves status alone */
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+        status = cJSON_GetObjectItemCaseSensitive(old, "status");
+        if (status && json_set(obj, "status", cJSON_Duplicate(status, true)) < 0)
+                return -ENOMEM;
+        r = store_update(req->api->store, obj, &stored);
+        if (r < 0)
+                return reply_store_error(resp, r, route->kind, route->name);
+        return api_reply_json(resp, MHD_HTTP_OK, stored);
+}
+
+int api_objects_replace_status(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
+{
+        _cleanup_json_ cJSON *obj = NULL, *stored = NULL, *empty = NULL;
+        const cJSON *status;
+        int r;
+
+        r = api_parse_body(req, resp, &obj);
+        if (r == -EINVAL)
+                return 0;
+        if (r < 0)
+                return r;
+        r = check_identity(route, obj, resp);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        status = cJSON_GetObjectItemCaseSensitive(obj, "status");
+        if (!status) {
+                status = empty = cJSON_CreateObject();
+                if (!empty)
+                        return -ENOMEM;
+        }
+        if (!cJSON_IsObject(status))
+                return api_reply_bad_request(resp, "status must be an object");
+        r = store_update_status(req->api->store, route->kind->kind, path_ns(route), route->name, status);
+        if (r >= 0)
+                r = store_get(req->api->store, route->kind->kind, path_ns(route), route->name, &stored);
+        if (r < 0)
+                return reply_store_error(resp, r, route->kind, route->name);
+        return api_reply_json(resp, MHD_HTTP_OK, stored);
+}
+
+#define API_DEFAULT_GRACE_SEC 30
+#define API_MAX_CASCADE_DEPTH 16
+
+static int delete_one(ApiServer *api, const KindInfo *k, const char *ns, const char *name, int64_t grace,
+                      bool orphan, unsigned depth, cJSON **ret);
+
+static bool is_pod(const KindInfo *k)
+{
+        return streq(k->kind, "Pod") && isempty(k->group);
+}
+
+static bool owned_by(const cJSON *obj, const char *uid)
+{
+        const cJSON *ref;
+
+        cJSON_ArrayForEach (ref, json_path(obj, "metadata.ownerReferences")) {
+                const char *u = json_str(ref, "uid");
+
+                if (u && streq(u, uid))
+                        return true;
+        }
+        return false;
+}
+
+static int mark_pod(ApiServer *api, const char *ns, const char *name, int64_t grace, cJSON **ret)
+{
+        _cleanup_json_ cJSON *pod = NULL;
+        int r;
+
+        if (grace < 0) {
+                r = store_get(api->store, "Pod", ns, name, &pod);
+                if (r < 0)
+                        return r;
+                grace = json_int(pod, "spec.terminationGracePeriodSeconds", API_DEFAULT_GRACE_SEC);
+                if (grace < 0)
+                        grace = API_DEFAULT_GRACE_SEC;
+        }
+        return store_mark_deleted(api->store, "Pod", ns, name, grace, ret);
+}
+
+/* Drops every ownerReference to uid from obj and writes it back. */
+static int orphan_one(ApiServer *api, cJSON *obj, const char *uid)
+{
+        cJSON *refs = json_path(obj, "metadata.ownerReferences");
+        cJSON *ref, *next;
+
+        for (ref = refs ? refs->child : NULL; ref; ref = next) {
+                const char *u = json_str(ref, "uid");
+
+                next = ref->next;
+                if (u && streq(u, uid))
+                        cJSON_Delete(cJSON_DetachItemViaPointer(refs, ref));
+        }
+        if (cJSON_GetArraySize(refs) == 0)
+                cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+                                                        "ownerReferences");
+        return store_update(api->store, obj, NULL);
+}
+
+static int handle_dependent(ApiServer *api, const KindInfo *k, cJSON *dep, const char *uid, bool orphan,
+                            unsigned depth)
+{
+        const char *ns = json_str(dep, "metadata.namespace"), *name = json_str(dep, "metadata.name");
+        int r;
+
+        if (!name)
+                return 0;
+        if (orphan)
+                return orphan_one(api, dep, uid);
+        /* the collector deletes dependents with their own grace, not the owner's */
+        r = delete_one(api, k, k->namespaced ? ns : NULL, name, -1, false, depth + 1, NULL);
+        return r == -ENOENT ? 0 : r;
+}
+
+/* Deletes or orphans every object that names uid as an owner. owner_ns NULL: a cluster
+ * owner, whose dependents may be in any namespace. */
+static int handle_dependents(ApiServer *api, const char *owner_ns, const char *uid, bool orphan,
+                             unsigned depth)
+{
+        const KindInfo *table;
+        size_t n;
+        int r;
+
+        if (depth >= API_MAX_CASCADE_DEPTH)
+                return 0;
+        table = kind_table(&n);
+        for (size_t i = 0; i < n; i++) {
+                const KindInfo *k = &table[i];
+                _cleanup_json_ cJSON *items = NULL;
+                cJSON *it;
+
+                /* a namespaced owner cannot own cluster-scoped objects */
+                if (owner_ns && !k->namespaced)
+                        continue;
+                r = store_list(api->store, k->kind, k->namespaced ? owner_ns : NULL, NULL, &items);
+                if (r < 0)
+                        return r;
+                cJSON_ArrayForEach (it, items) {
+                        if (!owned_by(it, uid))
+                                continue;
+                        r = handle_dependent(api, k, it, uid, orphan, depth);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int delete_one(ApiServer *api, const KindInfo *k, const char *ns, const char *name, int64_t grace,
+                      bool orphan, unsigned depth, cJSON **ret)
+{
+        _cleanup_json_ cJSON *obj = NULL;
+        const char *uid;
+        int r;
+
+        if (is_pod(k))
+                return mark_pod(api, ns, name, grace, ret);
+        r = store_delete(api->store, k->kind, k->namespaced ? ns : NULL, name, &obj);
+        if (r < 0)
+                return r;
+        uid = json_str(obj, "metadata.uid");
+        if (uid) {
+                r = handle_dependents(api, k->namespaced ? ns : NULL, uid, orphan, depth);
+                if (r < 0)
+                        return r;
+        }
+        if (ret)
+                *ret = TAKE_PTR(obj);
+        return 0;
+}
+
+int api_delete_object(ApiServer *api, const KindInfo *k, const char *ns, const char *name, int64_t grace_sec,
+                      const char *propagation, cJSON **ret)
+{
+        bool orphan = propagation && streq(propagation, "Orphan");
+        int r;
+
+        if (!name)
+                return -ENOENT;
+        r = store_begin(api->store);
+        if (r < 0)
+                return r;
+        r = delete_one(api, k, ns, name, grace_sec, orphan, 0, ret);
+        if (r >= 0)
+                r = store_commit(api->store);
+        if (r < 0) {
+                store_rollback(api->store);
+                if (ret && *ret) {
+                        cJSON_Delete(*ret);
+                        *ret = NULL;
+                }
+        }
+        return r;
+}
+
+/* gracePeriodSeconds and propagationPolicy from the DeleteOptions body or the query.
+ * 0 when fine, 1 when a 400 has been set. */
+static int delete_options(ApiRequest *req, ApiResponse *resp, int64_t *ret_grace, char **ret_policy)
+{
+        _cleanup_json_ cJSON *body = NULL;
+        const char *g = api_request_query(req, "gracePeriodSeconds");
+        const char *p = api_request_query(req, "propagationPolicy");
+        int r;
+
+        *ret_grace = -1;
+        if (req->body_size > 0) {
+                r = api_parse_body(req, resp, &body);
+                if (r == -EINVAL)
+                        return 1;
+                if (r < 0)
+                        return r;
+                *ret_grace = json_int(body, "gracePeriodSeconds", -1);
+                p = json_str(body, "propagationPolicy") ?: p;
+                if (json_bool(body, "orphanDependents", false))
+                        p = "Orphan";
+        }
+        if (g) {
+                char *end;
+                long long v = strtoll(g, &end, 10);
+
+                if (end == g || *end || v < 0)
+                        return api_reply_bad_request(resp, "invalid gracePeriodSeconds \"%s\"", g) ?: 1;
+                *ret_grace = v;
+        }
+        if (p && !streq(p, "Orphan") && !streq(p, "Background") && !streq(p, "Foreground"))
+                return api_reply_bad_request(
+                           resp,
+                           "propagationPolicy: Unsupported value: \"%s\": supported values: "
+                           "\"Foreground\", \"Background\", \"Orphan\"",
+                           p)
+                           ?: 1;
+        *ret_policy = p ? strdup(p) : NULL;
+        if (p && !*ret_policy)
+                return -ENOMEM;
+        return 0;
+}
+
+int api_objects_delete(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
+{
+        _cleanup_json_ cJSON *obj = NULL;
+        _cleanup_free_ char *policy = NULL;
+        int64_t grace;
+        int r;
+
+        r = delete_options(req, resp, &grace, &policy);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = api_delete_object(req->api, route->kind, path_ns(route), route->name, grace, policy, &obj);
+        if (r < 0)
+                return reply_store_error(resp, r, route->kind, route->name);
+        return api_reply_json(resp, MHD_HTTP_OK, obj);
+}
+
+int api_objects_delete_collection(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
+{
+        _cleanup_json_ cJSON *items = NULL, *deleted = cJSON_CreateArray(), *list = NULL;
+        _cleanup_free_ char *policy = NULL;
+        const cJSON *it;
+        int64_t grace;
+        int r;
+
+        if (!deleted)
+                return -ENOMEM;
+        r = delete_options(req, resp, &grace, &policy);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = select_objects(req, route, resp, &items);
+        if (r < 0 || !items)
+                return r;
+        cJSON_ArrayForEach (it, items) {
+                cJSON *obj = NULL;
+
+                r = api_delete_object(req->api, route->kind, json_str(it, "metadata.namespace"),
+                                      json_str(it, "metadata.name"), grace, policy, &obj);
+                if (r == -ENOENT) /* gone meanwhile, e.g. as a dependent of an earlier item */
+                        continue;
+                if (r < 0)
+                        return r;
+                if (!cJSON_AddItemToArray(deleted, obj)) {
+                        cJSON_Delete(obj);
+                        return -ENOMEM;
+                }
+        }
+        list = api_objects_list_new(req->api->store, route->kind->kind, route->kind->api_version,
+                                    TAKE_PTR(deleted));
+        if (!list)
+                return -ENOMEM;
+        return api_reply_json(resp, MHD_HTTP_OK, list);
+}

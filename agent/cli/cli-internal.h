@@ -1,0 +1,193 @@
+/* Internal interfaces between the CLI's files: the parsed command line, the HTTP client
+ * for the agent's socket, output helpers (tables, JSON, YAML, names) and the verbs.
+ * Everything that prints takes a FILE * so unit tests can capture it. */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "manifest.h"
+#include "util.h"
+
+#define CLI_DEFAULT_SOCKET "/run/berth/berth.sock"
+#define CLI_DEFAULT_NAMESPACE "default"
+#define CLI_WAIT_POLL_USEC (200 * USEC_PER_MSEC)
+#define CLI_LOGS_POLL_USEC (250 * USEC_PER_MSEC)
+#define CLI_WAIT_DEFAULT_TIMEOUT_USEC (30 * USEC_PER_SEC)
+#define CLI_DELETE_DEFAULT_TIMEOUT_USEC (300 * USEC_PER_SEC)
+
+/* ---- cli-args.c: the command line ---- */
+typedef struct CliArgs {
+        const char *verb;
+        char **pos; /* positional arguments after the verb (borrowed from argv) */
+        size_t n_pos;
+        char **files; /* -f/--filename, repeatable (borrowed) */
+        size_t n_files;
+
+        const char *socket;
+        const char *namespace;
+        bool all_namespaces;
+        const char *selector;
+        const char *output;
+        bool recursive;
+        const char *dry_run; /* NULL, "none", "client" or "server" */
+        bool show_labels;
+        const char *container;
+        bool follow, previous, timestamps;
+        int64_t tail;         /* -1 = all */
+        int64_t grace_period; /* -1 = the object's default */
+        bool now, force, all, ignore_not_found, client, help;
+        bool wait; /* default true */
+        const char *cascade;
+        usec_t timeout;
+        bool timeout_set;
+        const char *for_cond;
+} CliArgs;
+
+/* Parses argv (argv[0] = program name). On a usage error returns -EINVAL and sets
+ * *ret_error to the message without the "error: " prefix. */
+int cli_args_parse(CliArgs *a, int argc, char **argv, char **ret_error);
+void cli_args_done(CliArgs *a);
+/* The namespace to use: -n, else "default". */
+const char *cli_args_namespace(const CliArgs *a);
+
+/* ---- cli-http.c: requests to the agent ---- */
+typedef struct CliResponse {
+        long status;
+        char *body;
+        size_t size;
+        char *log_offset; /* X-Berth-Log-Offset, or NULL */
+        char **warnings;  /* texts of Warning headers */
+        size_t n_warnings;
+} CliResponse;
+
+typedef struct CliHttp CliHttp;
+
+int cli_http_new(CliHttp **ret, const char *socket_path);
+CliHttp *cli_http_free(CliHttp *h);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CliHttp *, cli_http_free);
+/* Performs one request. Returns 0 (whatever the HTTP status) or -ECONNREFUSED & co when
+ * the agent cannot be reached, after printing the "cannot reach" line on stderr. Prints
+ * every Warning header as "Warning: ..." on stderr. */
+int cli_http_request(CliHttp *h, const char *method, const char *path, const char *body, CliResponse *ret);
+void cli_response_done(CliResponse *r);
+/* Formats a non-2xx response as kubectl does ("Error from server (NotFound): ..."). */
+char *cli_http_error_message(const CliResponse *r);
+/* GET path and parse a 2xx JSON body. Returns the HTTP status when not 2xx (> 0, body
+ * kept in *ret_resp when non-NULL), 0 with *ret set, or a negative errno. */
+int cli_http_get_json(CliHttp *h, const char *path, cJSON **ret, CliResponse *ret_resp);
+/* URL-escapes s (malloc'd). */
+char *cli_http_escape(const char *s);
+/* The REST path of a kind: "/api/v1/namespaces/ns/pods[/name]"; ns NULL = all namespaces. */
+char *cli_http_path(const KindInfo *k, const char *ns, const char *name);
+/* Prints err as "error: ..." or the server's message on stderr and returns 1. */
+int cli_report_response(const CliResponse *r);
+
+/* ---- cli-tabwriter.c: Go's text/tabwriter ---- */
+/* Formats text whose cells are tab-terminated into aligned columns, as Go's tabwriter
+ * with the given minimum width and padding (flags 0, pad char ' '). */
+void cli_tabwriter_print(FILE *out, const char *text, size_t minwidth, size_t padding);
+
+/* ---- cli-yaml.c / cli-json: object output ---- */
+/* YAML as kubectl -o yaml prints it (block style, 2-space indentation, keys in order). */
+int cli_yaml_print(FILE *out, const cJSON *j);
+/* JSON with 4-space indentation as kubectl -o json prints it. */
+void cli_json_print(FILE *out, const cJSON *j);
+
+/* ---- cli-columns.c: kubectl's columns per kind ---- */
+typedef struct CliPrintOptions {
+        usec_t now;
+        bool wide;
+        bool with_namespace;
+        bool show_labels;
+} CliPrintOptions;
+
+typedef struct CliPodSummary {
+        char ready[32];
+        char *status; /* malloc'd */
+        char *restarts;
+        unsigned n_restarts;
+} CliPodSummary;
+
+int cli_pod_summary(const cJSON *pod, usec_t now, CliPodSummary *ret);
+void cli_pod_summary_done(CliPodSummary *s);
+/* Prints items (a JSON array of objects of kind k) as kubectl's table. */
+int cli_columns_print(FILE *out, const KindInfo *k, const cJSON *items, const CliPrintOptions *o);
+/* "5m" since an RFC 3339 time stamp, "<unknown>" when missing or unparsable. */
+void cli_age(const char *rfc3339, usec_t now, char *buf, size_t size);
+/* "app=web,tier=db" sorted by key, "<none>" when empty (malloc'd). */
+char *cli_format_labels(const cJSON *labels);
+
+/* ---- cli-print.c: choosing the output ---- */
+typedef enum CliOutput {
+        CLI_OUTPUT_TABLE,
+        CLI_OUTPUT_WIDE,
+        CLI_OUTPUT_JSON,
+        CLI_OUTPUT_YAML,
+        CLI_OUTPUT_NAME,
+} CliOutput;
+
+int cli_output_parse(const char *s, CliOutput *ret, char **ret_error);
+/* "pod", "job.batch" (kubectl's resource prefix for -o name and messages). */
+char *cli_kind_resource_name(const KindInfo *k);
+/* Prints objects: -o json/yaml as one object when single, else as a v1 List. */
+int cli_print_objects(FILE *out, const KindInfo *k, cJSON *items, bool single, CliOutput o,
+                      const CliPrintOptions *po);
+
+/* ---- cli-apply.c ---- */
+typedef struct CliDocs {
+        ManifestSet **sets;
+        size_t n_sets;
+        ManifestDoc **docs; /* every document of every set, in order */
+        size_t n_docs;
+} CliDocs;
+
+/* Loads every -f argument (FILE, DIR, "-"). Prints errors on err. */
+int cli_docs_load(CliDocs *d, char **files, size_t n_files, bool recursive, FILE *err);
+void cli_docs_done(CliDocs *d);
+/* Defaults and validates every document; prints errors on err and warnings on err.
+ * Returns the number of invalid documents or a negative errno. */
+int cli_docs_check(CliDocs *d, const char *default_ns, FILE *err);
+/* Maps a 422 Status's causes ("items[i].path") to "file:line: path: message" lines on err.
+ * Returns the number of lines printed. */
+int cli_apply_print_causes(const CliDocs *d, const cJSON *status, FILE *err);
+/* Prints ApplyResult items as "pod/web created" lines. */
+int cli_apply_print_result(const cJSON *result, const char *suffix, FILE *out);
+
+int cli_verb_apply(const CliArgs *a);
+int cli_verb_validate(const CliArgs *a, FILE *out, FILE *err);
+
+/* ---- verbs (cli-get.c, cli-delete.c, cli-describe.c, cli-logs.c, cli-wait.c) ---- */
+/* Resolves "pods", "po", "jobs.batch". Returns NULL after printing the kubectl error. */
+const KindInfo *cli_kind_resolve(const char *name);
+/* --socket, else $BERTH_SOCKET, else the default. */
+const char *cli_socket_path(const CliArgs *a);
+/* Creates the HTTP client for the socket (prints the error). */
+int cli_connect(const CliArgs *a, CliHttp **ret);
+
+/* What the positional arguments name: "KIND [NAME...]" or "KIND/NAME...". */
+typedef struct CliTarget {
+        const KindInfo *kind;
+        const char *name; /* NULL = every object of the kind */
+} CliTarget;
+/* Returns the number of targets (> 0) or -EINVAL after printing the error. */
+int cli_targets_parse(char **pos, size_t n_pos, CliTarget **ret);
+int cli_verb_get(const CliArgs *a);
+int cli_verb_delete(const CliArgs *a);
+int cli_verb_describe(const CliArgs *a);
+int cli_verb_logs(const CliArgs *a);
+int cli_verb_wait(const CliArgs *a);
+
+/* Describe text for one object (pods detailed, others generic), events as given. */
+int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJSON *events, usec_t now);
+
+/* Sleeps for usec, returns early on a signal. */
+void cli_sleep(usec_t usec);
+/* Set by the SIGINT handler the logs/wait loops install. */
+extern volatile int cli_interrupted;
+void cli_catch_sigint(void);
+
+/* Parses a JSON body of a response (NULL when not JSON). */
+cJSON *cli_response_json(const CliResponse *r);

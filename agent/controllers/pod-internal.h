@@ -1,0 +1,65 @@
+/* Internal layout of the pod controller, shared by pod-worker.c (loop side), pod-sync.c
+ * (the reconcile step) and pod-status.c (status computation). */
+#pragma once
+
+#include "pod-spec.h"
+#include "pod-worker.h"
+
+/* What the controller knows about a container beyond the runtime: back-off state and why
+ * it waits (CreateContainerConfigError, RunContainerError). Keyed "<pod uid>/<container>". */
+typedef struct PodControllerNote {
+        char *key;
+        BackoffEntry backoff;
+        char *waiting_reason;
+        char *waiting_message;
+        usec_t retry_at; /* CLOCK_REALTIME: no new start attempt before */
+} PodControllerNote;
+
+struct PodController {
+        sd_event *event;
+        Store *store;
+        Runtime *runtime;
+        char *node_name;
+        char *log_dir;
+        bool seccomp_default;
+        bool draining;
+
+        sd_event_source *defer;
+        char **queue; /* "<ns>/<name>" keys */
+        size_t n_queue;
+        char **stopping; /* container ids told to stop */
+        size_t n_stopping;
+        PodControllerNote *notes;
+        size_t n_notes;
+};
+
+PodControllerNote *pod_note_get(PodController *c, const char *key, bool create);
+void pod_note_set_waiting(PodControllerNote *n, const char *reason, const char *message);
+void pod_schedule_retry(PodController *c, const char *ns, const char *name, usec_t at_realtime);
+int pod_stop_container(PodController *c, const RuntimeContainer *rc, usec_t grace);
+void pod_forget(PodController *c, const char *uid);
+int pod_collect_orphans(PodController *c);
+int pod_sync(PodController *c, const char *ns, const char *name);
+
+/* The runtime's view of one container name of a pod: the newest instance and the one
+ * before it (for lastState and --previous). Borrowed pointers into a list. */
+typedef struct ContainerInstances {
+        const RuntimeContainer *latest;
+        const RuntimeContainer *previous;
+} ContainerInstances;
+ContainerInstances pod_container_instances(const RuntimeContainer *all, size_t n, const char *pod_uid,
+                                           const char *name);
+
+/* Builds .status of pod from the spec and the runtime's instances. now is CLOCK_REALTIME. */
+typedef struct PodStatusInput {
+        const cJSON *pod;
+        const RuntimeContainer *containers; /* this pod's containers */
+        size_t n_containers;
+        PodController *controller; /* for waiting notes and back-off; may be NULL in tests */
+        bool init_done;
+        bool init_failed;
+        usec_t now;
+} PodStatusInput;
+int pod_status_build(const PodStatusInput *in, cJSON **ret);
+/* The kubelet's getPhase over a built status. */
+const char *pod_phase_compute(const cJSON *spec, const cJSON *status, bool init_done, bool init_failed);

@@ -1,0 +1,36 @@
+/* Turns a Pod's container spec into what the runtime needs: the resolved argv and
+ * environment (valueFrom, envFrom, $(VAR) expansion as Kubernetes does it), user and group,
+ * limits, seccomp and no_new_privs, and the log path. Pure logic plus store look-ups. */
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include "runtime.h"
+#include "store.h"
+
+typedef struct ContainerLaunch {
+        RuntimeContainerConfig config; /* points into the fields below */
+        char **argv;
+        char **env;
+        char *log_path;
+} ContainerLaunch;
+
+typedef struct PodSpecContext {
+        Store *store; /* for configMapKeyRef / secretKeyRef / envFrom; may be NULL */
+        const char *node_name;
+        const char *log_dir;
+        bool seccomp_default; /* RuntimeDefault when the pod does not say */
+} PodSpecContext;
+
+/* Builds the launch of container (an element of spec.containers or spec.initContainers of
+ * pod) for the given attempt. On a user error (missing command, missing ConfigMap key...)
+ * returns -EINVAL with *ret_error set to the message the kubelet would put into the waiting
+ * state (reason CreateContainerConfigError). */
+int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJSON *container,
+                           unsigned attempt, ContainerLaunch *ret, char **ret_error);
+void container_launch_done(ContainerLaunch *l);
+
+/* Kubernetes' $(VAR) expansion (third_party/forked/golang/expansion): "$(NAME)" becomes the
+ * value of NAME in env ("K=V" strings, the last definition wins), an undefined reference is
+ * kept as written, "$$" is an escaped "$". Returns a malloc'd string or NULL on OOM. */
+char *expand_vars(const char *in, char *const *env, size_t n_env);

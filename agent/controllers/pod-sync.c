@@ -1,0 +1,307 @@
+/* One reconcile step of a pod: bind it to this node, run init containers in order, then the
+ * containers, restart exited ones per restartPolicy with the crash-loop back-off, finish a
+ * graceful deletion, and write the status when it changed. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "json-util.h"
+#include "log.h"
+#include "pod-internal.h"
+#include "util.h"
+
+#define START_RETRY_USEC (10 * USEC_PER_SEC)
+
+typedef struct SyncContext {
+        PodController *c;
+        cJSON *pod;
+        const char *ns, *name, *uid;
+        RuntimeContainer *all;
+        size_t n_all;
+} SyncContext;
+
+static void pod_event(SyncContext *s, const char *type, const char *reason, const char *fmt, ...)
+    _printf_(4, 5);
+static void pod_event(SyncContext *s, const char *type, const char *reason, const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (msg)
+                (void)store_event(s->c->store, s->pod, type, reason, msg);
+}
+
+static PodControllerNote *note_for(SyncContext *s, const cJSON *spec)
+{
+        _cleanup_free_ char *key = strjoin(s->uid, "/", json_str(spec, "name") ?: "", NULL);
+
+        return key ? pod_note_get(s->c, key, true) : NULL;
+}
+
+static int start_container(SyncContext *s, const cJSON *spec, unsigned attempt)
+{
+        PodController *c = s->c;
+        PodSpecContext ctx = {.store = c->store,
+                              .node_name = c->node_name,
+                              .log_dir = c->log_dir,
+                              .seccomp_default = c->seccomp_default};
+        PodControllerNote *note = note_for(s, spec);
+        const char *cname = json_str(spec, "name") ?: "";
+        _cleanup_free_ char *err = NULL, *id = NULL;
+        ContainerLaunch l;
+        usec_t now = now_usec(CLOCK_REALTIME);
+        int r;
+
+        if (!note)
+                return -ENOMEM;
+        if (note->retry_at > now) {
+                pod_schedule_retry(c, s->ns, s->name, note->retry_at);
+                return 0;
+        }
+        r = container_launch_build(&ctx, s->pod, spec, attempt, &l, &err);
+        if (r == -EINVAL) {
+                pod_note_set_waiting(note, "CreateContainerConfigError", err);
+                pod_event(s, "Warning", "Failed", "Error: %s", err ?: "invalid container configuration");
+                goto retry;
+        }
+        if (r < 0)
+                return r;
+        r = runtime_start_container(c->runtime, &l.config, &id);
+        container_launch_done(&l);
+        if (r < 0) {
+                _cleanup_free_ char *m = NULL;
+                (void)asprintf_safe(&m, "failed to start container \"%s\": %s", cname, strerror(-r));
+                pod_note_set_waiting(note, "RunContainerError", m);
+                pod_event(s, "Warning", "Failed", "Error: %s", m ?: "failed to start container");
+                goto retry;
+        }
+        note->retry_at = 0;
+        pod_note_set_waiting(note, NULL, NULL);
+        pod_event(s, "Normal", "Created", "Created container %s", cname);
+        pod_event(s, "Normal", "Started", "Started container %s", cname);
+        log_debug("Started container %s of pod %s/%s as %s (attempt %u).", cname, s->ns, s->name, id,
+                  attempt);
+        return 0;
+retry:
+        note->retry_at = now + START_RETRY_USEC;
+        pod_schedule_retry(c, s->ns, s->name, note->retry_at);
+        return 0;
+}
+
+/* An exited container that the policy restarts: now, or after its back-off. */
+static int restart_exited(SyncContext *s, const cJSON *spec, const ContainerInstances *ci)
+{
+        PodControllerNote *note = note_for(s, spec);
+        const char *cname = json_str(spec, "name") ?: "";
+        usec_t now = now_usec(CLOCK_REALTIME), until;
+
+        if (!note)
+                return -ENOMEM;
+        if (backoff_should_wait(&note->backoff, ci->latest->finished_at, now, &until)) {
+                _cleanup_free_ char *m = NULL;
+                bool first = !streq_ptr(note->waiting_reason, "CrashLoopBackOff");
+
+                (void)asprintf_safe(&m, "back-off %llus restarting failed container=%s pod=%s_%s(%s)",
+                                    (unsigned long long)(note->backoff.backoff / USEC_PER_SEC), cname,
+                                    s->name, s->ns, s->uid);
+                pod_note_set_waiting(note, "CrashLoopBackOff", m);
+                if (first)
+                        pod_event(s, "Warning", "BackOff",
+                                  "Back-off restarting failed container %s in pod %s_%s(%s)", cname, s->name,
+                                  s->ns, s->uid);
+                pod_schedule_retry(s->c, s->ns, s->name, until);
+                return 0;
+        }
+        backoff_next(&note->backoff, ci->latest->finished_at, now);
+        pod_note_set_waiting(note, NULL, NULL);
+        /* keep the latest exit for lastState and `logs --previous`; older ones go */
+        if (ci->previous && ci->previous->state == CONTAINER_EXITED)
+                (void)runtime_remove_container(s->c->runtime, ci->previous->id);
+        return start_container(s, spec, ci->latest->attempt + 1);
+}
+
+/* Runs the init containers in order; returns true when all have succeeded. */
+static int sync_init_containers(SyncContext *s, const char *policy, bool *ret_done, bool *ret_failed)
+{
+        const cJSON *spec;
+
+        *ret_done = false;
+        *ret_failed = false;
+        cJSON_ArrayForEach (spec, json_path(s->pod, "spec.initContainers")) {
+                ContainerInstances ci =
+                    pod_container_instances(s->all, s->n_all, s->uid, json_str(spec, "name"));
+
+                if (!ci.latest)
+                        return start_container(s, spec, 0);
+                if (ci.latest->state != CONTAINER_EXITED)
+                        return 0;
+                if (ci.latest->exit_code == 0)
+                        continue;
+                if (streq(policy, "Never")) {
+                        *ret_failed = true;
+                        return 0;
+                }
+                return restart_exited(s, spec, &ci);
+        }
+        *ret_done = true;
+        return 0;
+}
+
+static int sync_containers(SyncContext *s, const char *policy)
+{
+        const cJSON *spec;
+        int r;
+
+        cJSON_ArrayForEach (spec, json_path(s->pod, "spec.containers")) {
+                ContainerInstances ci =
+                    pod_container_instances(s->all, s->n_all, s->uid, json_str(spec, "name"));
+                bool restart;
+
+                if (!ci.latest) {
+                        r = start_container(s, spec, 0);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (ci.latest->state != CONTAINER_EXITED)
+                        continue;
+                restart =
+                    streq(policy, "Always") || (streq(policy, "OnFailure") && ci.latest->exit_code != 0);
+                if (!restart) {
+                        PodControllerNote *note = note_for(s, spec);
+                        if (note)
+                                pod_note_set_waiting(note, NULL, NULL);
+                        continue;
+                }
+                r = restart_exited(s, spec, &ci);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* deletionTimestamp is set: stop everything with the grace period, then remove the pod. */
+static int sync_deletion(SyncContext *s)
+{
+        usec_t grace =
+            (usec_t)MAX(json_int(s->pod, "metadata.deletionGracePeriodSeconds", 30), 0) * USEC_PER_SEC;
+        _cleanup_free_ char *logs = NULL;
+        unsigned running = 0;
+        int r;
+
+        for (size_t i = 0; i < s->n_all; i++) {
+                if (!streq_ptr(s->all[i].pod_uid, s->uid) || s->all[i].state != CONTAINER_RUNNING)
+                        continue;
+                if (pod_stop_container(s->c, &s->all[i], grace) == 0 && running == 0)
+                        pod_event(s, "Normal", "Killing", "Stopping container %s", s->all[i].container_name);
+                running++;
+        }
+        if (running > 0)
+                return 0;
+        for (size_t i = 0; i < s->n_all; i++)
+                if (streq_ptr(s->all[i].pod_uid, s->uid))
+                        (void)runtime_remove_container(s->c->runtime, s->all[i].id);
+        if (asprintf_safe(&logs, "%s/%s_%s_%s", s->c->log_dir, s->ns, s->name, s->uid) >= 0)
+                (void)rm_rf(logs);
+        r = store_delete(s->c->store, "Pod", s->ns, s->name, NULL);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        pod_forget(s->c, s->uid);
+        return 0;
+}
+
+static int write_status(SyncContext *s, bool init_done, bool init_failed)
+{
+        _cleanup_json_ cJSON *status = NULL;
+        PodStatusInput in = {.pod = s->pod,
+                             .containers = s->all,
+                             .n_containers = s->n_all,
+                             .controller = s->c,
+                             .init_done = init_done,
+                             .init_failed = init_failed,
+                             .now = now_usec(CLOCK_REALTIME)};
+        int r;
+
+        r = pod_status_build(&in, &status);
+        if (r < 0)
+                return r;
+        if (cJSON_Compare(status, json_path(s->pod, "status"), true))
+                return 0;
+        return store_update_status(s->c->store, "Pod", s->ns, s->name, status);
+}
+
+/* Claims an unbound pod for this node, as the scheduler's binding would. */
+static int bind_pod(SyncContext *s)
+{
+        cJSON *spec = json_ensure_object(s->pod, "spec");
+        _cleanup_json_ cJSON *updated = NULL;
+        int r;
+
+        if (!spec || json_set_string(spec, "nodeName", s->c->node_name) < 0)
+                return -ENOMEM;
+        r = store_update(s->c->store, s->pod, &updated);
+        if (r < 0)
+                return r;
+        cJSON_Delete(s->pod);
+        s->pod = TAKE_PTR(updated);
+        pod_event(s, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", s->ns, s->name,
+                  s->c->node_name);
+        return 0;
+}
+
+int pod_sync(PodController *c, const char *ns, const char *name)
+{
+        SyncContext s = {.c = c, .ns = ns, .name = name};
+        const char *node, *phase, *policy;
+        bool init_done = false, init_failed = false;
+        int r;
+
+        r = store_get(c->store, "Pod", ns, name, &s.pod);
+        if (r == -ENOENT)
+                return pod_collect_orphans(c);
+        if (r < 0)
+                return r;
+        s.uid = json_str(s.pod, "metadata.uid") ?: "";
+        node = json_str(s.pod, "spec.nodeName");
+        if (!isempty(node) && !streq(node, c->node_name)) {
+                r = 0; /* another node's pod */
+                goto out;
+        }
+        r = runtime_list_containers(c->runtime, &s.all, &s.n_all);
+        if (r < 0)
+                goto out;
+        if (json_str(s.pod, "metadata.deletionTimestamp")) {
+                r = sync_deletion(&s);
+                goto out;
+        }
+        if (isempty(node)) {
+                r = bind_pod(&s);
+                if (r < 0)
+                        goto out;
+        }
+        phase = json_str(s.pod, "status.phase");
+        if (streq_ptr(phase, "Succeeded") || streq_ptr(phase, "Failed") || c->draining) {
+                r = 0; /* terminal, or the agent is stopping: start nothing */
+                goto out;
+        }
+        policy = json_str(s.pod, "spec.restartPolicy") ?: "Always";
+        r = sync_init_containers(&s, policy, &init_done, &init_failed);
+        if (r >= 0 && init_done)
+                r = sync_containers(&s, policy);
+        if (r < 0)
+                goto out;
+        /* what was just started shows in the status of this same step */
+        runtime_container_array_free(s.all, s.n_all);
+        s.all = NULL;
+        s.n_all = 0;
+        r = runtime_list_containers(c->runtime, &s.all, &s.n_all);
+        if (r >= 0)
+                r = write_status(&s, init_done, init_failed);
+out:
+        runtime_container_array_free(s.all, s.n_all);
+        cJSON_Delete(s.pod);
+        return r;
+}

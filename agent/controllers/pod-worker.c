@@ -1,0 +1,356 @@
+/* The pod controller's loop side: work queue, runtime calls, back-off timers, graceful
+ * deletion and drain. What a pod's status says is computed in pod-status.c. */
+#include <string.h>
+
+#include "json-util.h"
+#include "log.h"
+#include "pod-internal.h"
+#include "util.h"
+
+static int key_index(char *const *keys, size_t n, const char *key)
+{
+        for (size_t i = 0; i < n; i++)
+                if (streq(keys[i], key))
+                        return (int)i;
+        return -1;
+}
+
+static int strv_add(char ***v, size_t *n, const char *s)
+{
+        char **nv = realloc(*v, (*n + 1) * sizeof(char *));
+
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        nv[*n] = strdup(s);
+        if (!nv[*n])
+                return -ENOMEM;
+        (*n)++;
+        return 0;
+}
+
+static void strv_remove_at(char **v, size_t *n, size_t i)
+{
+        free(v[i]);
+        memmove(v + i, v + i + 1, (*n - i - 1) * sizeof(char *));
+        (*n)--;
+}
+
+PodControllerNote *pod_note_get(PodController *c, const char *key, bool create)
+{
+        for (size_t i = 0; i < c->n_notes; i++)
+                if (streq(c->notes[i].key, key))
+                        return &c->notes[i];
+        if (!create)
+                return NULL;
+        PodControllerNote *n = realloc(c->notes, (c->n_notes + 1) * sizeof(PodControllerNote));
+        if (!n)
+                return NULL;
+        c->notes = n;
+        n = &c->notes[c->n_notes];
+        *n = (PodControllerNote){.key = strdup(key)};
+        if (!n->key)
+                return NULL;
+        c->n_notes++;
+        return n;
+}
+
+static void note_clear_waiting(PodControllerNote *n)
+{
+        n->waiting_reason = mfree(n->waiting_reason);
+        n->waiting_message = mfree(n->waiting_message);
+}
+
+void pod_note_set_waiting(PodControllerNote *n, const char *reason, const char *message)
+{
+        note_clear_waiting(n);
+        n->waiting_reason = reason ? strdup(reason) : NULL;
+        n->waiting_message = message ? strdup(message) : NULL;
+}
+
+static void notes_forget_pod(PodController *c, const char *uid)
+{
+        size_t len = strlen(uid);
+
+        for (size_t i = 0; i < c->n_notes;) {
+                if (strneq(c->notes[i].key, uid, len) && c->notes[i].key[len] == '/') {
+                        note_clear_waiting(&c->notes[i]);
+                        free(c->notes[i].key);
+                        memmove(c->notes + i, c->notes + i + 1,
+                                (c->n_notes - i - 1) * sizeof(PodControllerNote));
+                        c->n_notes--;
+                } else
+                        i++;
+        }
+}
+
+static int on_queue(sd_event_source *s, void *userdata)
+{
+        PodController *c = userdata;
+
+        /* take the queue: syncs may enqueue again, which re-arms the defer source */
+        while (c->n_queue > 0) {
+                char *key = c->queue[0];
+                char *slash = strchr(key, '/');
+
+                memmove(c->queue, c->queue + 1, (c->n_queue - 1) * sizeof(char *));
+                c->n_queue--;
+                if (slash) {
+                        *slash = 0;
+                        int r = pod_sync(c, key, slash + 1);
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to sync pod %s/%s: %m", key, slash + 1);
+                }
+                free(key);
+        }
+        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+void pod_controller_enqueue(PodController *c, const char *ns, const char *name)
+{
+        _cleanup_free_ char *key = strjoin(ns ?: "default", "/", name, NULL);
+
+        if (!key || key_index(c->queue, c->n_queue, key) >= 0)
+                return;
+        if (strv_add(&c->queue, &c->n_queue, key) < 0) {
+                log_oom();
+                return;
+        }
+        (void)sd_event_source_set_enabled(c->defer, SD_EVENT_ONESHOT);
+}
+
+typedef struct RetryTimer {
+        PodController *controller;
+        char *ns, *name;
+} RetryTimer;
+
+static void retry_timer_free(void *userdata)
+{
+        RetryTimer *t = userdata;
+
+        free(t->ns);
+        free(t->name);
+        free(t);
+}
+
+static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        RetryTimer *t = userdata;
+
+        pod_controller_enqueue(t->controller, t->ns, t->name);
+        /* one-shot: drop the loop's reference; the destroy callback frees t */
+        (void)sd_event_source_set_floating(s, false);
+        sd_event_source_disable_unref(s);
+        return 0;
+}
+
+void pod_schedule_retry(PodController *c, const char *ns, const char *name, usec_t at_realtime)
+{
+        usec_t now = now_usec(CLOCK_REALTIME), delay = at_realtime > now ? at_realtime - now : 0;
+        RetryTimer *t = calloc(1, sizeof(RetryTimer));
+        sd_event_source *s = NULL;
+
+        if (!t)
+                return (void)log_oom();
+        *t = (RetryTimer){.controller = c, .ns = strdup(ns), .name = strdup(name)};
+        if (!t->ns || !t->name) {
+                retry_timer_free(t);
+                return (void)log_oom();
+        }
+        /* boottime: the wait is an interval, not a wall-clock time */
+        if (sd_event_add_time_relative(c->event, &s, CLOCK_BOOTTIME, delay + 1, USEC_PER_MSEC * 10,
+                                       on_retry_timer, t) < 0) {
+                retry_timer_free(t);
+                return;
+        }
+        (void)sd_event_source_set_description(s, "pod-retry");
+        (void)sd_event_source_set_destroy_callback(s, retry_timer_free);
+        (void)sd_event_source_set_floating(s, true);
+        sd_event_source_unref(s);
+}
+
+void pod_controller_on_store_change(PodController *c, StoreChange change, const cJSON *obj)
+{
+        const char *kind = json_str(obj, "kind");
+
+        if (!kind)
+                return;
+        if (streq(kind, "Pod"))
+                pod_controller_enqueue(c, json_str(obj, "metadata.namespace"),
+                                       json_str(obj, "metadata.name"));
+        else if (streq(kind, "ConfigMap") || streq(kind, "Secret")) {
+                /* a pod waiting for a missing key may now start: retry the waiting ones */
+                for (size_t i = 0; i < c->n_notes; i++)
+                        if (c->notes[i].waiting_reason &&
+                            streq(c->notes[i].waiting_reason, "CreateContainerConfigError"))
+                                (void)pod_controller_resync(c);
+        }
+        (void)change;
+}
+
+void pod_controller_on_container_exit(PodController *c, const char *id)
+{
+        RuntimeContainer rc = {0};
+        int i = key_index(c->stopping, c->n_stopping, id);
+
+        if (i >= 0)
+                strv_remove_at(c->stopping, &c->n_stopping, (size_t)i);
+        if (runtime_container_status(c->runtime, id, &rc) < 0)
+                return;
+        if (rc.pod_namespace && rc.pod_name)
+                pod_controller_enqueue(c, rc.pod_namespace, rc.pod_name);
+        runtime_container_done(&rc);
+        if (c->draining && pod_controller_running_containers(c) == 0)
+                log_info("All workloads stopped.");
+}
+
+int pod_stop_container(PodController *c, const RuntimeContainer *rc, usec_t grace)
+{
+        int r;
+
+        if (rc->state != CONTAINER_RUNNING || key_index(c->stopping, c->n_stopping, rc->id) >= 0)
+                return 0;
+        r = runtime_stop_container(c->runtime, rc->id, grace);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to stop container %s of pod %s/%s: %m",
+                                         rc->container_name, rc->pod_namespace, rc->pod_name);
+        return strv_add(&c->stopping, &c->n_stopping, rc->id);
+}
+
+size_t pod_controller_running_containers(PodController *c)
+{
+        RuntimeContainer *all = NULL;
+        size_t n = 0, running = 0;
+
+        if (runtime_list_containers(c->runtime, &all, &n) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                if (all[i].state == CONTAINER_RUNNING)
+                        running++;
+        runtime_container_array_free(all, n);
+        return running;
+}
+
+int pod_controller_drain(PodController *c)
+{
+        RuntimeContainer *all = NULL;
+        size_t n = 0;
+        int r;
+
+        c->draining = true;
+        r = runtime_list_containers(c->runtime, &all, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_json_ cJSON *pod = NULL;
+                int64_t grace = 30;
+
+                if (all[i].state != CONTAINER_RUNNING)
+                        continue;
+                if (store_get(c->store, "Pod", all[i].pod_namespace, all[i].pod_name, &pod) >= 0)
+                        grace = json_int(pod, "spec.terminationGracePeriodSeconds", 30);
+                (void)pod_stop_container(c, &all[i], (usec_t)grace * USEC_PER_SEC);
+        }
+        runtime_container_array_free(all, n);
+        return (int)pod_controller_running_containers(c);
+}
+
+/* Containers whose pod is gone from the store (deleted while the agent was away, or
+ * removed without a grace period) are stopped at once and removed. */
+int pod_collect_orphans(PodController *c)
+{
+        RuntimeContainer *all = NULL;
+        size_t n = 0;
+        int r;
+
+        r = runtime_list_containers(c->runtime, &all, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_json_ cJSON *pod = NULL;
+
+                r = store_get(c->store, "Pod", all[i].pod_namespace, all[i].pod_name, &pod);
+                if (r >= 0 && streq_ptr(json_str(pod, "metadata.uid"), all[i].pod_uid))
+                        continue;
+                if (r < 0 && r != -ENOENT)
+                        continue;
+                if (all[i].state == CONTAINER_RUNNING)
+                        (void)pod_stop_container(c, &all[i], 0);
+                else {
+                        (void)runtime_remove_container(c->runtime, all[i].id);
+                        notes_forget_pod(c, all[i].pod_uid);
+                }
+        }
+        runtime_container_array_free(all, n);
+        return 0;
+}
+
+int pod_controller_resync(PodController *c)
+{
+        _cleanup_json_ cJSON *pods = NULL;
+        const cJSON *p;
+        int r;
+
+        r = store_list(c->store, "Pod", NULL, NULL, &pods);
+        if (r < 0)
+                return r;
+        cJSON_ArrayForEach (p, pods)
+                pod_controller_enqueue(c, json_str(p, "metadata.namespace"), json_str(p, "metadata.name"));
+        return pod_collect_orphans(c);
+}
+
+void pod_forget(PodController *c, const char *uid)
+{
+        notes_forget_pod(c, uid);
+        (void)pod_collect_orphans(c);
+}
+
+int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *rt,
+                       const PodControllerOptions *opts)
+{
+        _cleanup_(pod_controller_freep) PodController *c = calloc(1, sizeof(PodController));
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->event = sd_event_ref(e);
+        c->store = store;
+        c->runtime = rt;
+        c->node_name = strdup(opts->node_name);
+        c->log_dir = strdup(opts->log_dir);
+        c->seccomp_default = opts->seccomp_default;
+        if (!c->node_name || !c->log_dir)
+                return -ENOMEM;
+        r = sd_event_add_defer(e, &c->defer, on_queue, c);
+        if (r < 0)
+                return r;
+        (void)sd_event_source_set_description(c->defer, "pod-queue");
+        r = sd_event_source_set_enabled(c->defer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+PodController *pod_controller_free(PodController *c)
+{
+        if (!c)
+                return NULL;
+        sd_event_source_disable_unref(c->defer);
+        for (size_t i = 0; i < c->n_queue; i++)
+                free(c->queue[i]);
+        free(c->queue);
+        for (size_t i = 0; i < c->n_stopping; i++)
+                free(c->stopping[i]);
+        free(c->stopping);
+        for (size_t i = 0; i < c->n_notes; i++) {
+                note_clear_waiting(&c->notes[i]);
+                free(c->notes[i].key);
+        }
+        free(c->notes);
+        free(c->node_name);
+        free(c->log_dir);
+        sd_event_unref(c->event);
+        free(c);
+        return NULL;
+}

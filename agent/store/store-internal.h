@@ -1,0 +1,102 @@
+/* The Store's layout and the helpers shared by store.c (objects, transactions), store-events.c
+ * and store-kv.c: the prepared-statement cache, SQLite error translation, the per-operation
+ * transaction bracket and the store-wide resourceVersion counter. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "util.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_EVENTS_MAX_DEFAULT 1000u
+/* Events with the same key within this window are merged (client-go's aggregator). */
+#define STORE_EVENT_MERGE_USEC (600 * USEC_PER_SEC)
+
+typedef enum StoreStmt {
+        STMT_BEGIN,
+        STMT_COMMIT,
+        STMT_ROLLBACK,
+        STMT_SAVEPOINT,
+        STMT_RELEASE,
+        STMT_ROLLBACK_TO,
+        STMT_RV_SET,
+        STMT_OBJ_GET,
+        STMT_OBJ_INSERT,
+        STMT_OBJ_UPDATE,
+        STMT_OBJ_DELETE,
+        STMT_OBJ_LIST,
+        STMT_OBJ_LIST_ALL_NS,
+        STMT_EV_FIND,
+        STMT_EV_INSERT,
+        STMT_EV_UPDATE,
+        STMT_EV_TRIM,
+        STMT_EV_LIST,
+        STMT_EV_GET,
+        STMT_EV_DELETE,
+        STMT_EV_LIST_NS_SORTED,
+        STMT_KV_GET,
+        STMT_KV_SET,
+        STMT_KV_DELETE,
+        _STMT_MAX,
+} StoreStmt;
+
+typedef struct StorePending {
+        StoreChange change;
+        cJSON *obj;
+} StorePending;
+
+struct Store {
+        sqlite3 *db;
+        sqlite3_stmt *stmts[_STMT_MAX];
+
+        uint64_t rv;          /* the committed-or-in-transaction counter */
+        uint64_t rv_at_begin; /* restored on rollback of the explicit transaction */
+        bool in_tx;
+
+        StorePending *pending;
+        size_t n_pending, n_pending_alloc;
+        store_on_change_t on_change;
+        void *userdata;
+
+        unsigned events_max;
+        char *event_component, *event_host;
+        uint64_t last_event_nsec;
+        usec_t now_override; /* tests: fixed CLOCK_REALTIME when non-zero */
+};
+
+/* Resets a cached statement when it goes out of scope (releases its read snapshot). */
+DEFINE_TRIVIAL_CLEANUP_FUNC(sqlite3_stmt *, sqlite3_reset);
+#define _cleanup_stmt_ _cleanup_(sqlite3_resetp)
+
+/* SQLite result code -> negative errno. */
+int store_sqlite_errno(int rc);
+/* The cached statement id, reset and with cleared bindings; NULL on failure (*ret_r set). */
+sqlite3_stmt *store_stmt(Store *s, StoreStmt id, int *ret_r);
+/* Steps a statement that returns no row (or whose row is ignored); resets it. */
+int store_step_done(sqlite3_stmt *st);
+int store_bind_text(sqlite3_stmt *st, int idx, const char *v);
+
+/* Brackets one operation: its own transaction outside store_begin(), a savepoint inside.
+ * store_op_end() commits/releases when r >= 0, else rolls back; returns r or the commit
+ * error, and fires the queued callbacks when it committed. */
+int store_op_begin(Store *s, uint64_t *ret_rv_saved);
+int store_op_end(Store *s, uint64_t rv_saved, int r);
+
+/* Increments the store-wide resourceVersion inside the current operation. */
+int store_bump(Store *s, uint64_t *ret);
+/* Queues a change for the callback after commit; takes obj. */
+int store_queue(Store *s, StoreChange change, cJSON *obj);
+/* CLOCK_REALTIME now (or the test override). */
+usec_t store_now(Store *s);
+int store_format_rv(uint64_t rv, char *buf, size_t size);
+/* Parses a stored JSON column: -EBADMSG when it is not a JSON object. */
+int store_parse_json(const unsigned char *text, int len, cJSON **ret);
+
+/* Events share the object API for kind "Event" (get/list/delete by namespace and name). */
+int store_events_get(Store *s, const char *ns, const char *name, cJSON **ret);
+int store_events_list_objects(Store *s, const char *ns, const LabelSelector *sel, cJSON **ret);
+int store_events_delete(Store *s, const char *ns, const char *name, cJSON **ret);
+
+/* Tests only: pin the realtime clock (0 = real clock). */
+void store_set_now(Store *s, usec_t now);

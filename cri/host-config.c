@@ -1,0 +1,342 @@
+/* The JSON files of a host container's directory: config.json (the container's config as
+ * the agent asked for it), state.json (the shim's and the command's pids and start time),
+ * exit.json (how it ended). All are written atomically. */
+#include <string.h>
+
+#include "host-config.h"
+#include "json-util.h"
+
+#define HOST_CONFIG_MAX_SIZE ((size_t)4 * 1024 * 1024)
+
+static void strv_free(char **l)
+{
+        if (!l)
+                return;
+        for (char **p = l; *p; p++)
+                free(*p);
+        free(l);
+}
+
+HostConfig *host_config_free(HostConfig *c)
+{
+        if (!c)
+                return NULL;
+        free(c->id);
+        free(c->cgroup_name);
+        free(c->pod_uid);
+        free(c->pod_name);
+        free(c->pod_namespace);
+        free(c->container_name);
+        free(c->image);
+        strv_free(c->argv);
+        strv_free(c->env);
+        free(c->working_dir);
+        free(c->supplementary_gids);
+        free(c->log_path);
+        free(c);
+        return NULL;
+}
+
+static cJSON *strv_to_json(char **l)
+{
+        cJSON *a = cJSON_CreateArray();
+
+        if (!a)
+                return NULL;
+        for (char **p = l; p && *p; p++) {
+                cJSON *s = cJSON_CreateString(*p);
+                if (!s || !cJSON_AddItemToArray(a, s)) {
+                        cJSON_Delete(s);
+                        cJSON_Delete(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+static int set_opt_string(cJSON *o, const char *key, const char *v)
+{
+        return v ? json_set_string(o, key, v) : 0;
+}
+
+int host_config_format(const RuntimeContainerConfig *cfg, const char *id, const char *cgroup_name,
+                       usec_t created_at, char **ret)
+{
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+        cJSON *gids;
+
+        if (!o || !cfg->argv || !cfg->argv[0])
+                return o ? -EINVAL : -ENOMEM;
+        if (set_opt_string(o, "id", id) < 0 || set_opt_string(o, "cgroupName", cgroup_name) < 0 ||
+            set_opt_string(o, "podUID", cfg->pod_uid) < 0 ||
+            set_opt_string(o, "podName", cfg->pod_name) < 0 ||
+            set_opt_string(o, "podNamespace", cfg->pod_namespace) < 0 ||
+            set_opt_string(o, "containerName", cfg->container_name) < 0 ||
+            set_opt_string(o, "image", cfg->image) < 0 || json_set_int(o, "attempt", cfg->attempt) < 0 ||
+            json_set(o, "argv", strv_to_json(cfg->argv)) < 0 ||
+            json_set(o, "env", strv_to_json(cfg->env)) < 0 ||
+            set_opt_string(o, "workingDir", cfg->working_dir) < 0 ||
+            json_set_bool(o, "setUID", cfg->set_uid) < 0 || json_set_bool(o, "setGID", cfg->set_gid) < 0 ||
+            json_set_int(o, "uid", cfg->uid) < 0 || json_set_int(o, "gid", cfg->gid) < 0 ||
+            json_set_int(o, "memoryLimitBytes", cfg->memory_limit_bytes) < 0 ||
+            json_set_int(o, "cpuLimitMilli", cfg->cpu_limit_milli) < 0 ||
+            json_set_int(o, "cpuRequestMilli", cfg->cpu_request_milli) < 0 ||
+            json_set_bool(o, "noNewPrivs", cfg->no_new_privs) < 0 ||
+            json_set_bool(o, "seccompRuntimeDefault", cfg->seccomp_runtime_default) < 0 ||
+            set_opt_string(o, "logPath", cfg->log_path) < 0 ||
+            json_set_int(o, "logMaxSize", (int64_t)cfg->log_max_size) < 0 ||
+            json_set_int(o, "logMaxFiles", cfg->log_max_files) < 0 ||
+            json_set_int(o, "createdAt", (int64_t)created_at) < 0)
+                return -ENOMEM;
+        gids = cJSON_AddArrayToObject(o, "supplementaryGIDs");
+        if (!gids)
+                return -ENOMEM;
+        for (size_t i = 0; i < cfg->n_supplementary_gids; i++)
+                if (!cJSON_AddItemToArray(gids, cJSON_CreateNumber(cfg->supplementary_gids[i])))
+                        return -ENOMEM;
+        *ret = json_print(o);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int dup_opt(const cJSON *o, const char *key, char **ret)
+{
+        const char *s = json_str(o, key);
+
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* A JSON array of strings as a NULL-terminated strv; -EBADMSG for other types. */
+static int strv_from_json(const cJSON *a, char ***ret)
+{
+        char **l;
+        size_t n = 0;
+        const cJSON *i;
+
+        if (a && !cJSON_IsArray(a))
+                return -EBADMSG;
+        l = calloc((size_t)(a ? cJSON_GetArraySize(a) : 0) + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        cJSON_ArrayForEach (i, a) {
+                if (!cJSON_IsString(i)) {
+                        strv_free(l);
+                        return -EBADMSG;
+                }
+                l[n] = strdup(i->valuestring);
+                if (!l[n++]) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        }
+        *ret = l;
+        return 0;
+}
+
+static int parse_gids(const cJSON *a, HostConfig *c)
+{
+        const cJSON *i;
+        size_t n = 0;
+
+        if (!a)
+                return 0;
+        if (!cJSON_IsArray(a))
+                return -EBADMSG;
+        c->supplementary_gids = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(gid_t));
+        if (!c->supplementary_gids)
+                return -ENOMEM;
+        cJSON_ArrayForEach (i, a) {
+                if (!cJSON_IsNumber(i) || i->valuedouble < 0 || i->valuedouble > 4294967294.0)
+                        return -EBADMSG;
+                c->supplementary_gids[n++] = (gid_t)i->valuedouble;
+        }
+        c->n_supplementary_gids = n;
+        return 0;
+}
+
+int host_config_parse(const char *json, HostConfig **ret)
+{
+        _cleanup_json_ cJSON *o = cJSON_Parse(json);
+        _cleanup_(host_config_freep) HostConfig *c = NULL;
+        int r;
+
+        if (!o || !cJSON_IsObject(o) || !json_str(o, "id"))
+                return -EBADMSG;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        if (dup_opt(o, "id", &c->id) < 0 || dup_opt(o, "cgroupName", &c->cgroup_name) < 0 ||
+            dup_opt(o, "podUID", &c->pod_uid) < 0 || dup_opt(o, "podName", &c->pod_name) < 0 ||
+            dup_opt(o, "podNamespace", &c->pod_namespace) < 0 ||
+            dup_opt(o, "containerName", &c->container_name) < 0 || dup_opt(o, "image", &c->image) < 0 ||
+            dup_opt(o, "workingDir", &c->working_dir) < 0 || dup_opt(o, "logPath", &c->log_path) < 0)
+                return -ENOMEM;
+        r = strv_from_json(cJSON_GetObjectItem(o, "argv"), &c->argv);
+        if (r < 0)
+                return r;
+        if (!c->argv[0] || isempty(c->argv[0]))
+                return -EBADMSG;
+        r = strv_from_json(cJSON_GetObjectItem(o, "env"), &c->env);
+        if (r < 0)
+                return r;
+        r = parse_gids(cJSON_GetObjectItem(o, "supplementaryGIDs"), c);
+        if (r < 0)
+                return r;
+        c->attempt = (unsigned)json_int(o, "attempt", 0);
+        c->set_uid = json_bool(o, "setUID", false);
+        c->set_gid = json_bool(o, "setGID", false);
+        c->uid = (uid_t)json_int(o, "uid", 0);
+        c->gid = (gid_t)json_int(o, "gid", 0);
+        c->memory_limit_bytes = json_int(o, "memoryLimitBytes", 0);
+        c->cpu_limit_milli = json_int(o, "cpuLimitMilli", 0);
+        c->cpu_request_milli = json_int(o, "cpuRequestMilli", 0);
+        c->no_new_privs = json_bool(o, "noNewPrivs", false);
+        c->seccomp_runtime_default = json_bool(o, "seccompRuntimeDefault", false);
+        c->log_max_size = (uint64_t)MAX(json_int(o, "logMaxSize", 0), 0);
+        c->log_max_files = (unsigned)MAX(json_int(o, "logMaxFiles", 0), 0);
+        c->created_at = (usec_t)MAX(json_int(o, "createdAt", 0), 0);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+static int load_json(const char *dir, const char *name, cJSON **ret)
+{
+        _cleanup_free_ char *p = strjoin(dir, "/", name, NULL), *buf = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = read_full_file(p, HOST_CONFIG_MAX_SIZE, &buf, NULL);
+        if (r < 0)
+                return r;
+        *ret = cJSON_Parse(buf);
+        if (!*ret || !cJSON_IsObject(*ret)) {
+                cJSON_Delete(*ret);
+                *ret = NULL;
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static int write_json(const char *dir, const char *name, const cJSON *o)
+{
+        _cleanup_free_ char *p = strjoin(dir, "/", name, NULL), *s = json_print(o);
+
+        if (!p || !s)
+                return -ENOMEM;
+        return write_file_atomic(p, s, strlen(s), 0644);
+}
+
+int host_config_load(const char *dir, HostConfig **ret)
+{
+        _cleanup_free_ char *p = strjoin(dir, "/config.json", NULL), *buf = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = read_full_file(p, HOST_CONFIG_MAX_SIZE, &buf, NULL);
+        if (r < 0)
+                return r;
+        return host_config_parse(buf, ret);
+}
+
+int host_state_write(const char *dir, const HostState *s)
+{
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+
+        if (!o || json_set_int(o, "shimPid", s->shim_pid) < 0 || json_set_int(o, "pid", s->pid) < 0 ||
+            json_set_int(o, "shimStartTime", (int64_t)s->shim_start) < 0 ||
+            json_set_int(o, "pidStartTime", (int64_t)s->pid_start) < 0 ||
+            json_set_int(o, "startedAt", (int64_t)s->started_at) < 0)
+                return -ENOMEM;
+        return write_json(dir, "state.json", o);
+}
+
+int host_state_load(const char *dir, HostState *ret)
+{
+        _cleanup_json_ cJSON *o = NULL;
+        int r = load_json(dir, "state.json", &o);
+
+        if (r < 0)
+                return r;
+        *ret = (HostState){
+            .shim_pid = (pid_t)json_int(o, "shimPid", 0),
+            .pid = (pid_t)json_int(o, "pid", 0),
+            .shim_start = (uint64_t)json_int(o, "shimStartTime", 0),
+            .pid_start = (uint64_t)json_int(o, "pidStartTime", 0),
+            .started_at = (usec_t)json_int(o, "startedAt", 0),
+        };
+        if (ret->shim_pid < 0 || ret->pid < 0)
+                return -EBADMSG;
+        return 0;
+}
+
+int host_exit_write(const char *dir, const HostExit *e)
+{
+        _cleanup_json_ cJSON *o = cJSON_CreateObject();
+
+        if (!o || json_set_int(o, "exitCode", e->exit_code) < 0 ||
+            json_set_int(o, "signal", e->signal) < 0 ||
+            json_set_int(o, "finishedAt", (int64_t)e->finished_at) < 0 ||
+            set_opt_string(o, "reason", e->reason) < 0 || set_opt_string(o, "message", e->message) < 0)
+                return -ENOMEM;
+        return write_json(dir, "exit.json", o);
+}
+
+int host_exit_load(const char *dir, HostExit *ret)
+{
+        _cleanup_json_ cJSON *o = NULL;
+        HostExit e = {};
+        int r = load_json(dir, "exit.json", &o);
+
+        if (r < 0)
+                return r;
+        e.exit_code = (int)json_int(o, "exitCode", 255);
+        e.signal = (int)json_int(o, "signal", 0);
+        e.finished_at = (usec_t)json_int(o, "finishedAt", 0);
+        if (dup_opt(o, "reason", &e.reason) < 0 || dup_opt(o, "message", &e.message) < 0) {
+                host_exit_done(&e);
+                return -ENOMEM;
+        }
+        *ret = e;
+        return 0;
+}
+
+void host_exit_done(HostExit *e)
+{
+        free(e->reason);
+        free(e->message);
+        e->reason = e->message = NULL;
+}
+
+int host_proc_start_time(pid_t pid, uint64_t *ret)
+{
+        char path[64];
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        r = read_full_file(path, 4096, &buf, NULL);
+        if (r < 0)
+                return r;
+        /* the command name may hold spaces and parentheses: fields start after the last ')' */
+        char *p = strrchr(buf, ')');
+        if (!p)
+                return -EBADMSG;
+        p++;
+        for (int field = 3; field < 22; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EBADMSG;
+        }
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(p + 1, &end, 10);
+        if (errno != 0 || end == p + 1)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}

@@ -1,0 +1,64 @@
+/* Internal: the files of a host container's directory. config.json is written by the
+ * agent (everything from RuntimeContainerConfig), state.json by the shim once the command
+ * runs, exit.json by the shim (or by the agent for a lost container) when it ended, and the
+ * empty exit-reported by the agent once on_exit was called for it (so that a restarted agent
+ * reports only the exits it has not seen). */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime.h"
+
+typedef struct HostConfig {
+        char *id, *cgroup_name;
+        char *pod_uid, *pod_name, *pod_namespace, *container_name, *image;
+        unsigned attempt;
+        char **argv, **env;
+        char *working_dir;
+        bool set_uid, set_gid;
+        uid_t uid;
+        gid_t gid;
+        gid_t *supplementary_gids;
+        size_t n_supplementary_gids;
+        int64_t memory_limit_bytes, cpu_limit_milli, cpu_request_milli;
+        bool no_new_privs, seccomp_runtime_default;
+        char *log_path;
+        uint64_t log_max_size;
+        unsigned log_max_files;
+        usec_t created_at;
+} HostConfig;
+
+typedef struct HostState {
+        pid_t shim_pid, pid;
+        uint64_t shim_start, pid_start; /* /proc/<pid>/stat start times, against pid reuse */
+        usec_t started_at;
+} HostState;
+
+typedef struct HostExit {
+        int exit_code, signal;
+        usec_t finished_at;
+        char *reason, *message;
+} HostExit;
+
+int host_config_format(const RuntimeContainerConfig *cfg, const char *id, const char *cgroup_name,
+                       usec_t created_at, char **ret);
+/* -EBADMSG for malformed JSON or missing/mistyped required fields (id, argv). */
+int host_config_parse(const char *json, HostConfig **ret);
+int host_config_load(const char *dir, HostConfig **ret);
+HostConfig *host_config_free(HostConfig *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(HostConfig *, host_config_free);
+
+int host_state_write(const char *dir, const HostState *s);
+int host_state_load(const char *dir, HostState *ret);
+int host_exit_write(const char *dir, const HostExit *e);
+int host_exit_load(const char *dir, HostExit *ret);
+void host_exit_done(HostExit *e);
+
+/* Field 22 of /proc/<pid>/stat (start time in clock ticks since boot). */
+int host_proc_start_time(pid_t pid, uint64_t *ret);
+
+/* The shim inherits the write end of a pipe as this fd number (given in this variable) and
+ * writes one byte to it once it has written state.json ('R') or exit.json ('E'). */
+#define HOST_SHIM_READY_FD_ENV "BERTH_SHIM_READY_FD"
+#define HOST_SHIM_READY_FD 3

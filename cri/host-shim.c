@@ -1,0 +1,440 @@
+/* The per-container shim of the host backend ("berth shim DIR"): sets up the cgroups, forks
+ * and execs the container command with its identity, seccomp filter and pipes, copies the
+ * pipes into the CRI log, reaps the command, records state.json and exit.json, and kills
+ * whatever is left in the cgroup. It outlives the agent. */
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include "host-cgroup.h"
+#include "host-config.h"
+#include "host-log.h"
+#include "host-seccomp.h"
+#include "util.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define CLEANUP_TIMEOUT_USEC (10 * USEC_PER_SEC)
+#define DRAIN_TIMEOUT_MSEC 1000
+
+typedef struct Shim {
+        const char *dir;
+        HostConfig *cfg;
+        HostCgroup *cg;
+        HostLog *log;
+        int ready_fd, sig_fd;
+        int out[2], err[2], errpipe[2];
+        pid_t child;
+        bool reaped;
+        int status;
+} Shim;
+
+static void shim_done(Shim *s)
+{
+        host_config_free(s->cfg);
+        host_cgroup_free(s->cg);
+        host_log_free(s->log);
+        safe_close(s->ready_fd);
+        safe_close(s->sig_fd);
+        for (int i = 0; i < 2; i++) {
+                safe_close(s->out[i]);
+                safe_close(s->err[i]);
+                safe_close(s->errpipe[i]);
+        }
+}
+
+static void notify_ready(Shim *s, char what)
+{
+        if (s->ready_fd >= 0)
+                (void)!write(s->ready_fd, &what, 1);
+        s->ready_fd = safe_close(s->ready_fd);
+}
+
+static int record_start_error(Shim *s, const char *message)
+{
+        HostExit e = {
+            .exit_code = 128,
+            .finished_at = now_usec(CLOCK_REALTIME),
+            .reason = (char *)"StartError",
+            .message = (char *)message,
+        };
+        int r = host_exit_write(s->dir, &e);
+
+        notify_ready(s, 'E');
+        return r < 0 ? 1 : 0;
+}
+
+/* --- the container child: runs between fork and exec, reports failures on errfd --- */
+
+static const char *env_get(char **env, const char *key)
+{
+        size_t n = strlen(key);
+
+        for (char **e = env; e && *e; e++)
+                if (strncmp(*e, key, n) == 0 && (*e)[n] == '=')
+                        return *e + n + 1;
+        return NULL;
+}
+
+/* execvpe() searches the shim's PATH; the container's own PATH is what counts. */
+static void exec_search(char **argv, char **env, char *err, size_t size)
+{
+        const char *file = argv[0], *path = env_get(env, "PATH");
+        bool denied = false;
+        char buf[4096];
+
+        if (strchr(file, '/')) {
+                execve(file, argv, env);
+                snprintf(err, size, "exec: \"%s\": %s", file, strerror(errno));
+                return;
+        }
+        for (const char *p = path ? path : DEFAULT_PATH;; p++) {
+                const char *colon = strchrnul(p, ':');
+                int n = colon == p ? snprintf(buf, sizeof(buf), "%s", file)
+                                   : snprintf(buf, sizeof(buf), "%.*s/%s", (int)(colon - p), p, file);
+                if (n > 0 && (size_t)n < sizeof(buf)) {
+                        execve(buf, argv, env);
+                        if (errno == EACCES)
+                                denied = true;
+                }
+                p = colon;
+                if (!*p)
+                        break;
+        }
+        if (denied)
+                snprintf(err, size, "exec: \"%s\": permission denied", file);
+        else
+                snprintf(err, size, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+static int child_identity(const HostConfig *c)
+{
+        if (c->set_uid || c->set_gid) {
+                /* never keep root's supplementary groups across an identity change */
+                if (setgroups(c->n_supplementary_gids, c->supplementary_gids) < 0)
+                        return negative_errno();
+        } else if (c->n_supplementary_gids > 0 &&
+                   setgroups(c->n_supplementary_gids, c->supplementary_gids) < 0)
+                return negative_errno();
+        if (c->set_gid && setresgid(c->gid, c->gid, c->gid) < 0)
+                return negative_errno();
+        if (c->set_uid && setresuid(c->uid, c->uid, c->uid) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static int child_stdio(Shim *s)
+{
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (null < 0)
+                return negative_errno();
+        if (dup2(null, 0) < 0 || dup2(s->out[1], 1) < 0 || dup2(s->err[1], 2) < 0)
+                return negative_errno();
+        return 0;
+}
+
+static _noreturn_ void child_run(Shim *s)
+{
+        const HostConfig *c = s->cfg;
+        char err[4096 + 64];
+        const char *step;
+        sigset_t all;
+        int r;
+
+        step = "cgroup";
+        r = host_cgroup_enter(s->cg, 0);
+        if (r < 0)
+                goto fail;
+        step = "stdio";
+        r = child_stdio(s);
+        if (r < 0)
+                goto fail;
+        step = "no_new_privs";
+        if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        /* loaded while still privileged, so that it does not need no_new_privs */
+        step = "seccomp";
+        if (c->seccomp_runtime_default && (r = host_seccomp_apply()) < 0)
+                goto fail;
+        step = "user";
+        r = child_identity(c);
+        if (r < 0)
+                goto fail;
+        step = "chdir";
+        if (chdir(c->working_dir ? c->working_dir : "/") < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void)signal(sig, SIG_DFL);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        if (s->errpipe[1] > 3)
+                close_range(3, (unsigned)s->errpipe[1] - 1, 0);
+        close_range((unsigned)s->errpipe[1] + 1, ~0U, 0);
+
+        exec_search(c->argv, c->env, err, sizeof(err));
+        goto report;
+fail:
+        snprintf(err, sizeof(err), "%s: %s", step, strerror(-r));
+report:
+        (void)!write(s->errpipe[1], err, strlen(err));
+        _exit(127);
+}
+
+/* --- the shim proper --- */
+
+static void reap(Shim *s)
+{
+        int st;
+        pid_t pid;
+
+        /* a subreaper: orphans of the command come here too */
+        while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+                if (pid == s->child) {
+                        s->status = st;
+                        s->reaped = true;
+                }
+}
+
+static int pump(Shim *s, int *fd, HostLogStream stream)
+{
+        char buf[65536];
+        ssize_t k = read(*fd, buf, sizeof(buf));
+
+        if (k < 0)
+                return errno == EINTR || errno == EAGAIN ? 0 : negative_errno();
+        if (k == 0) {
+                *fd = safe_close(*fd);
+                return host_log_finish(s->log, stream);
+        }
+        return host_log_feed(s->log, stream, buf, (size_t)k);
+}
+
+/* One poll round over the pipes (and the signalfd when given); false once nothing is left. */
+static bool poll_once(Shim *s, int timeout_msec, bool with_signals)
+{
+        struct pollfd p[3] = {
+            {s->out[0], POLLIN, 0},
+            {s->err[0], POLLIN, 0},
+            {with_signals ? s->sig_fd : -1, POLLIN, 0},
+        };
+
+        if (p[0].fd < 0 && p[1].fd < 0 && !with_signals)
+                return false;
+        int n = poll(p, 3, timeout_msec);
+        if (n < 0)
+                return errno == EINTR;
+        if (n == 0)
+                return false;
+        if (p[2].revents) {
+                struct signalfd_siginfo si;
+                (void)!read(s->sig_fd, &si, sizeof(si));
+                reap(s);
+        }
+        /* a failed log write must not stop the command: drop the data, keep reading */
+        if (p[0].revents)
+                (void)pump(s, &s->out[0], HOST_LOG_STDOUT);
+        if (p[1].revents)
+                (void)pump(s, &s->err[0], HOST_LOG_STDERR);
+        return true;
+}
+
+/* SIGKILL until the cgroup is empty (bounded), reaping what comes back to us. */
+static void kill_leftovers(Shim *s)
+{
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + CLEANUP_TIMEOUT_USEC;
+
+        while (host_cgroup_kill(s->cg, SIGKILL) > 0 && now_usec(CLOCK_MONOTONIC) < deadline) {
+                reap(s);
+                (void)poll_once(s, 20, false);
+                usleep(1000);
+        }
+        reap(s);
+}
+
+static int record_exit(Shim *s)
+{
+        HostExit e = {.finished_at = now_usec(CLOCK_REALTIME)};
+        uint64_t ooms = 0;
+
+        if (WIFSIGNALED(s->status)) {
+                e.signal = WTERMSIG(s->status);
+                e.exit_code = 128 + e.signal;
+        } else
+                e.exit_code = WEXITSTATUS(s->status);
+        (void)host_cgroup_oom_kills(s->cg, &ooms);
+        e.reason = (char *)(e.exit_code == 0 ? "Completed" : ooms > 0 ? "OOMKilled" : "Error");
+        return host_exit_write(s->dir, &e);
+}
+
+static int spawn(Shim *s)
+{
+        sigset_t chld;
+
+        if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->err, O_CLOEXEC) < 0 || pipe2(s->errpipe, O_CLOEXEC) < 0)
+                return negative_errno();
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &chld, NULL);
+        s->sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (s->sig_fd < 0)
+                return negative_errno();
+        s->child = fork();
+        if (s->child < 0)
+                return negative_errno();
+        if (s->child == 0)
+                child_run(s);
+        s->out[1] = safe_close(s->out[1]);
+        s->err[1] = safe_close(s->err[1]);
+        s->errpipe[1] = safe_close(s->errpipe[1]);
+        return 0;
+}
+
+/* The child's setup report: "" when exec succeeded (the CLOEXEC pipe closed empty). */
+static void read_child_error(Shim *s, char *buf, size_t size)
+{
+        size_t n = 0;
+
+        while (n + 1 < size) {
+                ssize_t k = read(s->errpipe[0], buf + n, size - 1 - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                n += (size_t)k;
+        }
+        buf[n] = 0;
+}
+
+static int shim_run(Shim *s)
+{
+        _cleanup_free_ char *rel = NULL, *msg = NULL;
+        char err[4200];
+        int r;
+
+        r = host_cgroup_relative(s->cfg->cgroup_name ? s->cfg->cgroup_name : "berth",
+                                 s->cfg->pod_uid ? s->cfg->pod_uid : "none", s->cfg->id, &rel);
+        if (r >= 0)
+                r = host_cgroup_new(&s->cg, NULL, rel);
+        if (r >= 0)
+                r = host_cgroup_create(s->cg);
+        if (r >= 0)
+                r = host_cgroup_set_limits(s->cg, s->cfg->memory_limit_bytes, s->cfg->cpu_limit_milli,
+                                           s->cfg->cpu_request_milli);
+        if (r < 0) {
+                asprintf_safe(&msg, "cgroup: %s", strerror(-r));
+                return record_start_error(s, msg ? msg : "cgroup setup failed");
+        }
+        if (s->cfg->log_path) {
+                r = host_log_new(&s->log, s->cfg->log_path, s->cfg->log_max_size, s->cfg->log_max_files);
+                if (r < 0) {
+                        asprintf_safe(&msg, "log file \"%s\": %s", s->cfg->log_path, strerror(-r));
+                        return record_start_error(s, msg ? msg : "log file failed");
+                }
+        }
+        r = spawn(s);
+        if (r < 0) {
+                asprintf_safe(&msg, "fork: %s", strerror(-r));
+                return record_start_error(s, msg ? msg : "fork failed");
+        }
+        read_child_error(s, err, sizeof(err));
+        if (err[0]) {
+                while (!s->reaped && waitpid(s->child, &s->status, 0) < 0 && errno == EINTR)
+                        ;
+                s->reaped = true;
+                kill_leftovers(s);
+                return record_start_error(s, err);
+        }
+
+        HostState st = {.shim_pid = getpid(), .pid = s->child, .started_at = now_usec(CLOCK_REALTIME)};
+        (void)host_proc_start_time(st.shim_pid, &st.shim_start);
+        (void)host_proc_start_time(st.pid, &st.pid_start);
+        r = host_state_write(s->dir, &st);
+        notify_ready(s, r < 0 ? 'E' : 'R');
+
+        while (!s->reaped)
+                (void)poll_once(s, -1, true);
+        kill_leftovers(s);
+        while (poll_once(s, DRAIN_TIMEOUT_MSEC, false))
+                ;
+        if (s->log) {
+                (void)host_log_finish(s->log, HOST_LOG_STDOUT);
+                (void)host_log_finish(s->log, HOST_LOG_STDERR);
+        }
+        return record_exit(s) < 0 ? 1 : 0;
+}
+
+/* Takes the ready pipe from the environment, and leaves the shim with nothing of the
+ * agent's: no other fds, /dev/null for stdio, an empty signal mask, its own session. */
+static int detach(void)
+{
+        const char *e = getenv(HOST_SHIM_READY_FD_ENV);
+        int ready = -EBADF, null;
+        sigset_t none;
+
+        if (e) {
+                char *end;
+                long v = strtol(e, &end, 10);
+                if (*end == 0 && v >= 3 && v < 1024 && fcntl((int)v, F_GETFD) >= 0)
+                        ready = (int)v;
+                unsetenv(HOST_SHIM_READY_FD_ENV);
+        }
+        if (ready >= 0) {
+                if (ready > 3)
+                        close_range(3, (unsigned)ready - 1, 0);
+                close_range((unsigned)ready + 1, ~0U, 0);
+                (void)fcntl(ready, F_SETFD, FD_CLOEXEC);
+        } else
+                close_range(3, ~0U, 0);
+        null = open("/dev/null", O_RDWR | O_NOCTTY);
+        if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                if (null > 2)
+                        close(null);
+        }
+        (void)setsid();
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        return ready;
+}
+
+int runtime_shim_main(const char *dir)
+{
+        Shim s = {
+            .dir = dir,
+            .ready_fd = -EBADF,
+            .sig_fd = -EBADF,
+            .out = {-EBADF, -EBADF},
+            .err = {-EBADF, -EBADF},
+            .errpipe = {-EBADF, -EBADF},
+        };
+        _cleanup_free_ char *msg = NULL;
+        int r;
+
+        if (isempty(dir))
+                return 2;
+        s.ready_fd = detach();
+        r = host_config_load(dir, &s.cfg);
+        if (r < 0) {
+                asprintf_safe(&msg, "shim: cannot load %s/config.json: %s", dir, strerror(-r));
+                r = record_start_error(&s, msg ? msg : "shim: cannot load config.json");
+        } else
+                r = shim_run(&s);
+        shim_done(&s);
+        return r;
+}

@@ -1,0 +1,58 @@
+#!/bin/bash
+# Runs every test: the unit and integration suites on a -Werror build, then the unit
+# suite again under ASan+UBSan. Ends with one line "check: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+count() { # parses meson's summary from a log
+        local log=$1 ok fail skip to
+        ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+        fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+        skip=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+        to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+        passed=$((passed + ${ok:-0}))
+        failed=$((failed + ${fail:-0} + ${to:-0}))
+        if [ "${CI:-}" = true ] && [ "${skip:-0}" != 0 ]; then
+                echo "check: ${skip} tests were skipped, which CI does not allow" >&2
+                failed=$((failed + skip))
+        fi
+        if [ -z "$ok" ]; then
+                echo "check: the test run did not complete" >&2
+                failed=$((failed + 1))
+        fi
+}
+
+setup() { # dir, extra meson options
+        local dir=$1
+        shift
+        if [ ! -d "$dir" ]; then
+                meson setup "$dir" --werror "$@" >/dev/null || return 1
+        fi
+        ninja -C "$dir" >/dev/null || ninja -C "$dir"
+}
+
+logdir=$(mktemp -d)
+trap 'rm -rf "$logdir"' EXIT
+
+if setup build-check; then
+        meson test -C build-check --print-errorlogs --num-processes 2 --timeout-multiplier 2 2>&1 | tee "$logdir/main.log"
+        count "$logdir/main.log"
+else
+        echo "check: the build failed" >&2
+        failed=$((failed + 1))
+fi
+
+if setup build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                meson test -C build-asan --suite unit --print-errorlogs --num-processes 2 --timeout-multiplier 3 2>&1 |
+                tee "$logdir/asan.log"
+        count "$logdir/asan.log"
+else
+        echo "check: the ASan+UBSan build failed" >&2
+        failed=$((failed + 1))
+fi
+
+echo "check: $passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages berth needs to build, test and run (Debian 12).
+# Does nothing when everything is already there; needs root otherwise.
+set -eu
+
+BUILD="meson ninja-build pkg-config gcc libc6-dev libsystemd-dev libyaml-dev libcjson-dev
+libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libmount-dev libblkid-dev libseccomp-dev"
+TEST="libcriterion-dev clang-format procps curl python3"
+
+want="$BUILD"
+[ "${1:-}" = "--test" ] && want="$BUILD $TEST"
+
+missing=""
+for p in $want; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+        echo "install-deps: missing packages:$missing" >&2
+        echo "install-deps: run as root: apt-get update && apt-get install -y$missing" >&2
+        exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

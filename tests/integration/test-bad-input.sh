@@ -1,0 +1,79 @@
+#!/bin/bash
+# Bad input gets a clear error that names what was wrong, and changes nothing.
+. "$(dirname "$0")/lib.sh"
+require_root
+start_agent
+
+expect_error() { # description, expected text, command...
+        local what=$1 want=$2 out
+        shift 2
+        if out=$("$@" 2>&1); then
+                fail "$what: succeeded but should fail: $out"
+        fi
+        printf '%s' "$out" | grep -qF -- "$want" || fail "$what: expected '$want' in: $out"
+}
+
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n spec: [\n' >"$T/broken.yaml"
+expect_error "malformed YAML" "broken.yaml:" b apply -f "$T/broken.yaml"
+
+printf 'apiVersion: v1\nkind: Frobnicator\nmetadata:\n  name: x\n' >"$T/unknown.yaml"
+expect_error "unknown kind" "Frobnicator" b apply -f "$T/unknown.yaml"
+
+pod_manifest Web_1 'true' >"$T/badname.yaml"
+expect_error "invalid name" "metadata.name: Invalid value: \"Web_1\"" b apply -f "$T/badname.yaml"
+
+cat >"$T/noimage.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: noimage
+spec:
+  containers:
+  - name: main
+    command: ["true"]
+YAML
+expect_error "missing image" "noimage.yaml:7: spec.containers[0].image: Required value" b apply -f "$T/noimage.yaml"
+
+cat >"$T/job.yaml" <<'YAML'
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+spec:
+  template:
+    spec:
+      restartPolicy: Always
+      containers:
+      - name: main
+        image: busybox
+        command: ["true"]
+YAML
+expect_error "job restartPolicy" 'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"' \
+        b apply -f "$T/job.yaml"
+
+# all-or-nothing: a good document followed by a bad one applies neither
+{ pod_manifest good 'sleep 100'; echo '---'; cat "$T/noimage.yaml"; } >"$T/multi.yaml"
+expect_error "multi-document" "Required value" b apply -f "$T/multi.yaml"
+b get pod good >/dev/null 2>&1 && fail "the good half of a bad multi-document apply was applied"
+
+# duplicate names in one apply
+{ pod_manifest dup 'true'; echo '---'; pod_manifest dup 'true'; } >"$T/dup.yaml"
+expect_error "duplicate" "dup" b apply -f "$T/dup.yaml"
+b get pod dup >/dev/null 2>&1 && fail "a duplicate apply left an object"
+
+# oversized document (4 MiB)
+python3 -c "print('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  k: ' + 'x' * (4 << 20))" >"$T/big.yaml"
+expect_error "oversized" "larger than 3145728 bytes" b apply -f "$T/big.yaml"
+
+# oversized request body straight to the API
+python3 -c "print('{\"kind\":\"List\",\"items\":[\"' + 'x' * (4 << 20) + '\"]}')" >"$T/big.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" -X POST -H 'Content-Type: application/json' \
+        --data-binary @"$T/big.json" http://localhost/apis/berth.dev/v1/apply)
+[ "$code" = 413 ] || fail "oversized request body answered $code"
+
+expect_error "unknown verb" 'unknown command "frob"' b frob
+expect_error "unknown flag" "unknown flag: --frob" b get pods --frob
+expect_error "not found" 'pods "nope" not found' b get pod nope
+
+[ "$(b get pods -o name | wc -l)" = 0 ] || fail "bad input created objects: $(b get pods -o name)"
+echo "ok"

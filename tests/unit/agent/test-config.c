@@ -1,0 +1,88 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+static char *write_tmp(const char *content)
+{
+        char *path = strdup("/tmp/berth-config-XXXXXX");
+        int fd = mkstemp(path);
+
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+        close(fd);
+        return path;
+}
+
+Test(config, has_the_documented_defaults)
+{
+        Config c;
+
+        cr_assert_eq(config_init(&c), 0);
+        cr_assert_str_eq(c.state_dir, "/var/lib/berth");
+        cr_assert_str_eq(c.manifests_dir, "/etc/berth/manifests.d");
+        cr_assert_str_eq(c.socket_path, "/run/berth/berth.sock");
+        cr_assert_str_eq(c.runtime_type, "host");
+        cr_assert_str_eq(c.coordinator_type, "local");
+        config_done(&c);
+}
+
+Test(config, loads_yaml_over_the_defaults)
+{
+        _cleanup_free_ char *path =
+            write_tmp("nodeName: n1\nlabels:\n  zone: a\nruntime:\n  type: cri\n"
+                      "  endpoint: unix:///run/containerd/containerd.sock\n"
+                      "coordinator: {type: etcd, endpoints: [\"http://127.0.0.1:2379\"]}\n");
+        char *err = NULL;
+        Config c;
+
+        cr_assert_eq(config_init(&c), 0);
+        cr_assert_eq(config_load(&c, path, false, &err), 0, "%s", err ?: "");
+        cr_assert_eq(config_check(&c, &err), 0);
+        cr_assert_str_eq(c.node_name, "n1");
+        cr_assert_str_eq(c.runtime_type, "cri");
+        cr_assert_str_eq(c.coordinator_type, "etcd");
+        cr_assert_str_eq(cJSON_GetObjectItem(c.labels, "zone")->valuestring, "a");
+        config_done(&c);
+        unlink(path);
+}
+
+Test(config, names_the_bad_field)
+{
+        _cleanup_free_ char *p1 = write_tmp("runtime:\n  type: docker\n"), *p2 = write_tmp("nodeNmae: x\n"),
+                            *p3 = write_tmp("labels: [a]\n");
+        char *err = NULL;
+        Config c;
+
+        cr_assert_eq(config_init(&c), 0);
+        cr_assert_eq(config_load(&c, p1, false, &err), 0);
+        cr_assert_eq(config_check(&c, &err), -EINVAL);
+        cr_assert_not_null(strstr(err, "runtime.type: Unsupported value: \"docker\""), "%s", err);
+        free(err);
+        err = NULL;
+        cr_assert_eq(config_load(&c, p2, false, &err), -EINVAL);
+        cr_assert_not_null(strstr(err, "nodeNmae: Unknown field"), "%s", err);
+        free(err);
+        err = NULL;
+        cr_assert_eq(config_load(&c, p3, false, &err), -EINVAL);
+        cr_assert_not_null(strstr(err, "labels: Invalid value"), "%s", err);
+        free(err);
+        config_done(&c);
+        unlink(p1);
+        unlink(p2);
+        unlink(p3);
+}
+
+Test(config, accepts_a_missing_default_file_but_not_a_missing_given_one)
+{
+        char *err = NULL;
+        Config c;
+
+        cr_assert_eq(config_init(&c), 0);
+        cr_assert_eq(config_load(&c, "/nonexistent/berth.yaml", true, &err), 0);
+        cr_assert_eq(config_load(&c, "/nonexistent/berth.yaml", false, &err), -ENOENT);
+        cr_assert_not_null(strstr(err, "/nonexistent/berth.yaml"));
+        free(err);
+        config_done(&c);
+}

@@ -1,0 +1,111 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "json-util.h"
+#include "pod-spec.h"
+
+static char *env3[] = {"A=1", "B=two", "A=3", NULL};
+
+Test(pod_spec, expands_defined_variables_and_keeps_undefined_ones)
+{
+        char *s = expand_vars("x$(B)y $(C) $(A)", env3, 3);
+
+        cr_assert_str_eq(s, "xtwoy $(C) 3");
+        free(s);
+}
+
+Test(pod_spec, treats_double_dollar_as_an_escape)
+{
+        char *s = expand_vars("$$(B) $$ $x $(", env3, 3);
+
+        cr_assert_str_eq(s, "$(B) $ $x $(");
+        free(s);
+}
+
+static cJSON *load_pod(const char *json)
+{
+        cJSON *p = cJSON_Parse(json);
+
+        cr_assert_not_null(p);
+        return p;
+}
+
+Test(pod_spec, builds_argv_env_and_security_from_the_container)
+{
+        _cleanup_json_ cJSON *pod = load_pod(
+            "{\"metadata\":{\"name\":\"web\",\"namespace\":\"ns\",\"uid\":\"u-1\",\"labels\":{\"app\":\"a\"}"
+            "},"
+            "\"spec\":{\"securityContext\":{\"runAsUser\":1000},\"containers\":[{\"name\":\"c\",\"image\":"
+            "\"i\","
+            "\"command\":[\"/bin/echo\",\"$(NAME)\"],\"args\":[\"$(APP)-$(MISSING)\"],"
+            "\"env\":[{\"name\":\"NAME\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}},"
+            "{\"name\":\"APP\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.labels['app']\"}}},"
+            "{\"name\":\"BOTH\",\"value\":\"$(NAME)/$(APP)\"}],"
+            "\"resources\":{\"limits\":{\"memory\":\"64Mi\",\"cpu\":\"500m\"}},"
+            "\"securityContext\":{\"runAsGroup\":2000}}]}}");
+        PodSpecContext ctx = {.node_name = "n1", .log_dir = "/var/log/pods"};
+        ContainerLaunch l;
+        char *err = NULL;
+
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 2, &l, &err), 0);
+        cr_assert_str_eq(l.argv[0], "/bin/echo");
+        cr_assert_str_eq(l.argv[1], "web");
+        cr_assert_str_eq(l.argv[2], "a-$(MISSING)");
+        cr_assert_null(l.argv[3]);
+        cr_assert_str_eq(l.env[2], "BOTH=web/a");
+        cr_assert(l.config.set_uid && l.config.uid == 1000);
+        cr_assert(l.config.set_gid && l.config.gid == 2000);
+        cr_assert_eq(l.config.memory_limit_bytes, 64 * 1024 * 1024);
+        cr_assert_eq(l.config.cpu_limit_milli, 500);
+        cr_assert(l.config.no_new_privs);
+        cr_assert_not(l.config.seccomp_runtime_default);
+        cr_assert_str_eq(l.config.log_path, "/var/log/pods/ns_web_u-1/c/2.log");
+        container_launch_done(&l);
+}
+
+Test(pod_spec, refuses_a_container_without_command_on_the_host_runtime)
+{
+        _cleanup_json_ cJSON *pod =
+            load_pod("{\"metadata\":{\"name\":\"p\",\"uid\":\"u\"},"
+                     "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}");
+        PodSpecContext ctx = {.node_name = "n1", .log_dir = "/l"};
+        ContainerLaunch l;
+        char *err = NULL;
+
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 0, &l, &err),
+            -EINVAL);
+        cr_assert_not_null(strstr(err, "has no command"));
+        free(err);
+}
+
+Test(pod_spec, reports_a_missing_configmap_unless_optional)
+{
+        _cleanup_json_ cJSON *pod =
+            load_pod("{\"metadata\":{\"name\":\"p\",\"uid\":\"u\"},\"spec\":{\"containers\":[{\"name\":"
+                     "\"c\",\"image\":\"i\","
+                     "\"command\":[\"true\"],\"env\":[{\"name\":\"X\",\"valueFrom\":{\"configMapKeyRef\":"
+                     "{\"name\":\"cm\",\"key\":\"k\"}}},{\"name\":\"Y\",\"valueFrom\":{\"secretKeyRef\":"
+                     "{\"name\":\"s\",\"key\":\"k\",\"optional\":true}}}]}]}}");
+        PodSpecContext ctx = {.node_name = "n1", .log_dir = "/l"};
+        cJSON *env = json_path(pod, "spec.containers")->child->child;
+        ContainerLaunch l;
+        char *err = NULL;
+
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 0, &l, &err),
+            -EINVAL);
+        cr_assert_str_eq(err, "configmap \"cm\" not found");
+        free(err);
+        (void)env;
+        /* with the first reference optional too, the container starts without both */
+        cJSON_AddTrueToObject(
+            json_path(json_path(pod, "spec.containers")->child, "env")->child->child->next->child,
+            "optional");
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 0, &l, &err), 0);
+        for (char **e = l.env; *e; e++)
+                cr_assert(strncmp(*e, "X=", 2) != 0 && strncmp(*e, "Y=", 2) != 0);
+        container_launch_done(&l);
+}

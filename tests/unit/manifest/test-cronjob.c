@@ -1,0 +1,143 @@
+/* Tests of CronJob defaulting and validation (cronjob.c). */
+#include "workload-test.h"
+
+Test(cronjob, defaults_policy_suspend_and_history_limits)
+{
+        _cleanup_json_ cJSON *o = fixture("cronjob-basic.json");
+
+        cr_assert_eq(cronjob_set_defaults(o), 0);
+        cr_assert_str_eq(json_str(o, "spec.concurrencyPolicy"), "Allow");
+        cr_assert_eq(json_bool(o, "spec.suspend", true), false);
+        cr_assert_eq(json_int(o, "spec.successfulJobsHistoryLimit", -1), 3);
+        cr_assert_eq(json_int(o, "spec.failedJobsHistoryLimit", -1), 1);
+        cr_assert_null(json_path(o, "spec.startingDeadlineSeconds"));
+        cr_assert_null(json_path(o, "spec.timeZone"));
+        /* Job-level defaults are not applied inside the template. */
+        cr_assert_null(json_path(o, "spec.jobTemplate.spec.completions"));
+        expect_valid(o, NULL, cronjob_validate);
+}
+
+Test(cronjob, schedule_is_required)
+{
+        _cleanup_json_ cJSON *o = patched("cronjob-basic.json", "{\"spec\":{\"schedule\":\"\"}}");
+
+        expect_error(o, cronjob_set_defaults, cronjob_validate, "spec.schedule: Required value");
+}
+
+Test(cronjob, reports_the_parser_error_for_a_bad_schedule)
+{
+        _cleanup_json_ cJSON *o = patched("cronjob-basic.json", "{\"spec\":{\"schedule\":\"0 0 * * 7\"}}");
+
+        expect_error(o, cronjob_set_defaults, cronjob_validate,
+                     "spec.schedule: Invalid value: \"0 0 * * 7\": end of range (7) above maximum (6): 7");
+}
+
+Test(cronjob, rejects_tz_in_the_schedule)
+{
+        _cleanup_json_ cJSON *o =
+            patched("cronjob-basic.json", "{\"spec\":{\"schedule\":\"CRON_TZ=UTC 0 * * * *\"}}");
+
+        expect_error(o, cronjob_set_defaults, cronjob_validate,
+                     "spec.schedule: Invalid value: \"CRON_TZ=UTC 0 * * * *\": cannot use TZ or CRON_TZ in "
+                     "schedule, use "
+                     "timeZone field instead");
+}
+
+Test(cronjob, accepts_a_known_time_zone)
+{
+        _cleanup_json_ cJSON *o =
+            patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"America/New_York\"}}");
+
+        expect_valid(o, cronjob_set_defaults, cronjob_validate);
+}
+
+Test(cronjob, rejects_unknown_and_malformed_time_zones)
+{
+        _cleanup_json_ cJSON *a =
+            patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"Mars/Olympus\"}}");
+        _cleanup_json_ cJSON *b =
+            patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"../../etc/passwd\"}}");
+        _cleanup_json_ cJSON *c = patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"Local\"}}");
+        _cleanup_json_ cJSON *d = patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"\"}}");
+
+        expect_error(a, cronjob_set_defaults, cronjob_validate,
+                     "spec.timeZone: Invalid value: \"Mars/Olympus\": unknown time zone Mars/Olympus");
+        expect_error(
+            b, cronjob_set_defaults, cronjob_validate,
+            "spec.timeZone: Invalid value: \"../../etc/passwd\": unknown time zone ../../etc/passwd");
+        expect_error(
+            c, cronjob_set_defaults, cronjob_validate,
+            "spec.timeZone: Invalid value: \"Local\": timeZone must be an explicit time zone as defined in "
+            "https://www.iana.org/time-zones");
+        expect_error(d, cronjob_set_defaults, cronjob_validate,
+                     "spec.timeZone: Invalid value: \"\": timeZone must be nil or non-empty string");
+}
+
+Test(cronjob, validates_policy_and_deadlines)
+{
+        _cleanup_json_ cJSON *o =
+            patched("cronjob-basic.json",
+                    "{\"spec\":{\"concurrencyPolicy\":\"Sometimes\",\"startingDeadlineSeconds\":-1,"
+                    "\"successfulJobsHistoryLimit\":-1}}");
+
+        expect_error(o, cronjob_set_defaults, cronjob_validate,
+                     "spec.concurrencyPolicy: Unsupported value: \"Sometimes\": supported values: "
+                     "\"Allow\", \"Forbid\", \"Replace\"");
+        expect_error(o, NULL, cronjob_validate,
+                     "spec.startingDeadlineSeconds: Invalid value: -1: must be greater than or equal to 0");
+        expect_error(
+            o, NULL, cronjob_validate,
+            "spec.successfulJobsHistoryLimit: Invalid value: -1: must be greater than or equal to 0");
+}
+
+Test(cronjob, validates_the_job_template_as_a_job_spec)
+{
+        _cleanup_json_ cJSON *o =
+            patched("cronjob-basic.json",
+                    "{\"spec\":{\"jobTemplate\":{\"spec\":{\"parallelism\":-1,\"manualSelector\":true,"
+                    "\"selector\":{\"matchLabels\":{\"a\":\"b\"}},"
+                    "\"template\":{\"spec\":{\"restartPolicy\":\"Always\"}}}}}}");
+
+        expect_error(o, cronjob_set_defaults, cronjob_validate,
+                     "spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: \"Always\": "
+                     "supported values: "
+                     "\"OnFailure\", \"Never\"");
+        expect_error(
+            o, NULL, cronjob_validate,
+            "spec.jobTemplate.spec.parallelism: Invalid value: -1: must be greater than or equal to 0");
+        expect_error(o, NULL, cronjob_validate,
+                     "spec.jobTemplate.spec.selector: Invalid value: {\"matchLabels\":{\"a\":\"b\"}}: "
+                     "`selector` will be auto-generated");
+        expect_error(o, NULL, cronjob_validate,
+                     "spec.jobTemplate.spec.manualSelector: Unsupported value: true: supported values: "
+                     "\"nil\", \"false\"");
+}
+
+Test(cronjob, names_are_limited_to_52_characters)
+{
+        _cleanup_json_ cJSON *ok =
+            patched("cronjob-basic.json",
+                    "{\"metadata\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}");
+        _cleanup_json_ cJSON *bad =
+            patched("cronjob-basic.json",
+                    "{\"metadata\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}");
+
+        expect_valid(ok, cronjob_set_defaults, cronjob_validate);
+        expect_error(bad, cronjob_set_defaults, cronjob_validate,
+                     "metadata.name: Invalid value: "
+                     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": must be no more "
+                     "than 52 characters");
+}
+
+Test(cronjob, survives_fields_of_the_wrong_type)
+{
+        static const char *const patches[] = {
+            "{\"spec\":{\"schedule\":5,\"timeZone\":[],\"jobTemplate\":\"x\"}}",
+            "{\"spec\":{\"jobTemplate\":{\"spec\":[]},\"concurrencyPolicy\":{}}}",
+            "{\"spec\":{\"schedule\":\"TZ=\",\"timeZone\":\"a//b\"}}",
+            "{\"spec\":null}",
+            NULL,
+        };
+
+        survive_patches("cronjob-basic.json", cronjob_set_defaults, cronjob_validate, patches);
+}

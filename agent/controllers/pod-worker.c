@@ -138,8 +138,8 @@ static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata)
         RetryTimer *t = userdata;
 
         pod_controller_enqueue(t->controller, t->ns, t->name);
-        /* one-shot: drop the loop's reference; the destroy callback frees t */
-        (void)sd_event_source_set_floating(s, false);
+        /* one-shot: drop the loop's (only) reference; sd-event frees the source after this
+         * dispatch and the destroy callback frees t */
         sd_event_source_disable_unref(s);
         return 0;
 }

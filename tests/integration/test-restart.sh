@@ -10,6 +10,11 @@ pod_manifest crash 'echo run; exit 1' Always | b apply -f - >/dev/null || fail "
 wait_for 10 "one restart" sh -c "[ \"\$($BERTH get pod crash -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"status\"][\"containerStatuses\"][0][\"restartCount\"])')\" -ge 1 ]"
 wait_for 10 "CrashLoopBackOff" sh -c "$BERTH get pods crash | grep -q CrashLoopBackOff"
 b logs crash --previous | grep -qx run || fail "logs --previous"
+# the second restart waits out the 10 s back-off (a lower bound: a slow machine only adds)
+first=$(date +%s)
+wait_for 25 "second restart after the back-off" sh -c "[ \"\$($BERTH get pod crash -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"status\"][\"containerStatuses\"][0][\"restartCount\"])')\" -ge 2 ]"
+[ $(($(date +%s) - first)) -ge 8 ] || fail "the second restart did not wait for the back-off"
+kill -0 "$AGENT_PID" || fail "the agent died while restarting a crash-looping container"
 
 pod_manifest ok 'exit 0' OnFailure | b apply -f - >/dev/null || fail "apply ok"
 wait_for 10 "ok Succeeded" pod_phase_is ok Succeeded

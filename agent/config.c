@@ -58,6 +58,7 @@ void config_done(Config *c)
         free(c->default_storage_class);
         free(c->log_level);
         free(c->cgroup_root);
+        free(c->shim_path);
         cJSON_Delete(c->labels);
         cJSON_Delete(c->taints);
         cJSON_Delete(c->coordinator_endpoints);

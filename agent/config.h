@@ -27,7 +27,8 @@ typedef struct Config {
         bool seccomp_default; /* RuntimeDefault for containers that do not say */
         unsigned events_max;  /* 1000 */
         char *log_level;      /* "info" */
-        char *cgroup_root;    /* "berth": containers live in <hierarchy>/<cgroup_root>/pod-<uid>/<id> */
+        char *shim_path;   /* NULL: berth-shim next to berth, then in BERTH_LIBEXECDIR, then "berth shim" */
+        char *cgroup_root; /* "berth": containers live in <hierarchy>/<cgroup_root>/pod-<uid>/<id> */
 } Config;
 
 /* Fills defaults. */

@@ -2,6 +2,7 @@
  * runtime, pod controller, API server, manifests directory), wires their notifications,
  * keeps this node's Node object, and handles SIGTERM (leave workloads running, or drain),
  * SIGINT and SIGHUP (re-read the manifests). */
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
@@ -46,6 +47,14 @@ static void on_container_exit(Runtime *rt, const char *id, void *userdata)
 
         if (m->pods)
                 pod_controller_on_container_exit(m->pods, id);
+}
+
+static void on_container_start(Runtime *rt, const char *id, void *userdata)
+{
+        Manager *m = userdata;
+
+        if (m->pods)
+                pod_controller_on_container_start(m->pods, id);
 }
 
 static void notify_status(Manager *m)
@@ -152,6 +161,32 @@ static int register_node(Manager *m)
         return r;
 }
 
+/* The per-container shim: the configured one, else berth-shim beside this binary (build
+ * tree, tarball), else the installed one, else this binary's own "berth shim" verb. */
+static char *find_shim(const Config *c)
+{
+        char self[PATH_MAX];
+        ssize_t n;
+
+        if (c->shim_path)
+                return strdup(c->shim_path);
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = 0;
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        _cleanup_free_ char *p = NULL;
+                        *slash = 0;
+                        p = strjoin(self, "/berth-shim", NULL);
+                        if (p && access(p, X_OK) == 0)
+                                return TAKE_PTR(p);
+                }
+        }
+        if (access(BERTH_LIBEXECDIR "/berth-shim", X_OK) == 0)
+                return strdup(BERTH_LIBEXECDIR "/berth-shim");
+        return strdup("/proc/self/exe");
+}
+
 static int setup_signals(Manager *m)
 {
         sigset_t mask;
@@ -187,10 +222,12 @@ int manager_new(Manager **ret, const Config *config)
                          .socket_group = config->socket_group,
                          .log_dir = config->log_dir,
                          .node_name = config->node_name};
+        _cleanup_free_ char *shim = find_shim(config);
         int r, n_fds;
 
-        if (!m)
+        if (!m || !shim)
                 return -ENOMEM;
+        ro.shim_path = shim;
         m->config = config;
         r = sd_event_new(&m->event);
         if (r < 0)
@@ -224,6 +261,7 @@ int manager_new(Manager **ret, const Config *config)
         if (r < 0)
                 return log_error_errno(r, "Failed to start the %s runtime: %m", config->runtime_type);
         runtime_set_on_exit(m->runtime, on_container_exit, m);
+        runtime_set_on_start(m->runtime, on_container_start, m);
 
         r = pod_controller_new(&m->pods, m->event, m->store, m->runtime, &po);
         if (r < 0)

@@ -19,6 +19,9 @@ cleanup() {
         fi
         pkill -f "bench-peer-sleep" 2>/dev/null
         [ -n "${CRON_PID:-}" ] && kill "$CRON_PID" 2>/dev/null
+        for d in /sys/fs/cgroup/*/berth-bench /sys/fs/cgroup/berth-bench; do
+                [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+        done
         rm -rf "$T"
 }
 trap cleanup EXIT

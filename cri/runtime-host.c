@@ -17,7 +17,6 @@
 #include "log.h"
 #include "runtime-host.h"
 
-#define SHIM_READY_TIMEOUT_MSEC 30000
 #define KILL_REPEAT_USEC (100 * USEC_PER_MSEC)
 #define LOST_EXIT_CODE 137
 #define LOST_REASON "ContainerStatusUnknown"
@@ -29,8 +28,8 @@ typedef struct HostContainer {
         char *dir;
         RuntimeContainer info;
         HostCgroup *cg; /* NULL without cgroups */
-        int shim_pidfd, main_pidfd;
-        sd_event_source *shim_source, *main_source, *kill_timer, *report_source;
+        int shim_pidfd, main_pidfd, ready_fd;
+        sd_event_source *shim_source, *main_source, *kill_timer, *report_source, *ready_source;
 } HostContainer;
 
 struct RuntimeHost {
@@ -49,6 +48,8 @@ static HostContainer *container_free(HostContainer *c)
         sd_event_source_disable_unref(c->main_source);
         sd_event_source_disable_unref(c->kill_timer);
         sd_event_source_disable_unref(c->report_source);
+        sd_event_source_disable_unref(c->ready_source);
+        safe_close(c->ready_fd);
         safe_close(c->shim_pidfd);
         safe_close(c->main_pidfd);
         host_cgroup_free(c->cg);
@@ -340,6 +341,7 @@ static int container_load(RuntimeHost *h, const char *id, int shim_pidfd, HostCo
         c->host = h;
         c->shim_pidfd = shim_pidfd;
         c->main_pidfd = -EBADF;
+        c->ready_fd = -EBADF;
         c->dir = strjoin(h->containers_dir, "/", id, NULL);
         if (!c->dir)
                 return -ENOMEM;
@@ -474,15 +476,14 @@ static char **shim_env(void)
         return env;
 }
 
-/* fork+exec "<shim> shim <dir>" and wait (bounded) for its ready byte. Returns the shim's
- * pidfd. */
-static int spawn_shim(RuntimeHost *h, const char *dir)
+/* fork+exec "<shim> shim <dir>". Returns the shim's pidfd and, in *ret_ready, the read end
+ * of the pipe on which the shim reports that the command runs (watched on the loop). */
+static int spawn_shim(RuntimeHost *h, const char *dir, int *ret_ready)
 {
         _cleanup_free_ char **env = shim_env();
         _cleanup_close_ int rd = -EBADF, wr = -EBADF;
         char *argv[] = {h->shim_path, (char *)"shim", (char *)dir, NULL};
         int fds[2], pidfd;
-        char byte;
 
         if (!env)
                 return -ENOMEM;
@@ -512,11 +513,44 @@ static int spawn_shim(RuntimeHost *h, const char *dir)
                 (void)waitpid(pid, NULL, 0);
                 return r;
         }
-        /* a few milliseconds normally: cgroup setup, fork, exec */
-        struct pollfd p = {rd, POLLIN, 0};
-        if (poll(&p, 1, SHIM_READY_TIMEOUT_MSEC) > 0)
-                (void)!read(rd, &byte, 1);
+        *ret_ready = TAKE_FD(rd);
         return pidfd;
+}
+
+/* The shim wrote its ready byte (or closed the pipe): the command runs, or it failed and
+ * the shim's exit reports that. */
+static int on_ready(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        HostContainer *c = userdata;
+        Runtime *owner = c->host->owner;
+        HostState st = {};
+        char byte = 0, id[64];
+
+        (void)!read(fd, &byte, 1);
+        c->ready_source = sd_event_source_disable_unref(c->ready_source);
+        c->ready_fd = safe_close(c->ready_fd);
+        if (byte != 'R' || c->info.state != CONTAINER_CREATED || host_state_load(c->dir, &st) < 0)
+                return 0;
+        c->info.state = CONTAINER_RUNNING;
+        c->info.started_at = st.started_at;
+        c->info.pid = st.pid;
+        c->main_pidfd = open_verified(st.pid, st.pid_start);
+        snprintf(id, sizeof(id), "%s", c->info.id);
+        if (owner->on_start)
+                owner->on_start(owner, id, owner->start_userdata);
+        return 0;
+}
+
+static int watch_ready(HostContainer *c, int fd)
+{
+        int r;
+
+        c->ready_fd = fd;
+        r = sd_event_add_io(c->host->event, &c->ready_source, fd, EPOLLIN, on_ready, c);
+        if (r < 0)
+                return r;
+        (void)sd_event_source_set_description(c->ready_source, "runtime-host-ready");
+        return 0;
 }
 
 int runtime_host_start(RuntimeHost *h, const RuntimeContainerConfig *cfg, char **ret_id)
@@ -524,7 +558,7 @@ int runtime_host_start(RuntimeHost *h, const RuntimeContainerConfig *cfg, char *
         _cleanup_free_ char *dir = NULL, *json = NULL, *path = NULL, *id_copy = NULL;
         HostContainer *c = NULL;
         char id[33];
-        int r, pidfd;
+        int r, pidfd, ready_fd = -EBADF;
 
         if (!cfg->argv || isempty(cfg->argv[0]))
                 return -EINVAL;
@@ -547,15 +581,22 @@ int runtime_host_start(RuntimeHost *h, const RuntimeContainerConfig *cfg, char *
         r = write_file_atomic(path, json, strlen(json), 0600);
         if (r < 0)
                 goto out_rm;
-        pidfd = spawn_shim(h, dir);
+        pidfd = spawn_shim(h, dir, &ready_fd);
         if (pidfd < 0) {
                 r = pidfd;
                 goto out_rm;
         }
         /* from here on the shim owns the directory: failures surface as exit.json */
         r = container_load(h, id, pidfd, &c);
-        if (r < 0)
+        if (r < 0) {
+                safe_close(ready_fd);
                 return r;
+        }
+        r = watch_ready(c, ready_fd);
+        if (r < 0) {
+                container_free(c);
+                return r;
+        }
         r = add_container(h, c);
         if (r < 0) {
                 container_free(c);

@@ -11,6 +11,8 @@ struct Runtime {
         RuntimeHost *host;
         runtime_on_exit_t on_exit;
         void *userdata;
+        runtime_on_exit_t on_start;
+        void *start_userdata;
 };
 
 int runtime_host_new(RuntimeHost **ret, Runtime *owner, sd_event *e, const RuntimeOptions *opts);

@@ -98,6 +98,12 @@ void runtime_set_on_exit(Runtime *rt, runtime_on_exit_t cb, void *userdata)
         rt->userdata = userdata;
 }
 
+void runtime_set_on_start(Runtime *rt, runtime_on_exit_t cb, void *userdata)
+{
+        rt->on_start = cb;
+        rt->start_userdata = userdata;
+}
+
 int runtime_start_container(Runtime *rt, const RuntimeContainerConfig *cfg, char **ret_id)
 {
         if (!rt || !cfg || !ret_id)

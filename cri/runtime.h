@@ -82,6 +82,9 @@ void runtime_container_array_free(RuntimeContainer *c, size_t n);
 /* Called on the event loop when a container exits (or is found exited during adoption). */
 typedef void (*runtime_on_exit_t)(Runtime *rt, const char *id, void *userdata);
 
+/* Called on the loop when a started container's command runs (CREATED -> RUNNING). */
+void runtime_set_on_start(Runtime *rt, runtime_on_exit_t cb, void *userdata);
+
 /* Creates the runtime on the given loop. The host backend re-attaches at once to every
  * container found under its state dir (shims still running are watched again; exit codes
  * recorded while the agent was away are kept). */
@@ -90,9 +93,10 @@ Runtime *runtime_free(Runtime *rt); /* leaves containers running */
 DEFINE_TRIVIAL_CLEANUP_FUNC(Runtime *, runtime_free);
 void runtime_set_on_exit(Runtime *rt, runtime_on_exit_t cb, void *userdata);
 
-/* Creates and starts a container; on success *ret_id is its id (malloc'd). Failure to exec
- * the command is not an error here: the container is then EXITED with reason StartError,
- * exit code 128, and the message, and on_exit is called. */
+/* Creates and starts a container; on success *ret_id is its id (malloc'd). Does not wait:
+ * the container is CREATED until its command runs, then RUNNING and on_start is called.
+ * Failure to exec the command is not an error here: the container is then EXITED with
+ * reason StartError, exit code 128, and the message, and on_exit is called. */
 int runtime_start_container(Runtime *rt, const RuntimeContainerConfig *cfg, char **ret_id);
 /* Sends SIGTERM to the container's main process, then SIGKILL to everything in its cgroup
  * after grace (0 = at once). Asynchronous: completion is reported through on_exit.

@@ -82,7 +82,15 @@ static cJSON *container_status_json(const PodStatusInput *in, const cJSON *spec,
                                        ? note->waiting_reason
                                        : (is_init ? "PodInitializing" : "ContainerCreating"),
                                    note ? note->waiting_message : NULL);
-        } else if (ci.latest->state == CONTAINER_RUNNING || ci.latest->state == CONTAINER_CREATED) {
+        } else if (ci.latest->state == CONTAINER_CREATED) {
+                /* started, its command not running yet */
+                state = state_json("waiting", "ContainerCreating", NULL);
+                if (ci.previous && ci.previous->state == CONTAINER_EXITED) {
+                        last = cJSON_CreateObject();
+                        if (!last || json_set(last, "terminated", terminated_json(ci.previous)) < 0)
+                                return NULL;
+                }
+        } else if (ci.latest->state == CONTAINER_RUNNING) {
                 state = cJSON_CreateObject();
                 cJSON *running = state ? json_ensure_object(state, "running") : NULL;
                 if (!running || add_time(running, "startedAt", ci.latest->started_at) < 0)

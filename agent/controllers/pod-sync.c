@@ -193,7 +193,7 @@ static int sync_deletion(SyncContext *s)
         int r;
 
         for (size_t i = 0; i < s->n_all; i++) {
-                if (!streq_ptr(s->all[i].pod_uid, s->uid) || s->all[i].state != CONTAINER_RUNNING)
+                if (!streq_ptr(s->all[i].pod_uid, s->uid) || s->all[i].state == CONTAINER_EXITED)
                         continue;
                 if (pod_stop_container(s->c, &s->all[i], grace) == 0 && running == 0)
                         pod_event(s, "Normal", "Killing", "Stopping container %s", s->all[i].container_name);

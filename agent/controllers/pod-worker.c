@@ -204,11 +204,23 @@ void pod_controller_on_container_exit(PodController *c, const char *id)
                 log_info("All workloads stopped.");
 }
 
+void pod_controller_on_container_start(PodController *c, const char *id)
+{
+        RuntimeContainer rc = {0};
+
+        if (runtime_container_status(c->runtime, id, &rc) < 0)
+                return;
+        if (rc.pod_namespace && rc.pod_name)
+                pod_controller_enqueue(c, rc.pod_namespace, rc.pod_name);
+        runtime_container_done(&rc);
+}
+
 int pod_stop_container(PodController *c, const RuntimeContainer *rc, usec_t grace)
 {
         int r;
 
-        if (rc->state != CONTAINER_RUNNING || key_index(c->stopping, c->n_stopping, rc->id) >= 0)
+        if ((rc->state != CONTAINER_RUNNING && rc->state != CONTAINER_CREATED) ||
+            key_index(c->stopping, c->n_stopping, rc->id) >= 0)
                 return 0;
         r = runtime_stop_container(c->runtime, rc->id, grace);
         if (r < 0)
@@ -225,7 +237,7 @@ size_t pod_controller_running_containers(PodController *c)
         if (runtime_list_containers(c->runtime, &all, &n) < 0)
                 return 0;
         for (size_t i = 0; i < n; i++)
-                if (all[i].state == CONTAINER_RUNNING)
+                if (all[i].state == CONTAINER_RUNNING || all[i].state == CONTAINER_CREATED)
                         running++;
         runtime_container_array_free(all, n);
         return running;
@@ -245,7 +257,7 @@ int pod_controller_drain(PodController *c)
                 _cleanup_json_ cJSON *pod = NULL;
                 int64_t grace = 30;
 
-                if (all[i].state != CONTAINER_RUNNING)
+                if (all[i].state != CONTAINER_RUNNING && all[i].state != CONTAINER_CREATED)
                         continue;
                 if (store_get(c->store, "Pod", all[i].pod_namespace, all[i].pod_name, &pod) >= 0)
                         grace = json_int(pod, "spec.terminationGracePeriodSeconds", 30);
@@ -274,7 +286,7 @@ int pod_collect_orphans(PodController *c)
                         continue;
                 if (r < 0 && r != -ENOENT)
                         continue;
-                if (all[i].state == CONTAINER_RUNNING)
+                if (all[i].state != CONTAINER_EXITED)
                         (void)pod_stop_container(c, &all[i], 0);
                 else {
                         (void)runtime_remove_container(c->runtime, all[i].id);

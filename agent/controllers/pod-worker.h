@@ -34,6 +34,7 @@ int pod_controller_resync(PodController *c);
 /* Store and runtime notifications (the manager wires them). */
 void pod_controller_on_store_change(PodController *c, StoreChange change, const cJSON *obj);
 void pod_controller_on_container_exit(PodController *c, const char *container_id);
+void pod_controller_on_container_start(PodController *c, const char *container_id);
 /* Stops every running container with its pod's grace period and starts no more. Returns
  * the number of containers still running. */
 int pod_controller_drain(PodController *c);

@@ -116,3 +116,14 @@ Test(pod_status, computes_the_qos_class)
         cr_assert_str_eq(json_str(b, "qosClass"), "Burstable");
         cr_assert_str_eq(json_str(e, "qosClass"), "BestEffort");
 }
+
+Test(pod_status, shows_a_started_container_as_creating_until_its_command_runs)
+{
+        RuntimeContainer c[] = {running("u", "a", 0), running("u", "b", 0)};
+        c[1].state = CONTAINER_CREATED;
+        _cleanup_json_ cJSON *st = status_of(POD("Always"), c, 2, true);
+
+        cr_assert_str_eq(json_str(json_path(st, "containerStatuses")->child->next, "state.waiting.reason"),
+                         "ContainerCreating");
+        cr_assert_str_eq(json_str(st, "phase"), "Pending");
+}

@@ -43,6 +43,15 @@ static bool cgroups_writable(void)
         return ok;
 }
 
+static char *started[16];
+static size_t n_started;
+
+static void on_start_cb(Runtime *r, const char *id, void *userdata)
+{
+        if (n_started < 16)
+                started[n_started++] = strdup(id);
+}
+
 static void new_runtime(void)
 {
         RuntimeOptions o = {
@@ -55,6 +64,7 @@ static void new_runtime(void)
         cr_assert_not_null(o.shim_path, "BERTH_TEST_SHIM is not set");
         cr_assert_eq(runtime_new(&rt, event, &o), 0);
         runtime_set_on_exit(rt, on_exit_cb, NULL);
+        runtime_set_on_start(rt, on_start_cb, NULL);
 }
 
 static void setup(void)
@@ -83,6 +93,9 @@ static void teardown(void)
         for (size_t i = 0; i < n_exited; i++)
                 free(exited[i]);
         n_exited = 0;
+        for (size_t i = 0; i < n_started; i++)
+                free(started[i]);
+        n_started = 0;
         cr_assert_eq(host_cgroup_new(&cg, NULL, "x/y/z"), 0);
         for (size_t i = 0; i < cg->n; i++) {
                 char p[512];
@@ -117,6 +130,19 @@ static char *start(RuntimeContainerConfig *cfg, char **argv)
         free((char *)cfg->log_path);
         cr_assert_not_null(id);
         cr_assert_eq(strlen(id), 32);
+        /* the start does not wait for the shim: run the loop until the command runs (or
+         * could not be started) */
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
+        for (;;) {
+                RuntimeContainer c = {0};
+                cr_assert_eq(runtime_container_status(rt, id, &c), 0);
+                ContainerState st = c.state;
+                runtime_container_done(&c);
+                if (st != CONTAINER_CREATED)
+                        break;
+                cr_assert_lt(now_usec(CLOCK_MONOTONIC), deadline, "the container never left CREATED");
+                cr_assert_geq(sd_event_run(event, 100 * USEC_PER_MSEC), 0);
+        }
         return id;
 }
 
@@ -398,4 +424,43 @@ Test(runtime_host, keeps_watching_the_command_of_a_lost_shim)
         cr_assert_not_null(c.message);
         runtime_container_done(&c);
         remove_and_check(id, pid);
+}
+
+Test(runtime_host, returns_before_the_command_runs_and_reports_the_start)
+{
+        RuntimeContainerConfig cfg = {};
+        char *argv[] = {"sleep", "1000", NULL};
+        static char *env[] = {"PATH=/usr/bin:/bin", NULL};
+        char log[512];
+        char *id = NULL;
+        RuntimeContainer c = {0};
+
+        snprintf(log, sizeof(log), "%s/async.log", tmpdir);
+        cfg = (RuntimeContainerConfig){.pod_uid = "uid-2",
+                                       .pod_name = "p",
+                                       .pod_namespace = "default",
+                                       .container_name = "c",
+                                       .argv = argv,
+                                       .env = env,
+                                       .log_path = log};
+        cr_assert_eq(runtime_start_container(rt, &cfg, &id), 0);
+        /* nothing has run the loop yet: the shim cannot have been heard from */
+        cr_assert_eq(runtime_container_status(rt, id, &c), 0);
+        cr_assert_eq(c.state, CONTAINER_CREATED);
+        runtime_container_done(&c);
+        cr_assert_eq(n_started, 0);
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
+        while (n_started == 0 && now_usec(CLOCK_MONOTONIC) < deadline)
+                cr_assert_geq(sd_event_run(event, 100 * USEC_PER_MSEC), 0);
+        cr_assert_eq(n_started, 1);
+        cr_assert_str_eq(started[0], id);
+        cr_assert_eq(runtime_container_status(rt, id, &c), 0);
+        cr_assert_eq(c.state, CONTAINER_RUNNING);
+        cr_assert_gt(c.pid, 0);
+        cr_assert_gt(c.started_at, 0);
+        runtime_container_done(&c);
+        cr_assert_eq(runtime_stop_container(rt, id, 0), 0);
+        wait_exit(id);
+        remove_and_check(id, 0);
+        free(id);
 }

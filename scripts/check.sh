@@ -49,6 +49,18 @@ if setup build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
                 meson test -C build-asan --suite unit --print-errorlogs --num-processes 2 --timeout-multiplier 3 2>&1 |
                 tee "$logdir/asan.log"
         count "$logdir/asan.log"
+        # the real agent and its shims under the sanitizers: any report fails the run
+        mkdir -p "$logdir/san"
+        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$logdir/san/asan \
+                UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$logdir/san/ubsan \
+                meson test -C build-asan --suite integration --print-errorlogs --timeout-multiplier 3 2>&1 |
+                tee "$logdir/asan-integration.log"
+        count "$logdir/asan-integration.log"
+        if [ -n "$(ls -A "$logdir/san")" ]; then
+                echo "check: sanitizer reports from the agent or its shims:" >&2
+                head -n 40 "$logdir"/san/* >&2
+                failed=$((failed + 1))
+        fi
 else
         echo "check: the ASan+UBSan build failed" >&2
         failed=$((failed + 1))

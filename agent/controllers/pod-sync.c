@@ -247,6 +247,7 @@ static int bind_pod(SyncContext *s)
                 return r;
         cJSON_Delete(s->pod);
         s->pod = TAKE_PTR(updated);
+        s->uid = json_str(s->pod, "metadata.uid") ?: ""; /* pointed into the old object */
         pod_event(s, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", s->ns, s->name,
                   s->c->node_name);
         return 0;

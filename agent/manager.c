@@ -29,9 +29,12 @@ struct Manager {
         ApiServer *api;
         ManifestDir *manifests;
         sd_event_source *drain_timer;
+        sd_event_source *status_timer; /* debounces STATUS= updates */
         bool drain;
         bool stopping;
 };
+
+static void schedule_status(Manager *m);
 
 static void on_store_change(Store *s, StoreChange change, const cJSON *obj, void *userdata)
 {
@@ -39,6 +42,8 @@ static void on_store_change(Store *s, StoreChange change, const cJSON *obj, void
 
         if (m->pods)
                 pod_controller_on_store_change(m->pods, change, obj);
+        if (streq_ptr(json_str(obj, "kind"), "Pod"))
+                schedule_status(m);
 }
 
 static void on_container_exit(Runtime *rt, const char *id, void *userdata)
@@ -65,6 +70,30 @@ static void notify_status(Manager *m)
         if (store_list(m->store, "Pod", NULL, NULL, &pods) < 0)
                 return;
         (void)sd_notifyf(false, "STATUS=%d pods, %zu containers running", cJSON_GetArraySize(pods), running);
+}
+
+static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        notify_status(userdata);
+        return 0;
+}
+
+/* STATUS= follows the pods, at most once a second. */
+static void schedule_status(Manager *m)
+{
+        int enabled = SD_EVENT_OFF;
+
+        if (!m->status_timer) {
+                if (sd_event_add_time_relative(m->event, &m->status_timer, CLOCK_MONOTONIC, USEC_PER_SEC,
+                                               100 * USEC_PER_MSEC, on_status_timer, m) < 0)
+                        return;
+                (void)sd_event_source_set_description(m->status_timer, "status-notify");
+                return;
+        }
+        if (sd_event_source_get_enabled(m->status_timer, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+                return;
+        (void)sd_event_source_set_time_relative(m->status_timer, USEC_PER_SEC);
+        (void)sd_event_source_set_enabled(m->status_timer, SD_EVENT_ONESHOT);
 }
 
 static int on_drain_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -295,6 +324,7 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
         sd_event_source_disable_unref(m->drain_timer);
+        sd_event_source_disable_unref(m->status_timer);
         manifest_dir_free(m->manifests);
         api_server_free(m->api);
         pod_controller_free(m->pods);

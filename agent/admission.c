@@ -1,0 +1,58 @@
+/* Agent-side admission of objects (see admission.h). */
+#include "admission.h"
+#include "json-util.h"
+
+/* Where the pod spec sits in each kind that carries one. */
+static const char *pod_spec_path(const char *kind)
+{
+        static const struct {
+                const char *kind, *path;
+        } table[] = {
+            {"Pod", "spec"},
+            {"Job", "spec.template.spec"},
+            {"StatefulSet", "spec.template.spec"},
+            {"DaemonSet", "spec.template.spec"},
+            {"CronJob", "spec.jobTemplate.spec.template.spec"},
+        };
+
+        for (size_t i = 0; kind && i < ELEMENTSOF(table); i++)
+                if (streq(kind, table[i].kind))
+                        return table[i].path;
+        return NULL;
+}
+
+static int check_commands(const cJSON *spec, const char *spec_path, const char *field, FieldErrors *errs)
+{
+        const cJSON *c;
+        size_t i = 0;
+        int n = 0;
+
+        cJSON_ArrayForEach (c, json_path(spec, field)) {
+                char path[256];
+
+                if (cJSON_GetArraySize(json_path(c, "command")) == 0) {
+                        snprintf(path, sizeof(path), "%s.%s[%zu].command", spec_path, field, i);
+                        field_error_add(errs, FIELD_ERROR_REQUIRED, path, NULL,
+                                        "the host runtime runs no image entrypoint: set a command");
+                        n++;
+                }
+                i++;
+        }
+        return n;
+}
+
+int admission_check(const AdmissionContext *ctx, const cJSON *obj, FieldErrors *errs)
+{
+        const char *path = pod_spec_path(json_str(obj, "kind"));
+        const cJSON *spec;
+        int n;
+
+        if (!path || !ctx->host_runtime)
+                return 0;
+        spec = json_path(obj, path);
+        if (!spec)
+                return 0;
+        n = check_commands(spec, path, "initContainers", errs) +
+            check_commands(spec, path, "containers", errs);
+        return errs->oom ? -ENOMEM : n;
+}

@@ -36,18 +36,6 @@ static bool is_manifest_name(const char *name)
                (endswith(name, ".yaml") || endswith(name, ".yml") || endswith(name, ".json"));
 }
 
-/* Deletes an object the way the API does: pods gracefully, the rest at once. */
-static int delete_object(Store *s, const cJSON *obj)
-{
-        const char *kind = json_str(obj, "kind"), *ns = json_str(obj, "metadata.namespace"),
-                   *name = json_str(obj, "metadata.name");
-
-        if (streq_ptr(kind, "Pod"))
-                return store_mark_deleted(s, kind, ns, name,
-                                          json_int(obj, "spec.terminationGracePeriodSeconds", 30), NULL);
-        return store_delete(s, kind, ns, name, NULL);
-}
-
 static bool in_set(const ManifestSet *set, const cJSON *obj)
 {
         for (size_t i = 0; i < manifest_set_size(set); i++) {
@@ -83,7 +71,9 @@ static int prune(ManifestDir *d, const char *path, const ManifestSet *set)
                                 continue;
                         if (json_str(obj, "metadata.deletionTimestamp"))
                                 continue;
-                        r = delete_object(d->store, obj);
+                        r = store_delete_object(
+                            d->store, json_str(obj, "kind"), json_str(obj, "metadata.namespace"),
+                            json_str(obj, "metadata.name"), -1, STORE_PROPAGATE_BACKGROUND, NULL);
                         if (r < 0 && r != -ENOENT)
                                 return r;
                         log_info("%s: deleted %s %s/%s (no longer in the file)", path, json_str(obj, "kind"),

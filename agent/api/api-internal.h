@@ -136,7 +136,8 @@ int api_objects_warn_unknown(ApiResponse *resp, const cJSON *obj, const char *pr
 /* {"kind":"<Kind>List","apiVersion":...,"metadata":{"resourceVersion"},"items":items}; takes items. */
 cJSON *api_objects_list_new(Store *store, const char *kind, const char *api_version, cJSON *items);
 
-/* Deletes (pods: marks) one object and handles its dependents, in one transaction. */
+/* store_delete_object() with the API's propagationPolicy (NULL = Background); -ENOENT
+ * without a name. */
 int api_delete_object(ApiServer *api, const KindInfo *k, const char *ns, const char *name, int64_t grace_sec,
                       const char *propagation, cJSON **ret);
 

@@ -1,9 +1,7 @@
 /* CRUD handlers of the REST resources: get and list (label and field selectors), create
  * and replace with Kubernetes defaulting and validation, the status subresource, and
- * deletion as the apiserver and its garbage collector do it, in one store transaction:
- * pods are only marked (deletionTimestamp + grace; the pod worker finishes them), other
- * objects are removed with their dependents (ownerReferences naming the owner's uid), or
- * the dependents are orphaned (the reference dropped) for propagationPolicy Orphan. */
+ * deletion with DeleteOptions (the semantics, pods marked and dependents cascaded or
+ * orphaned, are the store's: store_delete_object()). */
 #include <string.h>
 
 #include "api-internal.h"
@@ -287,159 +285,18 @@ int api_objects_replace_status(ApiRequest *req, const ApiRoute *route, ApiRespon
         return api_reply_json(resp, MHD_HTTP_OK, stored);
 }
 
-#define API_DEFAULT_GRACE_SEC 30
-#define API_MAX_CASCADE_DEPTH 16
-
-static int delete_one(ApiServer *api, const KindInfo *k, const char *ns, const char *name, int64_t grace,
-                      bool orphan, unsigned depth, cJSON **ret);
-
-static bool is_pod(const KindInfo *k)
-{
-        return streq(k->kind, "Pod") && isempty(k->group);
-}
-
-static bool owned_by(const cJSON *obj, const char *uid)
-{
-        const cJSON *ref;
-
-        cJSON_ArrayForEach (ref, json_path(obj, "metadata.ownerReferences")) {
-                const char *u = json_str(ref, "uid");
-
-                if (u && streq(u, uid))
-                        return true;
-        }
-        return false;
-}
-
-static int mark_pod(ApiServer *api, const char *ns, const char *name, int64_t grace, cJSON **ret)
-{
-        _cleanup_json_ cJSON *pod = NULL;
-        int r;
-
-        if (grace < 0) {
-                r = store_get(api->store, "Pod", ns, name, &pod);
-                if (r < 0)
-                        return r;
-                grace = json_int(pod, "spec.terminationGracePeriodSeconds", API_DEFAULT_GRACE_SEC);
-                if (grace < 0)
-                        grace = API_DEFAULT_GRACE_SEC;
-        }
-        return store_mark_deleted(api->store, "Pod", ns, name, grace, ret);
-}
-
-/* Drops every ownerReference to uid from obj and writes it back. */
-static int orphan_one(ApiServer *api, cJSON *obj, const char *uid)
-{
-        cJSON *refs = json_path(obj, "metadata.ownerReferences");
-        cJSON *ref, *next;
-
-        for (ref = refs ? refs->child : NULL; ref; ref = next) {
-                const char *u = json_str(ref, "uid");
-
-                next = ref->next;
-                if (u && streq(u, uid))
-                        cJSON_Delete(cJSON_DetachItemViaPointer(refs, ref));
-        }
-        if (cJSON_GetArraySize(refs) == 0)
-                cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
-                                                        "ownerReferences");
-        return store_update(api->store, obj, NULL);
-}
-
-static int handle_dependent(ApiServer *api, const KindInfo *k, cJSON *dep, const char *uid, bool orphan,
-                            unsigned depth)
-{
-        const char *ns = json_str(dep, "metadata.namespace"), *name = json_str(dep, "metadata.name");
-        int r;
-
-        if (!name)
-                return 0;
-        if (orphan)
-                return orphan_one(api, dep, uid);
-        /* the collector deletes dependents with their own grace, not the owner's */
-        r = delete_one(api, k, k->namespaced ? ns : NULL, name, -1, false, depth + 1, NULL);
-        return r == -ENOENT ? 0 : r;
-}
-
-/* Deletes or orphans every object that names uid as an owner. owner_ns NULL: a cluster
- * owner, whose dependents may be in any namespace. */
-static int handle_dependents(ApiServer *api, const char *owner_ns, const char *uid, bool orphan,
-                             unsigned depth)
-{
-        const KindInfo *table;
-        size_t n;
-        int r;
-
-        if (depth >= API_MAX_CASCADE_DEPTH)
-                return 0;
-        table = kind_table(&n);
-        for (size_t i = 0; i < n; i++) {
-                const KindInfo *k = &table[i];
-                _cleanup_json_ cJSON *items = NULL;
-                cJSON *it;
-
-                /* a namespaced owner cannot own cluster-scoped objects */
-                if (owner_ns && !k->namespaced)
-                        continue;
-                r = store_list(api->store, k->kind, k->namespaced ? owner_ns : NULL, NULL, &items);
-                if (r < 0)
-                        return r;
-                cJSON_ArrayForEach (it, items) {
-                        if (!owned_by(it, uid))
-                                continue;
-                        r = handle_dependent(api, k, it, uid, orphan, depth);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-static int delete_one(ApiServer *api, const KindInfo *k, const char *ns, const char *name, int64_t grace,
-                      bool orphan, unsigned depth, cJSON **ret)
-{
-        _cleanup_json_ cJSON *obj = NULL;
-        const char *uid;
-        int r;
-
-        if (is_pod(k))
-                return mark_pod(api, ns, name, grace, ret);
-        r = store_delete(api->store, k->kind, k->namespaced ? ns : NULL, name, &obj);
-        if (r < 0)
-                return r;
-        uid = json_str(obj, "metadata.uid");
-        if (uid) {
-                r = handle_dependents(api, k->namespaced ? ns : NULL, uid, orphan, depth);
-                if (r < 0)
-                        return r;
-        }
-        if (ret)
-                *ret = TAKE_PTR(obj);
-        return 0;
-}
-
 int api_delete_object(ApiServer *api, const KindInfo *k, const char *ns, const char *name, int64_t grace_sec,
                       const char *propagation, cJSON **ret)
 {
-        bool orphan = propagation && streq(propagation, "Orphan");
-        int r;
+        StorePropagation p = STORE_PROPAGATE_BACKGROUND;
 
         if (!name)
                 return -ENOENT;
-        r = store_begin(api->store);
-        if (r < 0)
-                return r;
-        r = delete_one(api, k, ns, name, grace_sec, orphan, 0, ret);
-        if (r >= 0)
-                r = store_commit(api->store);
-        if (r < 0) {
-                store_rollback(api->store);
-                if (ret && *ret) {
-                        cJSON_Delete(*ret);
-                        *ret = NULL;
-                }
-        }
-        return r;
+        if (streq_ptr(propagation, "Orphan"))
+                p = STORE_PROPAGATE_ORPHAN;
+        else if (streq_ptr(propagation, "Foreground"))
+                p = STORE_PROPAGATE_FOREGROUND;
+        return store_delete_object(api->store, k->kind, ns, name, grace_sec, p, ret);
 }
 
 /* gracePeriodSeconds and propagationPolicy from the DeleteOptions body or the query.

@@ -318,6 +318,22 @@ static void cell_selector(FILE *f, const cJSON *sel)
                 cell_labels(f, json_path(sel, "matchLabels"));
 }
 
+/* AGE, then with -o wide the CONTAINERS and IMAGES of spec's pod template and, when
+ * with_selector, spec's SELECTOR: the tail of every workload's row. */
+static void cells_workload_tail(FILE *f, const cJSON *obj, const cJSON *spec, bool with_selector,
+                                const CliPrintOptions *o)
+{
+        const cJSON *containers = json_path(spec, "template.spec.containers");
+
+        cell_age(f, obj, "metadata.creationTimestamp", o);
+        if (!o->wide)
+                return;
+        cell_join(f, containers, "name");
+        cell_join(f, containers, "image");
+        if (with_selector)
+                cell_selector(f, json_path(spec, "selector"));
+}
+
 static void pod_row(FILE *f, const cJSON *pod, const CliPrintOptions *o)
 {
         CliPodSummary s = {};
@@ -384,12 +400,7 @@ static void job_row(FILE *f, const cJSON *job, const CliPrintOptions *o)
                 format_age(te > ts ? te - ts : 0, dur, sizeof(dur));
         }
         cell(f, dur);
-        cell_age(f, job, "metadata.creationTimestamp", o);
-        if (o->wide) {
-                cell_join(f, json_path(job, "spec.template.spec.containers"), "name");
-                cell_join(f, json_path(job, "spec.template.spec.containers"), "image");
-                cell_selector(f, json_path(job, "spec.selector"));
-        }
+        cells_workload_tail(f, job, json_path(job, "spec"), true, o);
 }
 
 static void cronjob_row(FILE *f, const cJSON *cj, const CliPrintOptions *o)
@@ -404,22 +415,13 @@ static void cronjob_row(FILE *f, const cJSON *cj, const CliPrintOptions *o)
                 cell_age(f, cj, "status.lastScheduleTime", o);
         else
                 cell(f, "<none>");
-        cell_age(f, cj, "metadata.creationTimestamp", o);
-        if (o->wide) {
-                cell_join(f, json_path(cj, "spec.jobTemplate.spec.template.spec.containers"), "name");
-                cell_join(f, json_path(cj, "spec.jobTemplate.spec.template.spec.containers"), "image");
-                cell_selector(f, json_path(cj, "spec.jobTemplate.spec.selector"));
-        }
+        cells_workload_tail(f, cj, json_path(cj, "spec.jobTemplate.spec"), true, o);
 }
 
 static void statefulset_row(FILE *f, const cJSON *s, const CliPrintOptions *o)
 {
         cellf(f, "%lld/%lld", jint(s, "status.readyReplicas"), (long long)json_int(s, "spec.replicas", 1));
-        cell_age(f, s, "metadata.creationTimestamp", o);
-        if (o->wide) {
-                cell_join(f, json_path(s, "spec.template.spec.containers"), "name");
-                cell_join(f, json_path(s, "spec.template.spec.containers"), "image");
-        }
+        cells_workload_tail(f, s, json_path(s, "spec"), false, o);
 }
 
 static void daemonset_row(FILE *f, const cJSON *d, const CliPrintOptions *o)
@@ -430,12 +432,7 @@ static void daemonset_row(FILE *f, const cJSON *d, const CliPrintOptions *o)
         cellf(f, "%lld", jint(d, "status.updatedNumberScheduled"));
         cellf(f, "%lld", jint(d, "status.numberAvailable"));
         cell_labels(f, json_path(d, "spec.template.spec.nodeSelector"));
-        cell_age(f, d, "metadata.creationTimestamp", o);
-        if (o->wide) {
-                cell_join(f, json_path(d, "spec.template.spec.containers"), "name");
-                cell_join(f, json_path(d, "spec.template.spec.containers"), "image");
-                cell_selector(f, json_path(d, "spec.selector"));
-        }
+        cells_workload_tail(f, d, json_path(d, "spec"), true, o);
 }
 
 static void service_row(FILE *f, const cJSON *s, const CliPrintOptions *o)

@@ -67,29 +67,13 @@ static int from_files(const CliArgs *a, Victims *vs)
 /* --all or -l: every object of the kind that matches. */
 static int from_list(CliHttp *h, const CliArgs *a, const KindInfo *k, Victims *vs)
 {
-        _cleanup_free_ char *path = cli_http_path(k, cli_args_namespace(a), NULL), *esc = NULL, *full = NULL;
-        _cleanup_json_ cJSON *list = NULL;
-        CliResponse resp = {};
+        _cleanup_json_ cJSON *items = NULL;
         const cJSON *obj;
-        int r;
+        int r = cli_http_list(h, k, cli_args_namespace(a), a->selector, &items);
 
-        if (!path)
-                return -ENOMEM;
-        if (!isempty(a->selector)) {
-                esc = cli_http_escape(a->selector);
-                full = esc ? strjoin(path, "?labelSelector=", esc, NULL) : NULL;
-                if (!full)
-                        return -ENOMEM;
-        }
-        r = cli_http_get_json(h, full ? full : path, &list, &resp);
-        if (r > 0) {
-                cli_report_response(&resp);
-                cli_response_done(&resp);
-                return -EIO;
-        }
-        if (r < 0)
-                return r;
-        cJSON_ArrayForEach (obj, json_path(list, "items")) {
+        if (r != 0)
+                return r > 0 ? -EIO : r;
+        cJSON_ArrayForEach (obj, items) {
                 const char *ns = json_str(obj, "metadata.namespace");
                 r = victims_add(vs, k, isempty(ns) ? cli_args_namespace(a) : ns,
                                 json_str(obj, "metadata.name") ?: "");

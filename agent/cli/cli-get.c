@@ -81,37 +81,6 @@ static void sort_events(cJSON *items)
                 }
 }
 
-/* GETs the list of k (ns NULL = all namespaces) into *ret_items. Returns 0, or 1 after
- * printing the error. */
-static int fetch_list(CliHttp *h, const KindInfo *k, const char *ns, const char *selector, cJSON **ret_items)
-{
-        _cleanup_free_ char *path = cli_http_path(k, ns, NULL), *esc = NULL, *full = NULL;
-        _cleanup_json_ cJSON *list = NULL;
-        CliResponse resp = {};
-        int r;
-
-        if (!path)
-                return 1;
-        if (!isempty(selector)) {
-                esc = cli_http_escape(selector);
-                full = esc ? strjoin(path, "?labelSelector=", esc, NULL) : NULL;
-                if (!full)
-                        return 1;
-        }
-        r = cli_http_get_json(h, full ? full : path, &list, &resp);
-        if (r > 0) {
-                cli_report_response(&resp);
-                cli_response_done(&resp);
-                return 1;
-        }
-        if (r < 0)
-                return 1;
-        *ret_items = cJSON_DetachItemFromObject(list, "items");
-        if (!*ret_items)
-                *ret_items = cJSON_CreateArray();
-        return *ret_items ? 0 : 1;
-}
-
 /* GETs one object; on 404 prints the error unless ignore. Returns 0, 1 on failure. */
 static int fetch_one(CliHttp *h, const KindInfo *k, const char *ns, const char *name, bool ignore,
                      cJSON *items)
@@ -193,7 +162,7 @@ int cli_verb_get(const CliArgs *a)
                 int j = i;
 
                 if (!t[i].name) {
-                        if (fetch_list(h, t[i].kind, ns, a->selector, &items) != 0)
+                        if (cli_http_list(h, t[i].kind, ns, a->selector, &items) != 0)
                                 return 1;
                         j = i + 1;
                 } else {

@@ -225,6 +225,34 @@ int cli_http_get_json(CliHttp *h, const char *path, cJSON **ret, CliResponse *re
         return 0;
 }
 
+int cli_http_list(CliHttp *h, const KindInfo *k, const char *ns, const char *selector, cJSON **ret_items)
+{
+        _cleanup_free_ char *path = cli_http_path(k, ns, NULL), *esc = NULL, *full = NULL;
+        _cleanup_json_ cJSON *list = NULL;
+        CliResponse resp = {};
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (!isempty(selector)) {
+                esc = cli_http_escape(selector);
+                full = esc ? strjoin(path, "?labelSelector=", esc, NULL) : NULL;
+                if (!full)
+                        return -ENOMEM;
+        }
+        r = cli_http_get_json(h, full ? full : path, &list, &resp);
+        if (r > 0) {
+                cli_report_response(&resp);
+                cli_response_done(&resp);
+        }
+        if (r != 0)
+                return r;
+        *ret_items = cJSON_DetachItemFromObject(list, "items");
+        if (!*ret_items)
+                *ret_items = cJSON_CreateArray();
+        return *ret_items ? 0 : -ENOMEM;
+}
+
 char *cli_http_escape(const char *s)
 {
         static const char hex[] = "0123456789ABCDEF";

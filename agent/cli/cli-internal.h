@@ -78,6 +78,10 @@ char *cli_http_error_message(const CliResponse *r);
 /* GET path and parse a 2xx JSON body. Returns the HTTP status when not 2xx (> 0, body
  * kept in *ret_resp when non-NULL), 0 with *ret set, or a negative errno. */
 int cli_http_get_json(CliHttp *h, const char *path, cJSON **ret, CliResponse *ret_resp);
+/* GETs the list of kind k (ns NULL = all namespaces), with ?labelSelector= when selector is
+ * set, into *ret_items (an empty array when the list has none). Returns 0, or after
+ * printing the error the HTTP status (> 0) or a negative errno. */
+int cli_http_list(CliHttp *h, const KindInfo *k, const char *ns, const char *selector, cJSON **ret_items);
 /* URL-escapes s (malloc'd). */
 char *cli_http_escape(const char *s);
 /* The REST path of a kind: "/api/v1/namespaces/ns/pods[/name]"; ns NULL = all namespaces. */

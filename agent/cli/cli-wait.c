@@ -79,34 +79,6 @@ static int check(CliHttp *h, const char *path, const WaitFor *w)
         return w->delete ? 0 : condition_met(obj, w);
 }
 
-/* Names of every object of the kind (for -l / --all). */
-static int list_names(CliHttp *h, const CliArgs *a, const KindInfo *k, cJSON **ret)
-{
-        _cleanup_free_ char *path = cli_http_path(k, cli_args_namespace(a), NULL), *esc = NULL, *full = NULL;
-        _cleanup_json_ cJSON *list = NULL;
-        CliResponse resp = {};
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        if (!isempty(a->selector)) {
-                esc = cli_http_escape(a->selector);
-                full = esc ? strjoin(path, "?labelSelector=", esc, NULL) : NULL;
-                if (!full)
-                        return -ENOMEM;
-        }
-        r = cli_http_get_json(h, full ? full : path, &list, &resp);
-        if (r > 0) {
-                cli_report_response(&resp);
-                cli_response_done(&resp);
-                return -EIO;
-        }
-        if (r < 0)
-                return r;
-        *ret = cJSON_DetachItemFromObject(list, "items");
-        return *ret ? 0 : -EBADMSG;
-}
-
 static int wait_one(CliHttp *h, const CliArgs *a, const KindInfo *k, const char *name, const WaitFor *w,
                     usec_t deadline)
 {
@@ -157,7 +129,7 @@ int cli_verb_wait(const CliArgs *a)
                 if (!a->all && isempty(a->selector)) {
                         fprintf(stderr, "error: resource(s) were provided, but no name was specified\n");
                         rc = 1;
-                } else if (list_names(h, a, t[0].kind, &items) < 0)
+                } else if (cli_http_list(h, t[0].kind, cli_args_namespace(a), a->selector, &items) != 0)
                         rc = 1;
                 else if (cJSON_GetArraySize(items) == 0) {
                         fprintf(stderr, "error: no matching resources found\n");

@@ -76,30 +76,18 @@ static bool plain_allowed(const char *s)
 
 static void emit_double_quoted(FILE *out, const char *s)
 {
+        /* characters with a one-letter escape, and that letter */
+        static const char escaped[] = "\"\\\n\t\r", letters[] = "\"\\ntr";
+
         fputc('"', out);
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                switch (*p) {
-                case '"':
-                        fputs("\\\"", out);
-                        break;
-                case '\\':
-                        fputs("\\\\", out);
-                        break;
-                case '\n':
-                        fputs("\\n", out);
-                        break;
-                case '\t':
-                        fputs("\\t", out);
-                        break;
-                case '\r':
-                        fputs("\\r", out);
-                        break;
-                default:
-                        if (*p < 0x20 || *p == 0x7f)
-                                fprintf(out, "\\x%02X", *p);
-                        else
-                                fputc(*p, out);
-                }
+                const char *e = strchr(escaped, *p);
+                if (e)
+                        fprintf(out, "\\%c", letters[e - escaped]);
+                else if (*p < 0x20 || *p == 0x7f)
+                        fprintf(out, "\\x%02X", *p);
+                else
+                        fputc(*p, out);
         }
         fputc('"', out);
 }

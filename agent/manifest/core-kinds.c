@@ -24,15 +24,6 @@ static const cJSON *get(const cJSON *obj, const char *field)
         return v && !cJSON_IsNull(v) ? v : NULL;
 }
 
-static char *path_of(const char *a, const char *b, FieldErrors *e)
-{
-        char *p = strjoin(a, b, NULL);
-
-        if (!p)
-                e->oom = true;
-        return p;
-}
-
 /* ------------------------------------------------------------------ Service */
 
 static bool is_headless(const cJSON *spec)
@@ -46,8 +37,10 @@ static void validate_service_port(const cJSON *port, const char *pp, bool requir
 {
         static const char *const protocols[] = {"SCTP", "TCP", "UDP", NULL};
         const cJSON *name = get(port, "name"), *tp = get(port, "targetPort");
-        _cleanup_free_ char *np = path_of(pp, ".name", e), *portp = path_of(pp, ".port", e),
-                            *tpp = path_of(pp, ".targetPort", e), *protp = path_of(pp, ".protocol", e);
+        _cleanup_free_ char *np = field_path_append(e, pp, ".name"),
+                            *portp = field_path_append(e, pp, ".port"),
+                            *tpp = field_path_append(e, pp, ".targetPort"),
+                            *protp = field_path_append(e, pp, ".protocol");
 
         if (!np || !portp || !tpp || !protp)
                 return;
@@ -87,8 +80,8 @@ static void validate_service_ports(const cJSON *spec, const char *type, FieldErr
                 field_error_add(e, FIELD_ERROR_REQUIRED, "spec.ports", NULL, NULL);
         cJSON_ArrayForEach (port, ports) {
                 _cleanup_free_ char *pp = field_path_index("spec.ports", i++);
-                _cleanup_free_ char *np = pp ? strjoin(pp, ".name", NULL) : NULL;
-                _cleanup_free_ char *npp = pp ? strjoin(pp, ".nodePort", NULL) : NULL;
+                _cleanup_free_ char *np = field_path_append(e, pp, ".name"),
+                                    *npp = field_path_append(e, pp, ".nodePort");
                 const char *name = json_str(port, "name");
 
                 if (!np || !npp) {
@@ -468,10 +461,10 @@ void pvc_spec_validate(const cJSON *spec, const char *path, FieldErrors *e)
         static const char *const volume_modes[] = {"Block", "Filesystem", NULL};
         const cJSON *am = get(spec, "accessModes"), *m,
                     *storage = get(get(get(spec, "resources"), "requests"), "storage");
-        _cleanup_free_ char *amp = path_of(path, ".accessModes", e),
-                            *sp = path_of(path, ".resources[storage]", e),
-                            *scp = path_of(path, ".storageClassName", e),
-                            *selp = path_of(path, ".selector", e);
+        _cleanup_free_ char *amp = field_path_append(e, path, ".accessModes"),
+                            *sp = field_path_append(e, path, ".resources[storage]"),
+                            *scp = field_path_append(e, path, ".storageClassName"),
+                            *selp = field_path_append(e, path, ".selector");
         const char *sc = json_str(spec, "storageClassName");
         bool rwop = false;
         int64_t milli;

@@ -232,3 +232,12 @@ char *field_path_key(const char *parent, const char *key)
 {
         return strjoin(parent ? parent : "", "[", key, "]", NULL);
 }
+
+char *field_path_append(FieldErrors *e, const char *parent, const char *suffix)
+{
+        char *p = parent ? strjoin(parent, suffix, NULL) : NULL;
+
+        if (!p)
+                e->oom = true;
+        return p;
+}

@@ -59,3 +59,6 @@ char *field_error_format(const FieldError *err);
 char *field_path_child(const char *parent, const char *child);
 char *field_path_index(const char *parent, size_t index);
 char *field_path_key(const char *parent, const char *key);
+/* parent + suffix ("spec.ports[0]" + ".name"), malloc'd. On OOM, or when parent is NULL (an
+ * earlier OOM), sets e->oom and returns NULL. */
+char *field_path_append(FieldErrors *e, const char *parent, const char *suffix);

@@ -195,20 +195,29 @@ static int set_add_doc(ManifestSet *set, const char *source, cJSON *obj, const L
         return 0;
 }
 
-int manifest_doc_fail(char **ret_error, const char *source, unsigned line, const char *fmt, ...)
+int manifest_doc_failv(char **ret_error, const char *source, unsigned line, const char *prefix,
+                       const char *fmt, va_list ap)
 {
         _cleanup_free_ char *msg = NULL;
-        va_list ap;
 
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        if (!msg)
+        if (vasprintf(&msg, fmt, ap) < 0) {
+                msg = NULL; /* undefined after a failure */
                 return -ENOMEM;
-        if (ret_error && asprintf_safe(ret_error, "%s:%u: %s", source, line, msg) < 0)
+        }
+        if (ret_error && asprintf_safe(ret_error, "%s:%u: %s%s", source, line, prefix, msg) < 0)
                 return -ENOMEM;
         return -EINVAL;
+}
+
+int manifest_doc_fail(char **ret_error, const char *source, unsigned line, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = manifest_doc_failv(ret_error, source, line, "", fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 unsigned manifest_doc_lines_get(const LineMap *lines, const char *path, unsigned def)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <stdarg.h>
 
 #include "manifest.h"
 
@@ -36,6 +37,9 @@ unsigned manifest_doc_lines_get(const LineMap *m, const char *path, unsigned def
 /* Sets *ret_error to "source:line: <message>" and returns -EINVAL (-ENOMEM on OOM). */
 int manifest_doc_fail(char **ret_error, const char *source, unsigned line, const char *fmt, ...)
     _printf_(4, 5);
+/* Same with a va_list, and prefix put before the message. */
+int manifest_doc_failv(char **ret_error, const char *source, unsigned line, const char *prefix,
+                       const char *fmt, va_list ap) _printf_(5, 0);
 /* Checks obj (a document's top value, taken over) and adds it, or a List's items, to set.
  * prefix is obj's path in lines (NULL at the top); line is its first line. */
 int manifest_doc_add_object(ManifestSet *set, const char *source, cJSON *obj, const LineMap *lines,

@@ -78,17 +78,15 @@ static void parser_done(Parser *P)
 static int node_fail(Parser *P, unsigned line, const char *fmt, ...) _printf_(3, 4);
 static int node_fail(Parser *P, unsigned line, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
+        char prefix[64];
         va_list ap;
+        int r;
 
+        snprintf(prefix, sizeof prefix, "error converting YAML to JSON: yaml: line %u: ", line);
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        r = manifest_doc_failv(P->ret_error, P->source, line, prefix, fmt, ap);
         va_end(ap);
-        if (!msg)
-                return -ENOMEM;
-        return manifest_doc_fail(P->ret_error, P->source, line,
-                                 "error converting YAML to JSON: yaml: line %u: %s", line, msg);
+        return r;
 }
 
 static int yaml_fail(Parser *P)
@@ -468,9 +466,20 @@ static int merge_into(Parser *P, cJSON *obj, const YNode *v, const char *path, u
         return 0;
 }
 
-static int add_to_object(cJSON *obj, const char *key, cJSON *v)
+/* Converts child n of a mapping or sequence, found at path cp and line, and adds it to
+ * container under key (appends it when key is NULL). */
+static int add_child(Parser *P, cJSON *container, const char *key, const YNode *n, const char *cp,
+                     unsigned line, unsigned depth, LineMap *lines)
 {
-        if (!cJSON_AddItemToObject(obj, key, v)) {
+        cJSON *v = NULL;
+        int r;
+
+        if (lines && manifest_doc_lines_add(lines, cp, line) < 0)
+                return -ENOMEM;
+        r = to_json(P, n, cp, depth + 1, lines, &v);
+        if (r < 0)
+                return r;
+        if (!(key ? cJSON_AddItemToObject(container, key, v) : cJSON_AddItemToArray(container, v))) {
                 cJSON_Delete(v);
                 return -ENOMEM;
         }
@@ -491,17 +500,13 @@ static int map_to_json(Parser *P, const YNode *n, const char *path, unsigned dep
         for (size_t i = 0; i + 1 < n->n; i += 2) {
                 const YNode *k = deref(n->items[i]);
                 _cleanup_free_ char *cp = NULL;
-                cJSON *v = NULL;
 
                 if (is_merge_key(k))
                         continue;
                 cp = child_path(path, k->value);
-                if (!cp || (lines && manifest_doc_lines_add(lines, cp, n->items[i]->line) < 0))
+                if (!cp)
                         return -ENOMEM;
-                r = to_json(P, n->items[i + 1], cp, depth + 1, lines, &v);
-                if (r < 0)
-                        return r;
-                r = add_to_object(obj, k->value, v);
+                r = add_child(P, obj, k->value, n->items[i + 1], cp, n->items[i]->line, depth, lines);
                 if (r < 0)
                         return r;
         }
@@ -525,19 +530,12 @@ static int seq_to_json(Parser *P, const YNode *n, const char *path, unsigned dep
                 return -ENOMEM;
         for (size_t i = 0; i < n->n; i++) {
                 _cleanup_free_ char *cp = NULL;
-                cJSON *v = NULL;
 
                 if (asprintf_safe(&cp, "%s[%zu]", path, i) < 0)
                         return -ENOMEM;
-                if (lines && manifest_doc_lines_add(lines, cp, n->items[i]->line) < 0)
-                        return -ENOMEM;
-                r = to_json(P, n->items[i], cp, depth + 1, lines, &v);
+                r = add_child(P, arr, NULL, n->items[i], cp, n->items[i]->line, depth, lines);
                 if (r < 0)
                         return r;
-                if (!cJSON_AddItemToArray(arr, v)) {
-                        cJSON_Delete(v);
-                        return -ENOMEM;
-                }
         }
         *ret = TAKE_PTR(arr);
         return 0;

@@ -92,8 +92,8 @@ static void validate_claim_templates(const cJSON *spec, FieldErrors *e)
         }
         cJSON_ArrayForEach (vct, vcts) {
                 _cleanup_free_ char *p = field_path_index("spec.volumeClaimTemplates", i++);
-                _cleanup_free_ char *np = p ? strjoin(p, ".metadata.name", NULL) : NULL;
-                _cleanup_free_ char *sp = p ? strjoin(p, ".spec", NULL) : NULL;
+                _cleanup_free_ char *np = field_path_append(e, p, ".metadata.name"),
+                                    *sp = field_path_append(e, p, ".spec");
                 const char *name = json_str(vct, "metadata.name");
 
                 if (!np || !sp) {

@@ -28,6 +28,9 @@ static const char *const stmt_sql[_STMT_MAX] = {
     [STMT_OBJ_DELETE] = "DELETE FROM objects WHERE kind = ?1 AND namespace = ?2 AND name = ?3",
     [STMT_OBJ_LIST] = "SELECT json FROM objects WHERE kind = ?1 AND namespace = ?2 ORDER BY namespace, name",
     [STMT_OBJ_LIST_ALL_NS] = "SELECT json FROM objects WHERE kind = ?1 ORDER BY namespace, name",
+    /* a cheap text pre-filter: callers check that the match is where they want it */
+    [STMT_OBJ_LIST_MENTIONING] = "SELECT json FROM objects WHERE (?1 IS NULL OR namespace = ?1) "
+                                 "AND instr(json, ?2) > 0 ORDER BY kind, namespace, name",
     [STMT_EV_FIND] = "SELECT id, json FROM events WHERE namespace = ?1 AND involved_kind = ?2 "
                      "AND involved_name = ?3 AND involved_uid = ?4 AND type = ?5 AND reason = ?6 "
                      "AND message = ?7 AND last_usec >= ?8 ORDER BY last_usec DESC, id DESC LIMIT 1",
@@ -129,12 +132,99 @@ int store_bind_text(sqlite3_stmt *st, int idx, const char *v)
         return rc == SQLITE_OK ? 0 : store_sqlite_errno(rc);
 }
 
-static int exec_stmt(Store *s, StoreStmt id)
+int store_bind_texts(sqlite3_stmt *st, const char *const *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                int r = store_bind_text(st, (int)i + 1, v[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The cached statement id with v bound; NULL on failure (*ret_r set). */
+static sqlite3_stmt *stmt_bound(Store *s, StoreStmt id, const char *const *v, size_t n, int *ret_r)
+{
+        sqlite3_stmt *st = store_stmt(s, id, ret_r);
+        int r;
+
+        if (!st)
+                return NULL;
+        r = store_bind_texts(st, v, n);
+        if (r < 0) {
+                sqlite3_reset(st);
+                *ret_r = r;
+                return NULL;
+        }
+        return st;
+}
+
+int store_exec(Store *s, StoreStmt id, const char *const *v, size_t n)
 {
         int r = 0;
-        sqlite3_stmt *st = store_stmt(s, id, &r);
+        sqlite3_stmt *st = stmt_bound(s, id, v, n, &r);
 
         return st ? store_step_done(st) : r;
+}
+
+static int exec_stmt(Store *s, StoreStmt id)
+{
+        return store_exec(s, id, NULL, 0);
+}
+
+int store_select_row(Store *s, StoreStmt id, const char *const *v, size_t n, sqlite3_stmt **ret)
+{
+        int r = 0, rc;
+        _cleanup_stmt_ sqlite3_stmt *st = stmt_bound(s, id, v, n, &r);
+
+        if (!st)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_sqlite_errno(rc);
+        *ret = TAKE_PTR(st);
+        return 0;
+}
+
+int store_select_object(Store *s, StoreStmt id, const char *const *v, size_t n, cJSON **ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = store_select_row(s, id, v, n, &st);
+
+        if (r < 0)
+                return r;
+        return store_parse_json(sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0), ret);
+}
+
+int store_select_objects(Store *s, StoreStmt id, const char *const *v, size_t n, const LabelSelector *sel,
+                         cJSON **ret)
+{
+        _cleanup_json_ cJSON *arr = cJSON_CreateArray();
+        int r = 0, rc;
+        _cleanup_stmt_ sqlite3_stmt *st = arr ? stmt_bound(s, id, v, n, &r) : NULL;
+
+        if (!arr)
+                return -ENOMEM;
+        if (!st)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                cJSON *obj = NULL;
+                r = store_parse_json(sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0), &obj);
+                if (r < 0)
+                        return r;
+                if (!label_selector_matches(sel, json_path(obj, "metadata.labels")))
+                        cJSON_Delete(obj);
+                else if (!cJSON_AddItemToArray(arr, obj)) {
+                        cJSON_Delete(obj);
+                        return -ENOMEM;
+                }
+        }
+        if (rc != SQLITE_DONE)
+                return store_sqlite_errno(rc);
+        *ret = TAKE_PTR(arr);
+        return 0;
 }
 
 int store_format_rv(uint64_t rv, char *buf, size_t size)
@@ -276,7 +366,7 @@ void store_set_on_change(Store *s, store_on_change_t cb, void *userdata)
 
 /* ---- transactions ---- */
 
-int store_op_begin(Store *s, uint64_t *ret_rv_saved)
+static int op_begin(Store *s, uint64_t *ret_rv_saved)
 {
         *ret_rv_saved = s->rv;
         /* the explicit transaction is gone (SQLite rolled it back): fail until the caller ends it */
@@ -285,7 +375,7 @@ int store_op_begin(Store *s, uint64_t *ret_rv_saved)
         return exec_stmt(s, s->in_tx ? STMT_SAVEPOINT : STMT_BEGIN);
 }
 
-int store_op_end(Store *s, uint64_t rv_saved, int r)
+static int op_end(Store *s, uint64_t rv_saved, int r)
 {
         int k;
 
@@ -311,6 +401,16 @@ int store_op_end(Store *s, uint64_t rv_saved, int r)
         s->rv = rv_saved;
         pending_drop(s);
         return r;
+}
+
+int store_run(Store *s, store_op_t op, void *userdata)
+{
+        uint64_t saved;
+        int r = op_begin(s, &saved);
+
+        if (r < 0)
+                return r;
+        return op_end(s, saved, op(s, userdata));
 }
 
 int store_begin(Store *s)

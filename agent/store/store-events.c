@@ -32,22 +32,28 @@ int store_set_event_source(Store *s, const char *component, const char *host)
         return 0;
 }
 
-static int bind_texts(sqlite3_stmt *st, const char *const *v, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                int r = store_bind_text(st, (int)i + 1, v[i]);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static int set_rv(cJSON *ev, uint64_t rv)
 {
         char buf[32];
         int r = store_format_rv(rv, buf, sizeof(buf));
 
         return r < 0 ? r : json_set_string(json_ensure_object(ev, "metadata"), "resourceVersion", buf);
+}
+
+/* Gives ev the next resourceVersion and prints it for its row. */
+static int stamp(Store *s, cJSON *ev, char **ret_text)
+{
+        uint64_t rv;
+        int r;
+
+        r = store_bump(s, &rv);
+        if (r < 0)
+                return r;
+        r = set_rv(ev, rv);
+        if (r < 0)
+                return r;
+        *ret_text = json_print(ev);
+        return *ret_text ? 0 : -ENOMEM;
 }
 
 /* The newest mergeable event: *ret_id and *ret set, or -ENOENT. */
@@ -59,7 +65,7 @@ static int event_find(Store *s, const EventKey *k, usec_t now, int64_t *ret_id, 
 
         if (!st)
                 return r;
-        r = bind_texts(st, v, ELEMENTSOF(v));
+        r = store_bind_texts(st, v, ELEMENTSOF(v));
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(st, 8, (sqlite3_int64)(now - MIN(now, STORE_EVENT_MERGE_USEC))) != SQLITE_OK)
@@ -76,21 +82,14 @@ static int event_find(Store *s, const EventKey *k, usec_t now, int64_t *ret_id, 
 static int event_merge(Store *s, int64_t id, cJSON *ev, const char *now_str, usec_t now)
 {
         _cleanup_free_ char *text = NULL;
-        uint64_t rv;
         int r = 0;
 
         if (json_set_int(ev, "count", json_int(ev, "count", 1) + 1) < 0 ||
             json_set_string(ev, "lastTimestamp", now_str) < 0)
                 return -ENOMEM;
-        r = store_bump(s, &rv);
+        r = stamp(s, ev, &text);
         if (r < 0)
                 return r;
-        r = set_rv(ev, rv);
-        if (r < 0)
-                return r;
-        text = json_print(ev);
-        if (!text)
-                return -ENOMEM;
         _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_EV_UPDATE, &r);
         if (!st)
                 return r;
@@ -175,7 +174,6 @@ static int event_insert(Store *s, const cJSON *involved, const EventKey *k, cons
 {
         _cleanup_free_ char *name = event_name(s, k->name, now), *text = NULL;
         _cleanup_json_ cJSON *ev = NULL;
-        uint64_t rv;
         int r = 0;
 
         if (!name)
@@ -183,20 +181,14 @@ static int event_insert(Store *s, const cJSON *involved, const EventKey *k, cons
         r = event_build(s, involved, k, name, now_str, &ev);
         if (r < 0)
                 return r;
-        r = store_bump(s, &rv);
+        r = stamp(s, ev, &text);
         if (r < 0)
                 return r;
-        r = set_rv(ev, rv);
-        if (r < 0)
-                return r;
-        text = json_print(ev);
-        if (!text)
-                return -ENOMEM;
         _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_EV_INSERT, &r);
         if (!st)
                 return r;
         const char *v[] = {k->ns, name, k->kind, k->name, k->uid, k->type, k->reason, k->message};
-        r = bind_texts(st, v, ELEMENTSOF(v));
+        r = store_bind_texts(st, v, ELEMENTSOF(v));
         if (r < 0)
                 return r;
         if (sqlite3_bind_int64(st, 9, (sqlite3_int64)now) != SQLITE_OK)
@@ -217,8 +209,17 @@ static int event_trim(Store *s)
         return store_step_done(st);
 }
 
-static int event_locked(Store *s, const cJSON *involved, const EventKey *k)
+typedef struct EventOp {
+        const cJSON *involved;
+        EventKey key;
+        const char *ns, *name; /* store_events_delete() */
+        cJSON *result;
+} EventOp;
+
+static int event_op(Store *s, void *userdata)
 {
+        EventOp *op = userdata;
+        const EventKey *k = &op->key;
         _cleanup_json_ cJSON *ev = NULL;
         usec_t now = store_now(s);
         char now_str[64];
@@ -232,7 +233,7 @@ static int event_locked(Store *s, const cJSON *involved, const EventKey *k)
         if (r == 0)
                 r = event_merge(s, id, ev, now_str, now);
         else if (r == -ENOENT)
-                r = event_insert(s, involved, k, now_str, now);
+                r = event_insert(s, op->involved, k, now_str, now);
         if (r < 0)
                 return r;
         return event_trim(s);
@@ -240,141 +241,74 @@ static int event_locked(Store *s, const cJSON *involved, const EventKey *k)
 
 int store_event(Store *s, const cJSON *involved, const char *type, const char *reason, const char *message)
 {
-        EventKey k = {
-            .ns = json_str(involved, "metadata.namespace"),
-            .kind = json_str(involved, "kind"),
-            .name = json_str(involved, "metadata.name"),
-            .uid = json_str(involved, "metadata.uid") ?: "",
-            .type = type,
-            .reason = reason,
-            .message = message ?: "",
+        EventOp op = {
+            .involved = involved,
+            .key =
+                {
+                    .ns = json_str(involved, "metadata.namespace"),
+                    .kind = json_str(involved, "kind"),
+                    .name = json_str(involved, "metadata.name"),
+                    .uid = json_str(involved, "metadata.uid") ?: "",
+                    .type = type,
+                    .reason = reason,
+                    .message = message ?: "",
+                },
         };
-        uint64_t saved;
-        int r;
 
-        if (!s || isempty(k.kind) || isempty(k.name) || isempty(reason) || !type ||
+        if (!s || isempty(op.key.kind) || isempty(op.key.name) || isempty(reason) || !type ||
             (!streq(type, "Normal") && !streq(type, "Warning")))
                 return -EINVAL;
         /* events about cluster-scoped objects (Nodes) go to "default", as kubelet's do */
-        if (isempty(k.ns))
-                k.ns = "default";
-        r = store_op_begin(s, &saved);
-        if (r < 0)
-                return r;
-        r = event_locked(s, involved, &k);
-        return store_op_end(s, saved, r);
-}
-
-/* Runs a SELECT json statement (already bound) into a JSON array, filtered by sel. */
-static int collect(sqlite3_stmt *st, const LabelSelector *sel, cJSON **ret)
-{
-        _cleanup_json_ cJSON *arr = cJSON_CreateArray();
-        int rc, r;
-
-        if (!arr)
-                return -ENOMEM;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                cJSON *ev = NULL;
-                r = store_parse_json(sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0), &ev);
-                if (r < 0)
-                        return r;
-                if (!label_selector_matches(sel, json_path(ev, "metadata.labels")))
-                        cJSON_Delete(ev);
-                else if (!cJSON_AddItemToArray(arr, ev)) {
-                        cJSON_Delete(ev);
-                        return -ENOMEM;
-                }
-        }
-        if (rc != SQLITE_DONE)
-                return store_sqlite_errno(rc);
-        *ret = TAKE_PTR(arr);
-        return 0;
+        if (isempty(op.key.ns))
+                op.key.ns = "default";
+        return store_run(s, event_op, &op);
 }
 
 int store_list_events(Store *s, const char *ns, const char *involved_uid, cJSON **ret)
 {
-        int r = 0;
-
         if (!s || !ret)
                 return -EINVAL;
-        _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_EV_LIST, &r);
-        if (!st)
-                return r;
-        r = store_bind_text(st, 1, ns);
-        if (r >= 0)
-                r = store_bind_text(st, 2, involved_uid);
-        return r < 0 ? r : collect(st, NULL, ret);
+        return store_select_objects(s, STMT_EV_LIST, (const char *const[]){ns, involved_uid}, 2, NULL, ret);
 }
 
 int store_events_list_objects(Store *s, const char *ns, const LabelSelector *sel, cJSON **ret)
 {
-        int r = 0;
-        _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_EV_LIST_NS_SORTED, &r);
-
-        if (!st)
-                return r;
-        r = store_bind_text(st, 1, ns);
-        return r < 0 ? r : collect(st, sel, ret);
+        return store_select_objects(s, STMT_EV_LIST_NS_SORTED, (const char *const[]){ns}, 1, sel, ret);
 }
 
 int store_events_get(Store *s, const char *ns, const char *name, cJSON **ret)
 {
-        int r = 0, rc;
-        _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_EV_GET, &r);
-
-        if (!st)
-                return r;
-        r = store_bind_text(st, 1, ns);
-        if (r >= 0)
-                r = store_bind_text(st, 2, name);
-        if (r < 0)
-                return r;
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return store_sqlite_errno(rc);
-        return store_parse_json(sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0), ret);
+        return store_select_object(s, STMT_EV_GET, (const char *const[]){ns, name}, 2, ret);
 }
 
-static int event_delete_locked(Store *s, const char *ns, const char *name, cJSON **result)
+static int event_delete_op(Store *s, void *userdata)
 {
         _cleanup_json_ cJSON *ev = NULL;
+        EventOp *op = userdata;
         uint64_t rv;
-        int r = 0;
+        int r;
 
-        r = store_events_get(s, ns, name, &ev);
-        if (r < 0)
-                return r;
-        _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_EV_DELETE, &r);
-        if (!st)
-                return r;
-        r = store_bind_text(st, 1, ns);
+        r = store_events_get(s, op->ns, op->name, &ev);
         if (r >= 0)
-                r = store_bind_text(st, 2, name);
-        if (r >= 0)
-                r = store_step_done(st);
+                r = store_exec(s, STMT_EV_DELETE, (const char *const[]){op->ns, op->name}, 2);
         if (r >= 0)
                 r = store_bump(s, &rv);
         if (r >= 0)
                 r = set_rv(ev, rv);
         if (r < 0)
                 return r;
-        *result = TAKE_PTR(ev);
+        op->result = TAKE_PTR(ev);
         return 0;
 }
 
 int store_events_delete(Store *s, const char *ns, const char *name, cJSON **ret)
 {
         _cleanup_json_ cJSON *result = NULL;
-        uint64_t saved;
+        EventOp op = {.ns = ns, .name = name};
         int r;
 
-        r = store_op_begin(s, &saved);
-        if (r < 0)
-                return r;
-        r = event_delete_locked(s, ns, name, &result);
-        r = store_op_end(s, saved, r);
+        r = store_run(s, event_delete_op, &op);
+        result = op.result;
         if (r >= 0 && ret)
                 *ret = TAKE_PTR(result);
         return r;

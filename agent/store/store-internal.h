@@ -27,6 +27,7 @@ typedef enum StoreStmt {
         STMT_OBJ_DELETE,
         STMT_OBJ_LIST,
         STMT_OBJ_LIST_ALL_NS,
+        STMT_OBJ_LIST_MENTIONING,
         STMT_EV_FIND,
         STMT_EV_INSERT,
         STMT_EV_UPDATE,
@@ -76,12 +77,25 @@ sqlite3_stmt *store_stmt(Store *s, StoreStmt id, int *ret_r);
 /* Steps a statement that returns no row (or whose row is ignored); resets it. */
 int store_step_done(sqlite3_stmt *st);
 int store_bind_text(sqlite3_stmt *st, int idx, const char *v);
+/* Binds v[0..n) (NULL binds SQL NULL) to parameters 1..n. */
+int store_bind_texts(sqlite3_stmt *st, const char *const *v, size_t n);
+/* Runs statement id with v bound and no row expected. */
+int store_exec(Store *s, StoreStmt id, const char *const *v, size_t n);
+/* Runs statement id with v bound and leaves *ret on its first row (reset it with
+ * _cleanup_stmt_); -ENOENT when there is none. */
+int store_select_row(Store *s, StoreStmt id, const char *const *v, size_t n, sqlite3_stmt **ret);
+/* The JSON object in column 0 of the first row; -ENOENT when there is none. */
+int store_select_object(Store *s, StoreStmt id, const char *const *v, size_t n, cJSON **ret);
+/* The JSON objects in column 0 of every row, filtered by sel (NULL = all), as an array. */
+int store_select_objects(Store *s, StoreStmt id, const char *const *v, size_t n, const LabelSelector *sel,
+                         cJSON **ret);
 
+/* One operation's work, run by store_run() inside the operation's bracket. */
+typedef int (*store_op_t)(Store *s, void *userdata);
 /* Brackets one operation: its own transaction outside store_begin(), a savepoint inside.
- * store_op_end() commits/releases when r >= 0, else rolls back; returns r or the commit
+ * Commits/releases when op returns >= 0, else rolls back; returns op's result or the commit
  * error, and fires the queued callbacks when it committed. */
-int store_op_begin(Store *s, uint64_t *ret_rv_saved);
-int store_op_end(Store *s, uint64_t rv_saved, int r);
+int store_run(Store *s, store_op_t op, void *userdata);
 
 /* Increments the store-wide resourceVersion inside the current operation. */
 int store_bump(Store *s, uint64_t *ret);
@@ -92,6 +106,13 @@ usec_t store_now(Store *s);
 int store_format_rv(uint64_t rv, char *buf, size_t size);
 /* Parses a stored JSON column: -EBADMSG when it is not a JSON object. */
 int store_parse_json(const unsigned char *text, int len, cJSON **ret);
+
+/* The bodies of store_delete(), store_mark_deleted() and store_update(), for operations that
+ * are already inside store_run(). Events are not handled. */
+int store_delete_locked(Store *s, const char *kind, const char *ns, const char *name, cJSON **ret);
+int store_mark_deleted_locked(Store *s, const char *kind, const char *ns, const char *name,
+                              int64_t grace_sec, cJSON **ret);
+int store_update_locked(Store *s, const cJSON *obj, cJSON **ret);
 
 /* Events share the object API for kind "Event" (get/list/delete by namespace and name). */
 int store_events_get(Store *s, const char *ns, const char *name, cJSON **ret);

@@ -8,23 +8,16 @@
 
 int store_kv_get(Store *s, const char *key, cJSON **ret)
 {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
         const unsigned char *text;
         cJSON *j;
-        int r = 0, rc;
+        int r;
 
         if (!s || isempty(key) || !ret)
                 return -EINVAL;
-        _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_KV_GET, &r);
-        if (!st)
-                return r;
-        r = store_bind_text(st, 1, key);
+        r = store_select_row(s, STMT_KV_GET, &key, 1, &st);
         if (r < 0)
                 return r;
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return store_sqlite_errno(rc);
         /* any JSON value, not only objects */
         text = sqlite3_column_text(st, 0);
         j = text ? cJSON_ParseWithLength((const char *)text, (size_t)sqlite3_column_bytes(st, 0)) : NULL;
@@ -34,47 +27,35 @@ int store_kv_get(Store *s, const char *key, cJSON **ret)
         return 0;
 }
 
-static int kv_set_locked(Store *s, const char *key, const char *text)
-{
-        int r = 0;
-        _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_KV_SET, &r);
+typedef struct KvOp {
+        const char *key, *text;
+} KvOp;
 
-        if (!st)
-                return r;
-        r = store_bind_text(st, 1, key);
-        if (r >= 0)
-                r = store_bind_text(st, 2, text);
-        return r < 0 ? r : store_step_done(st);
+static int kv_set_op(Store *s, void *userdata)
+{
+        KvOp *op = userdata;
+
+        return store_exec(s, STMT_KV_SET, (const char *const[]){op->key, op->text}, 2);
 }
 
 int store_kv_set(Store *s, const char *key, const cJSON *value)
 {
         _cleanup_free_ char *text = NULL;
-        uint64_t saved;
-        int r;
 
         if (!s || isempty(key) || !value)
                 return -EINVAL;
         text = json_print(value);
         if (!text)
                 return -ENOMEM;
-        r = store_op_begin(s, &saved);
-        if (r < 0)
-                return r;
-        r = kv_set_locked(s, key, text);
-        return store_op_end(s, saved, r);
+        return store_run(s, kv_set_op, &(KvOp){key, text});
 }
 
-static int kv_delete_locked(Store *s, const char *key)
+static int kv_delete_op(Store *s, void *userdata)
 {
-        int r = 0;
-        _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_KV_DELETE, &r);
+        KvOp *op = userdata;
+        int r;
 
-        if (!st)
-                return r;
-        r = store_bind_text(st, 1, key);
-        if (r >= 0)
-                r = store_step_done(st);
+        r = store_exec(s, STMT_KV_DELETE, &op->key, 1);
         if (r < 0)
                 return r;
         return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
@@ -82,14 +63,7 @@ static int kv_delete_locked(Store *s, const char *key)
 
 int store_kv_delete(Store *s, const char *key)
 {
-        uint64_t saved;
-        int r;
-
         if (!s || isempty(key))
                 return -EINVAL;
-        r = store_op_begin(s, &saved);
-        if (r < 0)
-                return r;
-        r = kv_delete_locked(s, key);
-        return store_op_end(s, saved, r);
+        return store_run(s, kv_delete_op, &(KvOp){.key = key});
 }

@@ -101,31 +101,12 @@ static cJSON *meta_of(cJSON *obj)
 
 static int bind_key(sqlite3_stmt *st, const ObjKey *k)
 {
-        int r = store_bind_text(st, 1, k->kind);
-
-        if (r >= 0)
-                r = store_bind_text(st, 2, k->ns);
-        if (r >= 0)
-                r = store_bind_text(st, 3, k->name);
-        return r;
+        return store_bind_texts(st, (const char *const[]){k->kind, k->ns, k->name}, 3);
 }
 
 static int obj_load(Store *s, const ObjKey *k, cJSON **ret)
 {
-        int r = 0, rc;
-        _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_OBJ_GET, &r);
-
-        if (!st)
-                return r;
-        r = bind_key(st, k);
-        if (r < 0)
-                return r;
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return store_sqlite_errno(rc);
-        return store_parse_json(sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0), ret);
+        return store_select_object(s, STMT_OBJ_GET, (const char *const[]){k->kind, k->ns, k->name}, 3, ret);
 }
 
 /* Inserts or updates the row of obj (whose metadata is complete) at rv. */
@@ -254,31 +235,68 @@ static int create_locked(Store *s, cJSON *obj)
         return commit_object(s, STMT_OBJ_INSERT, STORE_ADDED, obj);
 }
 
-/* Hands the result to *ret (optional) once the operation has committed. */
-static int finish(Store *s, uint64_t saved, int r, cJSON **result, cJSON **ret)
+/* One object operation: what the public function was given and what it hands back. */
+typedef struct ObjOp {
+        ObjKey key;          /* operations on a named object */
+        cJSON *obj;          /* operations on a whole object: its normalized copy (owned) */
+        const cJSON *status; /* store_update_status() */
+        int64_t grace_sec;   /* store_mark_deleted() */
+        bool created, changed;
+        cJSON *result; /* the object as stored afterwards (owned), for *ret */
+} ObjOp;
+
+/* The entry of every object write: runs locked on op in the operation's own bracket (see
+ * store_run()), or directly when nested in an operation that is already open, then hands
+ * op->result to *ret (optional) when it succeeded. */
+static int run(Store *s, store_op_t locked, ObjOp *op, bool nested, cJSON **ret)
 {
-        r = store_op_end(s, saved, r);
+        int r = nested ? locked(s, op) : store_run(s, locked, op);
+
         if (r >= 0 && ret)
-                *ret = TAKE_PTR(*result);
+                *ret = TAKE_PTR(op->result);
+        cJSON_Delete(op->obj);
+        cJSON_Delete(op->result);
         return r;
 }
 
-int store_create(Store *s, const cJSON *obj, cJSON **ret)
+/* run() for an operation given a whole object. */
+static int run_on_object(Store *s, const cJSON *obj, store_op_t locked, ObjOp *op, bool nested, cJSON **ret)
 {
-        _cleanup_json_ cJSON *copy = NULL;
-        uint64_t saved;
         int r;
 
         if (!s)
                 return -EINVAL;
-        r = normalize(obj, &copy);
+        r = normalize(obj, &op->obj);
         if (r < 0)
                 return r;
-        r = store_op_begin(s, &saved);
+        return run(s, locked, op, nested, ret);
+}
+
+/* run() for an operation on the object kind/ns/name. */
+static int run_on_key(Store *s, const char *kind, const char *ns, const char *name, store_op_t locked,
+                      ObjOp *op, bool nested, cJSON **ret)
+{
+        int r = key_from_args(kind, ns, name, &op->key);
+
         if (r < 0)
                 return r;
-        r = create_locked(s, copy);
-        return finish(s, saved, r, &copy, ret);
+        return run(s, locked, op, nested, ret);
+}
+
+static int create_op(Store *s, void *userdata)
+{
+        ObjOp *op = userdata;
+        int r = create_locked(s, op->obj);
+
+        if (r < 0)
+                return r;
+        op->result = TAKE_PTR(op->obj);
+        return 0;
+}
+
+int store_create(Store *s, const cJSON *obj, cJSON **ret)
+{
+        return run_on_object(s, obj, create_op, &(ObjOp){}, false, ret);
 }
 
 static bool is_server_owned_top(const char *key)
@@ -344,55 +362,41 @@ static int replace_locked(Store *s, cJSON **cur, cJSON **next, bool *ret_changed
         return 0;
 }
 
-static int apply_locked(Store *s, cJSON **desired, bool *ret_created, bool *ret_changed, cJSON **result)
+static int apply_op(Store *s, void *userdata)
 {
         _cleanup_json_ cJSON *cur = NULL, *next = NULL;
+        ObjOp *op = userdata;
         ObjKey k;
         int r;
 
-        r = key_from_object(*desired, &k);
+        r = key_from_object(op->obj, &k);
         if (r < 0)
                 return r;
         r = obj_load(s, &k, &cur);
         if (r == -ENOENT) {
-                r = create_locked(s, *desired);
-                if (r < 0)
-                        return r;
-                *ret_created = *ret_changed = true;
-                *result = TAKE_PTR(*desired);
-                return 0;
+                op->created = op->changed = true;
+                return create_op(s, op);
         }
         if (r < 0)
                 return r;
-        r = apply_merge(cur, *desired, &next);
+        r = apply_merge(cur, op->obj, &next);
         if (r < 0)
                 return r;
-        return replace_locked(s, &cur, &next, ret_changed, result);
+        return replace_locked(s, &cur, &next, &op->changed, &op->result);
 }
 
 int store_apply(Store *s, const cJSON *obj, cJSON **ret, bool *ret_created, bool *ret_changed)
 {
-        _cleanup_json_ cJSON *copy = NULL, *result = NULL;
-        bool created = false, changed = false;
-        uint64_t saved;
+        ObjOp op = {};
         int r;
 
-        if (!s)
-                return -EINVAL;
-        r = normalize(obj, &copy);
-        if (r < 0)
-                return r;
-        r = store_op_begin(s, &saved);
-        if (r < 0)
-                return r;
-        r = apply_locked(s, &copy, &created, &changed, &result);
-        r = finish(s, saved, r, &result, ret);
+        r = run_on_object(s, obj, apply_op, &op, false, ret);
         if (r < 0)
                 return r;
         if (ret_created)
-                *ret_created = created;
+                *ret_created = op.created;
         if (ret_changed)
-                *ret_changed = changed;
+                *ret_changed = op.changed;
         return 0;
 }
 
@@ -405,7 +409,7 @@ static int keep_field(cJSON *dst_meta, const cJSON *src_meta, const char *field)
         return v ? json_set(dst_meta, field, cJSON_Duplicate(v, true)) : 0;
 }
 
-static int update_locked(Store *s, cJSON **next, cJSON **result)
+static int update_op(Store *s, void *userdata)
 {
         static const char *const kept[] = {"uid",
                                            "creationTimestamp",
@@ -414,83 +418,66 @@ static int update_locked(Store *s, cJSON **next, cJSON **result)
                                            "deletionTimestamp",
                                            "deletionGracePeriodSeconds"};
         _cleanup_json_ cJSON *cur = NULL;
+        ObjOp *op = userdata;
+        cJSON *next = op->obj;
         const cJSON *given;
         bool changed;
         ObjKey k;
         int r;
 
-        r = key_from_object(*next, &k);
+        r = key_from_object(next, &k);
         if (r < 0)
                 return r;
         r = obj_load(s, &k, &cur);
         if (r < 0)
                 return r;
-        given = cJSON_GetObjectItemCaseSensitive(meta_of(*next), "resourceVersion");
+        given = cJSON_GetObjectItemCaseSensitive(meta_of(next), "resourceVersion");
         if (given && !cJSON_IsString(given))
                 return -EINVAL;
         if (given && !streq(given->valuestring, json_str(cur, "metadata.resourceVersion") ?: ""))
                 return -ESTALE;
         for (size_t i = 0; i < ELEMENTSOF(kept); i++) {
-                r = keep_field(meta_of(*next), meta_of(cur), kept[i]);
+                r = keep_field(meta_of(next), meta_of(cur), kept[i]);
                 if (r < 0)
                         return r;
         }
-        return replace_locked(s, &cur, next, &changed, result);
+        return replace_locked(s, &cur, &op->obj, &changed, &op->result);
 }
 
 int store_update(Store *s, const cJSON *obj, cJSON **ret)
 {
-        _cleanup_json_ cJSON *copy = NULL, *result = NULL;
-        uint64_t saved;
-        int r;
-
-        if (!s)
-                return -EINVAL;
-        r = normalize(obj, &copy);
-        if (r < 0)
-                return r;
-        r = store_op_begin(s, &saved);
-        if (r < 0)
-                return r;
-        r = update_locked(s, &copy, &result);
-        return finish(s, saved, r, &result, ret);
+        return run_on_object(s, obj, update_op, &(ObjOp){}, false, ret);
 }
 
-static int update_status_locked(Store *s, const ObjKey *k, const cJSON *status, cJSON **result)
+int store_update_locked(Store *s, const cJSON *obj, cJSON **ret)
+{
+        return run_on_object(s, obj, update_op, &(ObjOp){}, true, ret);
+}
+
+static int update_status_op(Store *s, void *userdata)
 {
         _cleanup_json_ cJSON *cur = NULL, *next = NULL;
+        ObjOp *op = userdata;
         bool changed;
         int r;
 
-        r = obj_load(s, k, &cur);
+        r = obj_load(s, &op->key, &cur);
         if (r < 0)
                 return r;
         next = cJSON_Duplicate(cur, true);
         if (!next)
                 return -ENOMEM;
         cJSON_DeleteItemFromObjectCaseSensitive(next, "status");
-        if (status && json_set(next, "status", cJSON_Duplicate(status, true)) < 0)
+        if (op->status && json_set(next, "status", cJSON_Duplicate(op->status, true)) < 0)
                 return -ENOMEM;
-        return replace_locked(s, &cur, &next, &changed, result);
+        return replace_locked(s, &cur, &next, &changed, &op->result);
 }
 
 int store_update_status(Store *s, const char *kind, const char *ns, const char *name, const cJSON *status)
 {
-        _cleanup_json_ cJSON *result = NULL;
-        uint64_t saved;
-        ObjKey k;
-        int r;
-
         if (!s || is_event_kind(kind))
                 return s ? -EOPNOTSUPP : -EINVAL;
-        r = key_from_args(kind, ns, name, &k);
-        if (r < 0)
-                return r;
-        r = store_op_begin(s, &saved);
-        if (r < 0)
-                return r;
-        r = update_status_locked(s, &k, status, &result);
-        return finish(s, saved, r, &result, NULL);
+        return run_on_key(s, kind, ns, name, update_status_op, &(ObjOp){.status = status}, false, NULL);
 }
 
 int store_get(Store *s, const char *kind, const char *ns, const char *name, cJSON **ret)
@@ -515,10 +502,6 @@ int store_get(Store *s, const char *kind, const char *ns, const char *name, cJSO
 
 int store_list(Store *s, const char *kind, const char *ns, const LabelSelector *sel, cJSON **ret)
 {
-        _cleanup_json_ cJSON *arr = NULL;
-        sqlite3_stmt *st;
-        int r = 0, rc;
-
         if (!s || isempty(kind) || !ret)
                 return -EINVAL;
         /* cluster-scoped objects are stored under "", whatever namespace is asked for */
@@ -526,92 +509,58 @@ int store_list(Store *s, const char *kind, const char *ns, const LabelSelector *
                 ns = NULL;
         if (is_event_kind(kind))
                 return store_events_list_objects(s, ns, sel, ret);
-        arr = cJSON_CreateArray();
-        if (!arr)
-                return -ENOMEM;
-        st = store_stmt(s, ns ? STMT_OBJ_LIST : STMT_OBJ_LIST_ALL_NS, &r);
-        if (!st)
-                return r;
-        _cleanup_stmt_ sqlite3_stmt *reset = st;
-        r = store_bind_text(st, 1, kind);
-        if (r >= 0 && ns)
-                r = store_bind_text(st, 2, ns);
-        if (r < 0)
-                return r;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                cJSON *obj = NULL;
-                r = store_parse_json(sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0), &obj);
-                if (r < 0)
-                        return r;
-                if (!label_selector_matches(sel, json_path(obj, "metadata.labels"))) {
-                        cJSON_Delete(obj);
-                        continue;
-                }
-                if (!cJSON_AddItemToArray(arr, obj)) {
-                        cJSON_Delete(obj);
-                        return -ENOMEM;
-                }
-        }
-        if (rc != SQLITE_DONE)
-                return store_sqlite_errno(rc);
-        *ret = TAKE_PTR(arr);
-        return 0;
+        return store_select_objects(s, ns ? STMT_OBJ_LIST : STMT_OBJ_LIST_ALL_NS,
+                                    (const char *const[]){kind, ns}, ns ? 2 : 1, sel, ret);
 }
 
-static int delete_locked(Store *s, const ObjKey *k, cJSON **result)
+static int delete_op(Store *s, void *userdata)
 {
+        ObjOp *op = userdata;
+        const ObjKey *k = &op->key;
         _cleanup_json_ cJSON *cur = NULL;
-        int r = 0;
+        int r;
 
         r = obj_load(s, k, &cur);
         if (r < 0)
                 return r;
-        {
-                _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, STMT_OBJ_DELETE, &r);
-                if (!st)
-                        return r;
-                r = bind_key(st, k);
-                if (r >= 0)
-                        r = store_step_done(st);
-                if (r < 0)
-                        return r;
-        }
+        r = store_exec(s, STMT_OBJ_DELETE, (const char *const[]){k->kind, k->ns, k->name}, 3);
+        if (r < 0)
+                return r;
         /* the DELETED state carries a fresh resourceVersion, as a watch event would */
         r = commit_object(s, STMT_OBJ_DELETE, STORE_DELETED, cur);
         if (r < 0)
                 return r;
-        *result = TAKE_PTR(cur);
+        op->result = TAKE_PTR(cur);
         return 0;
 }
 
 int store_delete(Store *s, const char *kind, const char *ns, const char *name, cJSON **ret)
 {
-        _cleanup_json_ cJSON *result = NULL;
-        uint64_t saved;
         ObjKey k;
         int r;
 
         if (!s)
                 return -EINVAL;
-        r = key_from_args(kind, ns, name, &k);
-        if (r < 0)
-                return r;
-        if (is_event_kind(kind))
-                return store_events_delete(s, k.ns, name, ret);
-        r = store_op_begin(s, &saved);
-        if (r < 0)
-                return r;
-        r = delete_locked(s, &k, &result);
-        return finish(s, saved, r, &result, ret);
+        if (is_event_kind(kind)) {
+                r = key_from_args(kind, ns, name, &k);
+                return r < 0 ? r : store_events_delete(s, k.ns, name, ret);
+        }
+        return run_on_key(s, kind, ns, name, delete_op, &(ObjOp){}, false, ret);
 }
 
-static int mark_deleted_locked(Store *s, const ObjKey *k, int64_t grace_sec, cJSON **result)
+int store_delete_locked(Store *s, const char *kind, const char *ns, const char *name, cJSON **ret)
+{
+        return run_on_key(s, kind, ns, name, delete_op, &(ObjOp){}, true, ret);
+}
+
+static int mark_deleted_op(Store *s, void *userdata)
 {
         _cleanup_json_ cJSON *cur = NULL;
+        ObjOp *op = userdata;
         cJSON *meta;
         int r;
 
-        r = obj_load(s, k, &cur);
+        r = obj_load(s, &op->key, &cur);
         if (r < 0)
                 return r;
         meta = json_ensure_object(cur, "metadata");
@@ -620,7 +569,7 @@ static int mark_deleted_locked(Store *s, const ObjKey *k, int64_t grace_sec, cJS
         if (!cJSON_GetObjectItemCaseSensitive(meta, "deletionTimestamp")) {
                 r = set_now(s, meta, "deletionTimestamp");
                 if (r >= 0)
-                        r = json_set_int(meta, "deletionGracePeriodSeconds", grace_sec);
+                        r = json_set_int(meta, "deletionGracePeriodSeconds", op->grace_sec);
                 /* the apiserver bumps generation when it sets deletionTimestamp */
                 if (r >= 0)
                         r = bump_generation(cur);
@@ -629,28 +578,24 @@ static int mark_deleted_locked(Store *s, const ObjKey *k, int64_t grace_sec, cJS
                 if (r < 0)
                         return r;
         }
-        *result = TAKE_PTR(cur);
+        op->result = TAKE_PTR(cur);
         return 0;
 }
 
 int store_mark_deleted(Store *s, const char *kind, const char *ns, const char *name, int64_t grace_sec,
                        cJSON **ret)
 {
-        _cleanup_json_ cJSON *result = NULL;
-        uint64_t saved;
-        ObjKey k;
-        int r;
-
         if (!s || grace_sec < 0)
                 return -EINVAL;
         if (is_event_kind(kind))
                 return -EOPNOTSUPP;
-        r = key_from_args(kind, ns, name, &k);
-        if (r < 0)
-                return r;
-        r = store_op_begin(s, &saved);
-        if (r < 0)
-                return r;
-        r = mark_deleted_locked(s, &k, grace_sec, &result);
-        return finish(s, saved, r, &result, ret);
+        return run_on_key(s, kind, ns, name, mark_deleted_op, &(ObjOp){.grace_sec = grace_sec}, false, ret);
+}
+
+int store_mark_deleted_locked(Store *s, const char *kind, const char *ns, const char *name,
+                              int64_t grace_sec, cJSON **ret)
+{
+        if (grace_sec < 0)
+                return -EINVAL;
+        return run_on_key(s, kind, ns, name, mark_deleted_op, &(ObjOp){.grace_sec = grace_sec}, true, ret);
 }

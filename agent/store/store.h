@@ -83,3 +83,22 @@ int store_list_events(Store *s, const char *ns, const char *involved_uid, cJSON 
 int store_kv_get(Store *s, const char *key, cJSON **ret);
 int store_kv_set(Store *s, const char *key, const cJSON *value);
 int store_kv_delete(Store *s, const char *key);
+
+typedef enum StorePropagation {
+        STORE_PROPAGATE_BACKGROUND,
+        STORE_PROPAGATE_FOREGROUND,
+        STORE_PROPAGATE_ORPHAN,
+} StorePropagation;
+
+/* Deletes an object as the apiserver and its garbage collector would, in one operation (its
+ * own transaction, or a savepoint inside store_begin()): a Pod is only marked (see
+ * store_mark_deleted()) for its controller to finish; grace_sec < 0 takes the pod's own
+ * spec.terminationGracePeriodSeconds (default 30). Any other kind is removed at once, and so
+ * are its dependents, objects of any kind in the same namespace (any namespace for a
+ * cluster-scoped owner) whose metadata.ownerReferences name its uid: recursively, pods
+ * among them marked with their own grace. STORE_PROPAGATE_ORPHAN removes those references
+ * from the direct dependents instead. STORE_PROPAGATE_FOREGROUND behaves as background for
+ * now (the owner does not wait for its dependents). Events are deleted as store_delete()
+ * does. *ret (optional) gets the object's last state. -ENOENT when missing. */
+int store_delete_object(Store *s, const char *kind, const char *ns, const char *name, int64_t grace_sec,
+                        StorePropagation p, cJSON **ret);

@@ -2,6 +2,7 @@
  * client in a forked child whose exit (a pidfd) ends the loop run of a request. */
 #include <criterion/criterion.h>
 #include <grp.h>
+#include <libgen.h>
 #include <signal.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,7 @@
 
 #include "api-test.h"
 #include "json-util.h"
+#include "runtime.h"
 #include "util.h"
 
 #define REQUEST_TIMEOUT_USEC (20 * USEC_PER_SEC)
@@ -88,31 +90,96 @@ static void write_all(int fd, const char *p, size_t n)
         }
 }
 
-static _noreturn_ void client_main(const char *socket_path, uid_t uid, gid_t gid, const char *req,
-                                   size_t size, int out)
+typedef struct RawRequest {
+        const char *socket_path;
+        uid_t uid;
+        gid_t gid;
+        const char *req;
+        size_t size;
+} RawRequest;
+
+/* The child of api_test_raw: sends the request and copies the reply to stdout. */
+static int client_main(void *userdata)
 {
+        const RawRequest *q = userdata;
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         char buf[65536];
         ssize_t k;
         int fd;
 
-        if (uid != (uid_t)-1 && (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0))
-                _exit(2);
-        strncpy(sa.sun_path, socket_path, sizeof(sa.sun_path) - 1);
+        if (q->uid != (uid_t)-1 && (setgroups(0, NULL) < 0 || setgid(q->gid) < 0 || setuid(q->uid) < 0))
+                return 2;
+        strncpy(sa.sun_path, q->socket_path, sizeof(sa.sun_path) - 1);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                _exit(3);
-        write_all(fd, req, size);
+                return 3;
+        write_all(fd, q->req, q->size);
         while ((k = read(fd, buf, sizeof(buf))) > 0)
-                if (write(out, buf, (size_t)k) != k)
-                        _exit(4);
-        _exit(0);
+                if (write(STDOUT_FILENO, buf, (size_t)k) != k)
+                        return 4;
+        return 0;
 }
 
 static int on_child_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
         *(bool *)userdata = true;
         return 0;
+}
+
+static char *read_capture(int fd, size_t *ret_size)
+{
+        char *data;
+        size_t size;
+
+        cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+        cr_assert_eq(read_full_fd(fd, 64 * 1024 * 1024, &data, ret_size ? ret_size : &size), 0);
+        return data;
+}
+
+void api_test_run(ApiTest *t, int (*fn)(void *userdata), void *userdata, ApiTestRun *ret)
+{
+        _cleanup_close_ int out = memfd_create("stdout", MFD_CLOEXEC),
+                            err = memfd_create("stderr", MFD_CLOEXEC), pidfd = -EBADF;
+        _cleanup_(sd_event_source_unrefp) sd_event_source *src = NULL;
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + REQUEST_TIMEOUT_USEC;
+        bool exited = false;
+        int status;
+        pid_t pid;
+
+        *ret = (ApiTestRun){};
+        cr_assert(out >= 0 && err >= 0);
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                int rc;
+                if (dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
+                        _exit(127);
+                rc = fn(userdata);
+                fflush(stdout);
+                fflush(stderr);
+                _exit(rc);
+        }
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        cr_assert_geq(pidfd, 0);
+        cr_assert_eq(sd_event_add_io(t->event, &src, pidfd, EPOLLIN, on_child_exit, &exited), 0);
+        while (!exited && now_usec(CLOCK_MONOTONIC) < deadline)
+                cr_assert_geq(sd_event_run(t->event, 100 * USEC_PER_MSEC), 0);
+        if (!exited)
+                kill(pid, SIGKILL);
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(exited, "the child did not finish in time");
+        ret->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        ret->out = read_capture(out, &ret->out_size);
+        ret->err = read_capture(err, NULL);
+}
+
+void api_test_run_done(ApiTestRun *r)
+{
+        free(r->out);
+        free(r->err);
+        *r = (ApiTestRun){};
 }
 
 static void parse_reply(char *raw, size_t size, HttpReply *ret)
@@ -131,35 +198,14 @@ static void parse_reply(char *raw, size_t size, HttpReply *ret)
 
 int api_test_raw(ApiTest *t, uid_t uid, gid_t gid, const char *req, size_t size, HttpReply *ret)
 {
-        _cleanup_close_ int out = memfd_create("reply", MFD_CLOEXEC), pidfd = -EBADF;
-        _cleanup_(sd_event_source_unrefp) sd_event_source *src = NULL;
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + REQUEST_TIMEOUT_USEC;
-        bool exited = false;
-        char *raw;
-        size_t raw_size;
-        int status;
-        pid_t pid;
+        RawRequest q = {.socket_path = t->socket_path, .uid = uid, .gid = gid, .req = req, .size = size};
+        ApiTestRun run;
 
         *ret = (HttpReply){};
-        cr_assert_geq(out, 0);
-        pid = fork();
-        cr_assert_geq(pid, 0);
-        if (pid == 0)
-                client_main(t->socket_path, uid, gid, req, size, out);
-        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        cr_assert_geq(pidfd, 0);
-        cr_assert_eq(sd_event_add_io(t->event, &src, pidfd, EPOLLIN, on_child_exit, &exited), 0);
-        while (!exited && now_usec(CLOCK_MONOTONIC) < deadline)
-                cr_assert_geq(sd_event_run(t->event, 100 * USEC_PER_MSEC), 0);
-        if (!exited)
-                kill(pid, SIGKILL);
-        cr_assert_eq(waitpid(pid, &status, 0), pid);
-        cr_assert(exited, "the request did not finish in time");
-        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "client failed: %d", status);
-
-        cr_assert_eq(lseek(out, 0, SEEK_SET), 0);
-        cr_assert_eq(read_full_fd(out, 64 * 1024 * 1024, &raw, &raw_size), 0);
-        parse_reply(raw, raw_size, ret);
+        api_test_run(t, client_main, &q, &run);
+        cr_assert_eq(run.status, 0, "client failed: %d", run.status);
+        free(run.err);
+        parse_reply(run.out, run.out_size, ret);
         return 0;
 }
 
@@ -203,6 +249,55 @@ void http_reply_done(HttpReply *r)
         cJSON_Delete(r->json);
         free(r->raw);
         *r = (HttpReply){};
+}
+
+int api_test_count_items(ApiTest *t, const char *path)
+{
+        HttpReply r;
+        int n;
+
+        api_test_request(t, "GET", path, NULL, &r);
+        cr_assert_eq(r.code, 200, "GET %s: %.*s", path, (int)r.body_size, r.body);
+        n = cJSON_GetArraySize(json_path(r.json, "items"));
+        http_reply_done(&r);
+        return n;
+}
+
+cJSON *api_test_store_pod(ApiTest *t, const char *const *containers, const int *restarts, size_t n)
+{
+        _cleanup_json_ cJSON *pod = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
+                                                "{\"name\":\"web\",\"namespace\":\"default\"},\"spec\":"
+                                                "{\"containers\":[]}}");
+        _cleanup_json_ cJSON *status = cJSON_Parse("{\"phase\":\"Running\",\"containerStatuses\":[]}");
+        cJSON *stored = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                cJSON *c = cJSON_CreateObject(), *st = cJSON_CreateObject();
+
+                json_set_string(c, "name", containers[i]);
+                json_set_string(c, "image", "busybox");
+                cJSON_AddItemToArray(json_path(pod, "spec.containers"), c);
+                json_set_string(st, "name", containers[i]);
+                json_set_int(st, "restartCount", restarts[i]);
+                cJSON_AddItemToArray(cJSON_GetObjectItem(status, "containerStatuses"), st);
+        }
+        cr_assert_eq(store_create(t->store, pod, NULL), 0);
+        cr_assert_eq(store_update_status(t->store, "Pod", "default", "web", status), 0);
+        cr_assert_eq(store_get(t->store, "Pod", "default", "web", &stored), 0);
+        return stored;
+}
+
+void api_test_write_log(ApiTest *t, const cJSON *pod, const char *container, unsigned attempt,
+                        const char *text)
+{
+        _cleanup_free_ char *path = NULL, *dir = NULL;
+
+        cr_assert_eq(runtime_log_path(t->log_dir, "default", "web", json_str(pod, "metadata.uid"), container,
+                                      attempt, &path),
+                     0);
+        dir = strdup(path);
+        cr_assert_eq(mkdir_p(dirname(dir), 0755), 0);
+        cr_assert_eq(write_file_atomic(path, text, strlen(text), 0644), 0);
 }
 
 char *api_test_pod(const char *name, const char *app)

@@ -5,19 +5,7 @@
 #include "json-util.h"
 #include "util.h"
 
-static ApiTest t;
-
-static void setup(void)
-{
-        api_test_start(&t, false);
-}
-
-static void teardown(void)
-{
-        api_test_stop(&t);
-}
-
-TestSuite(api_apply, .init = setup, .fini = teardown);
+API_TEST_SUITE(api_apply);
 
 #define CM(name, value)                                                                                     \
         "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" name                      \

@@ -1,62 +1,11 @@
 #include <criterion/criterion.h>
-#include <libgen.h>
 #include <string.h>
 
 #include "api-test.h"
 #include "json-util.h"
-#include "runtime.h"
 #include "util.h"
 
-static ApiTest t;
-
-static void setup(void)
-{
-        api_test_start(&t, false);
-}
-
-static void teardown(void)
-{
-        api_test_stop(&t);
-}
-
-TestSuite(api_logs, .init = setup, .fini = teardown);
-
-/* Stores pod "web" with the given containers and restart counts; returns it (owned). */
-static cJSON *store_pod(const char *const *containers, const int *restarts, size_t n)
-{
-        _cleanup_json_ cJSON *pod = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
-                                                "{\"name\":\"web\",\"namespace\":\"default\"},\"spec\":"
-                                                "{\"containers\":[]}}");
-        _cleanup_json_ cJSON *status = cJSON_Parse("{\"phase\":\"Running\",\"containerStatuses\":[]}");
-        cJSON *stored = NULL;
-
-        for (size_t i = 0; i < n; i++) {
-                cJSON *c = cJSON_CreateObject(), *st = cJSON_CreateObject();
-
-                json_set_string(c, "name", containers[i]);
-                json_set_string(c, "image", "busybox");
-                cJSON_AddItemToArray(json_path(pod, "spec.containers"), c);
-                json_set_string(st, "name", containers[i]);
-                json_set_int(st, "restartCount", restarts[i]);
-                cJSON_AddItemToArray(cJSON_GetObjectItem(status, "containerStatuses"), st);
-        }
-        cr_assert_eq(store_create(t.store, pod, NULL), 0);
-        cr_assert_eq(store_update_status(t.store, "Pod", "default", "web", status), 0);
-        cr_assert_eq(store_get(t.store, "Pod", "default", "web", &stored), 0);
-        return stored;
-}
-
-static void write_log(const cJSON *pod, const char *container, unsigned attempt, const char *text)
-{
-        _cleanup_free_ char *path = NULL, *dir = NULL;
-
-        cr_assert_eq(runtime_log_path(t.log_dir, "default", "web", json_str(pod, "metadata.uid"), container,
-                                      attempt, &path),
-                     0);
-        dir = strdup(path);
-        cr_assert_eq(mkdir_p(dirname(dir), 0755), 0);
-        cr_assert_eq(write_file_atomic(path, text, strlen(text), 0644), 0);
-}
+API_TEST_SUITE(api_logs);
 
 static void expect_body(const HttpReply *r, const char *want)
 {
@@ -72,11 +21,11 @@ Test(api_logs, returns_the_log_of_the_only_container)
 {
         static const char *const names[] = {"main"};
         static const int restarts[] = {0};
-        _cleanup_json_ cJSON *pod = store_pod(names, restarts, 1);
+        _cleanup_json_ cJSON *pod = api_test_store_pod(&t, names, restarts, 1);
         _cleanup_free_ char *off = NULL, *ct = NULL;
         HttpReply r;
 
-        write_log(pod, "main", 0, LINE1 LINE2);
+        api_test_write_log(&t, pod, "main", 0, LINE1 LINE2);
         api_test_request(&t, "GET", "/api/v1/namespaces/default/pods/web/log", NULL, &r);
         expect_body(&r, "hello\nworld\n");
         off = http_reply_header(&r, "X-Berth-Log-Offset");
@@ -91,11 +40,11 @@ Test(api_logs, follows_from_an_offset_and_keeps_tail_lines)
 {
         static const char *const names[] = {"main"};
         static const int restarts[] = {0};
-        _cleanup_json_ cJSON *pod = store_pod(names, restarts, 1);
+        _cleanup_json_ cJSON *pod = api_test_store_pod(&t, names, restarts, 1);
         _cleanup_free_ char *path = NULL;
         HttpReply r;
 
-        write_log(pod, "main", 0, LINE1 LINE2);
+        api_test_write_log(&t, pod, "main", 0, LINE1 LINE2);
         cr_assert_gt(asprintf(&path, "/api/v1/namespaces/default/pods/web/log?offset=%zu", strlen(LINE1)),
                      0);
         api_test_request(&t, "GET", path, NULL, &r);
@@ -118,11 +67,11 @@ Test(api_logs, reads_the_previous_attempt)
 {
         static const char *const names[] = {"main"};
         static const int restarts[] = {1};
-        _cleanup_json_ cJSON *pod = store_pod(names, restarts, 1);
+        _cleanup_json_ cJSON *pod = api_test_store_pod(&t, names, restarts, 1);
         HttpReply r;
 
-        write_log(pod, "main", 0, LINE1);
-        write_log(pod, "main", 1, LINE2);
+        api_test_write_log(&t, pod, "main", 0, LINE1);
+        api_test_write_log(&t, pod, "main", 1, LINE2);
         api_test_request(&t, "GET", "/api/v1/namespaces/default/pods/web/log", NULL, &r);
         expect_body(&r, "world\n");
         http_reply_done(&r);
@@ -135,7 +84,7 @@ Test(api_logs, has_no_previous_log_before_a_restart)
 {
         static const char *const names[] = {"main"};
         static const int restarts[] = {0};
-        _cleanup_json_ cJSON *pod = store_pod(names, restarts, 1);
+        _cleanup_json_ cJSON *pod = api_test_store_pod(&t, names, restarts, 1);
         HttpReply r;
 
         api_test_request(&t, "GET", "/api/v1/namespaces/default/pods/web/log?previous=true", NULL, &r);
@@ -153,10 +102,10 @@ Test(api_logs, asks_for_a_container_when_there_are_several)
 {
         static const char *const names[] = {"a", "b"};
         static const int restarts[] = {0, 0};
-        _cleanup_json_ cJSON *pod = store_pod(names, restarts, 2);
+        _cleanup_json_ cJSON *pod = api_test_store_pod(&t, names, restarts, 2);
         HttpReply r;
 
-        write_log(pod, "b", 0, LINE2);
+        api_test_write_log(&t, pod, "b", 0, LINE2);
         api_test_request(&t, "GET", "/api/v1/namespaces/default/pods/web/log", NULL, &r);
         cr_assert_eq(r.code, 400);
         cr_assert_str_eq(json_str(r.json, "message"),
@@ -185,7 +134,7 @@ Test(api_logs, lists_events_by_involved_object)
 {
         static const char *const names[] = {"main"};
         static const int restarts[] = {0};
-        _cleanup_json_ cJSON *pod = store_pod(names, restarts, 1);
+        _cleanup_json_ cJSON *pod = api_test_store_pod(&t, names, restarts, 1);
         _cleanup_free_ char *path = NULL;
         HttpReply r;
 
@@ -200,12 +149,9 @@ Test(api_logs, lists_events_by_involved_object)
         cr_assert_gt(asprintf(&path, "/api/v1/events?fieldSelector=involvedObject.uid%%3D%s",
                               json_str(pod, "metadata.uid")),
                      0);
-        api_test_request(&t, "GET", path, NULL, &r);
-        cr_assert_eq(cJSON_GetArraySize(json_path(r.json, "items")), 2);
-        http_reply_done(&r);
-        api_test_request(&t, "GET", "/api/v1/events?fieldSelector=involvedObject.uid%3Dnobody", NULL, &r);
-        cr_assert_eq(cJSON_GetArraySize(json_path(r.json, "items")), 0);
-        http_reply_done(&r);
+        cr_assert_eq(api_test_count_items(&t, path), 2);
+        cr_assert_eq(api_test_count_items(&t, "/api/v1/events?fieldSelector=involvedObject.uid%3Dnobody"),
+                     0);
         api_test_request(&t, "GET",
                          "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dweb,"
                          "involvedObject.kind%3DPod,reason%3DBackOff",
@@ -213,7 +159,5 @@ Test(api_logs, lists_events_by_involved_object)
         cr_assert_eq(cJSON_GetArraySize(json_path(r.json, "items")), 1);
         cr_assert_str_eq(json_str(cJSON_GetArrayItem(json_path(r.json, "items"), 0), "reason"), "BackOff");
         http_reply_done(&r);
-        api_test_request(&t, "GET", "/api/v1/namespaces/other/events", NULL, &r);
-        cr_assert_eq(cJSON_GetArraySize(json_path(r.json, "items")), 0);
-        http_reply_done(&r);
+        cr_assert_eq(api_test_count_items(&t, "/api/v1/namespaces/other/events"), 0);
 }

@@ -5,19 +5,7 @@
 #include "json-util.h"
 #include "util.h"
 
-static ApiTest t;
-
-static void setup(void)
-{
-        api_test_start(&t, false);
-}
-
-static void teardown(void)
-{
-        api_test_stop(&t);
-}
-
-TestSuite(api_objects, .init = setup, .fini = teardown);
+API_TEST_SUITE(api_objects);
 
 static void create_pod(const char *name, const char *app)
 {
@@ -185,10 +173,7 @@ Test(api_objects, lists_pods_as_a_pod_list_filtered_by_label_selector)
         cr_assert_str_eq(json_str(cJSON_GetArrayItem(items, 1), "metadata.name"), "c");
         http_reply_done(&r);
 
-        api_test_request(&t, "GET", "/api/v1/pods?fieldSelector=metadata.name%3Db", NULL, &r);
-        cr_assert_eq(r.code, 200);
-        cr_assert_eq(cJSON_GetArraySize(json_path(r.json, "items")), 1);
-        http_reply_done(&r);
+        cr_assert_eq(api_test_count_items(&t, "/api/v1/pods?fieldSelector=metadata.name%3Db"), 1);
 }
 
 Test(api_objects, rejects_a_malformed_label_selector_with_400)
@@ -300,7 +285,7 @@ Test(api_objects, deletes_every_selected_object_of_a_collection)
         http_reply_done(&r);
 }
 
-TestSuite(api_delete, .init = setup, .fini = teardown);
+TestSuite(api_delete, .init = suite_setup, .fini = suite_teardown);
 
 /* Creates a ConfigMap (owned by owner_uid when given) and returns its uid (malloc'd). */
 static char *create_cm(const char *name, const char *owner_name, const char *owner_uid)

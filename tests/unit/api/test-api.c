@@ -11,19 +11,7 @@
 #include "manifest.h"
 #include "util.h"
 
-static ApiTest t;
-
-static void setup(void)
-{
-        api_test_start(&t, false);
-}
-
-static void teardown(void)
-{
-        api_test_stop(&t);
-}
-
-TestSuite(api, .init = setup, .fini = teardown);
+API_TEST_SUITE(api);
 
 Test(api, creates_the_socket_with_mode_0660)
 {

@@ -69,6 +69,17 @@ static char *table(const KindInfo *k, cJSON *items, bool wide, bool ns, bool lab
         return buf;
 }
 
+/* The plain table of kind k for the JSON array items_json is want. */
+static void expect_table(const KindInfo *k, const char *items_json, const char *want)
+{
+        _cleanup_json_ cJSON *items = cJSON_Parse(items_json);
+        _cleanup_free_ char *s = NULL;
+
+        cr_assert_not_null(items);
+        s = table(k, items, false, false, false);
+        cr_assert_str_eq(s, want);
+}
+
 static cJSON *pods(void)
 {
         cJSON *items = cJSON_CreateArray();
@@ -105,7 +116,8 @@ Test(cli_columns, adds_namespace_wide_columns_and_labels)
 
 Test(cli_columns, prints_job_status_completions_and_duration)
 {
-        _cleanup_json_ cJSON *items = cJSON_Parse(
+        expect_table(
+            &job_kind,
             "[{\"metadata\":{\"name\":\"pi\",\"creationTimestamp\":\"2025-01-01T00:00:00Z\"},"
             "\"spec\":{\"completions\":3},\"status\":{\"succeeded\":3,\"startTime\":\"2025-01-01T00:00:"
             "00Z\","
@@ -114,37 +126,32 @@ Test(cli_columns, prints_job_status_completions_and_duration)
             "{\"metadata\":{\"name\":\"par\",\"creationTimestamp\":\"2025-01-01T00:05:30Z\"},"
             "\"spec\":{\"parallelism\":2},\"status\":{\"startTime\":\"2025-01-01T00:05:30Z\"}},"
             "{\"metadata\":{\"name\":\"sus\",\"creationTimestamp\":\"2025-01-01T00:05:30Z\"},"
-            "\"spec\":{},\"status\":{\"conditions\":[{\"type\":\"Suspended\",\"status\":\"True\"}]}}]");
-        _cleanup_free_ char *s = table(&job_kind, items, false, false, false);
-
-        cr_assert_str_eq(s, "NAME   STATUS      COMPLETIONS   DURATION   AGE\n"
-                            "pi     Complete    3/3           65s        10m\n"
-                            "par    Running     0/1 of 2      4m30s      4m30s\n"
-                            "sus    Suspended   0/1                      4m30s\n");
+            "\"spec\":{},\"status\":{\"conditions\":[{\"type\":\"Suspended\",\"status\":\"True\"}]}}]",
+            "NAME   STATUS      COMPLETIONS   DURATION   AGE\n"
+            "pi     Complete    3/3           65s        10m\n"
+            "par    Running     0/1 of 2      4m30s      4m30s\n"
+            "sus    Suspended   0/1                      4m30s\n");
 }
 
 Test(cli_columns, prints_service_ports_and_external_ips)
 {
-        _cleanup_json_ cJSON *items = cJSON_Parse(
-            "[{\"metadata\":{\"name\":\"web\",\"creationTimestamp\":\"2025-01-01T00:00:00Z\"},"
-            "\"spec\":{\"type\":\"NodePort\",\"clusterIP\":\"10.96.0.10\",\"ports\":[{\"port\":80,"
-            "\"nodePort\":30080,\"protocol\":\"TCP\"},{\"port\":53,\"protocol\":\"UDP\"}]}}]");
-        _cleanup_free_ char *s = table(&svc_kind, items, false, false, false);
-
-        cr_assert_str_eq(s, "NAME   TYPE       CLUSTER-IP   EXTERNAL-IP   PORT(S)               AGE\n"
-                            "web    NodePort   10.96.0.10   <none>        80:30080/TCP,53/UDP   10m\n");
+        expect_table(&svc_kind,
+                     "[{\"metadata\":{\"name\":\"web\",\"creationTimestamp\":\"2025-01-01T00:00:00Z\"},"
+                     "\"spec\":{\"type\":\"NodePort\",\"clusterIP\":\"10.96.0.10\",\"ports\":[{\"port\":80,"
+                     "\"nodePort\":30080,\"protocol\":\"TCP\"},{\"port\":53,\"protocol\":\"UDP\"}]}}]",
+                     "NAME   TYPE       CLUSTER-IP   EXTERNAL-IP   PORT(S)               AGE\n"
+                     "web    NodePort   10.96.0.10   <none>        80:30080/TCP,53/UDP   10m\n");
 }
 
 Test(cli_columns, prints_events_without_a_name_column)
 {
-        _cleanup_json_ cJSON *items = cJSON_Parse(
+        expect_table(
+            &ev_kind,
             "[{\"type\":\"Warning\",\"reason\":\"BackOff\",\"message\":\"Back-off\\nrestarting\","
             "\"lastTimestamp\":\"2025-01-01T00:09:30Z\",\"involvedObject\":{\"kind\":\"Pod\",\"name\":"
-            "\"web\"}}]");
-        _cleanup_free_ char *s = table(&ev_kind, items, false, false, false);
-
-        cr_assert_str_eq(s, "LAST SEEN   TYPE      REASON    OBJECT    MESSAGE\n"
-                            "30s         Warning   BackOff   pod/web   Back-off restarting\n");
+            "\"web\"}}]",
+            "LAST SEEN   TYPE      REASON    OBJECT    MESSAGE\n"
+            "30s         Warning   BackOff   pod/web   Back-off restarting\n");
 }
 
 Test(cli_columns, formats_labels_sorted_or_none)

@@ -18,6 +18,17 @@ static char *to_yaml(const cJSON *j)
         return buf;
 }
 
+/* The YAML of the JSON text json is want. */
+static void expect_yaml(const char *json, const char *want)
+{
+        _cleanup_json_ cJSON *j = cJSON_Parse(json);
+        _cleanup_free_ char *s = NULL;
+
+        cr_assert_not_null(j);
+        s = to_yaml(j);
+        cr_assert_str_eq(s, want);
+}
+
 /* A plain scalar as a YAML 1.1 resolver reads it (enough for the test's values). */
 static cJSON *resolve_plain(const char *s)
 {
@@ -95,39 +106,33 @@ Test(cli_yaml, round_trips_a_tricky_object_through_libyaml)
 
 Test(cli_yaml, writes_block_style_with_lists_at_key_indentation)
 {
-        _cleanup_json_ cJSON *j =
-            cJSON_Parse("{\"apiVersion\":\"v1\",\"spec\":{\"containers\":[{\"name\":\"web\","
-                        "\"args\":[\"-c\",\"80\"]}],\"x\":{},\"y\":[]}}");
-        _cleanup_free_ char *s = to_yaml(j);
-
-        cr_assert_str_eq(s, "apiVersion: v1\n"
-                            "spec:\n"
-                            "  containers:\n"
-                            "  - name: web\n"
-                            "    args:\n"
-                            "    - -c\n"
-                            "    - \"80\"\n"
-                            "  x: {}\n"
-                            "  \"y\": []\n");
+        expect_yaml("{\"apiVersion\":\"v1\",\"spec\":{\"containers\":[{\"name\":\"web\","
+                    "\"args\":[\"-c\",\"80\"]}],\"x\":{},\"y\":[]}}",
+                    "apiVersion: v1\n"
+                    "spec:\n"
+                    "  containers:\n"
+                    "  - name: web\n"
+                    "    args:\n"
+                    "    - -c\n"
+                    "    - \"80\"\n"
+                    "  x: {}\n"
+                    "  \"y\": []\n");
 }
 
 Test(cli_yaml, quotes_only_strings_that_need_it)
 {
-        _cleanup_json_ cJSON *j =
-            cJSON_Parse("{\"a\":\"plain text\",\"b\":\"true\",\"c\":\"\",\"d\":\"a: b\","
-                        "\"e\":\"it's #1\",\"f\":\"x\\ny\\n\",\"g\":1.5,\"h\":null}");
-        _cleanup_free_ char *s = to_yaml(j);
-
-        cr_assert_str_eq(s, "a: plain text\n"
-                            "b: \"true\"\n"
-                            "c: \"\"\n"
-                            "d: 'a: b'\n"
-                            "e: 'it''s #1'\n"
-                            "f: |\n"
-                            "  x\n"
-                            "  y\n"
-                            "g: 1.5\n"
-                            "h: null\n");
+        expect_yaml("{\"a\":\"plain text\",\"b\":\"true\",\"c\":\"\",\"d\":\"a: b\","
+                    "\"e\":\"it's #1\",\"f\":\"x\\ny\\n\",\"g\":1.5,\"h\":null}",
+                    "a: plain text\n"
+                    "b: \"true\"\n"
+                    "c: \"\"\n"
+                    "d: 'a: b'\n"
+                    "e: 'it''s #1'\n"
+                    "f: |\n"
+                    "  x\n"
+                    "  y\n"
+                    "g: 1.5\n"
+                    "h: null\n");
 }
 
 Test(cli_yaml, prints_json_with_four_space_indentation)

@@ -17,73 +17,58 @@ Test(service, defaults_type_affinity_protocol_and_target_port)
 
 Test(service, accepts_named_target_ports_and_headless_without_ports)
 {
-        _cleanup_json_ cJSON *a =
-            patched("service-basic.json", "{\"spec\":{\"ports\":[{\"port\":80,\"targetPort\":\"http\"}]}}");
-        _cleanup_json_ cJSON *b =
-            patched("service-basic.json", "{\"spec\":{\"clusterIP\":\"None\",\"ports\":[]}}");
-
-        expect_valid(a, service_set_defaults, service_validate);
-        expect_valid(b, service_set_defaults, service_validate);
+        expect_patch_valid("service-basic.json",
+                           "{\"spec\":{\"ports\":[{\"port\":80,\"targetPort\":\"http\"}]}}",
+                           service_set_defaults, service_validate);
+        expect_patch_valid("service-basic.json", "{\"spec\":{\"clusterIP\":\"None\",\"ports\":[]}}",
+                           service_set_defaults, service_validate);
 }
 
 Test(service, validates_ports)
 {
-        _cleanup_json_ cJSON *o = patched(
+        expect_patch_errors(
             "service-basic.json",
             "{\"spec\":{\"ports\":[{\"port\":0},{\"name\":\"b\",\"port\":70000,\"protocol\":\"ICMP\","
-            "\"targetPort\":\"Not_A_Name\",\"nodePort\":30000}]}}");
-
-        expect_error(o, service_set_defaults, service_validate, "spec.ports[0].name: Required value");
-        expect_error(o, NULL, service_validate,
-                     "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive");
-        expect_error(o, NULL, service_validate,
-                     "spec.ports[1].port: Invalid value: 70000: must be between 1 and 65535, inclusive");
-        expect_error(o, NULL, service_validate,
-                     "spec.ports[1].protocol: Unsupported value: \"ICMP\": supported values: \"SCTP\", "
-                     "\"TCP\", \"UDP\"");
-        expect_error(o, NULL, service_validate,
-                     "spec.ports[1].targetPort: Invalid value: \"Not_A_Name\": must contain only "
-                     "alpha-numeric characters (a-z, 0-9), and hyphens (-)");
-        expect_error(o, NULL, service_validate,
-                     "spec.ports[1].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'");
+            "\"targetPort\":\"Not_A_Name\",\"nodePort\":30000}]}}",
+            service_set_defaults, service_validate, "spec.ports[0].name: Required value",
+            "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive",
+            "spec.ports[1].port: Invalid value: 70000: must be between 1 and 65535, inclusive",
+            "spec.ports[1].protocol: Unsupported value: \"ICMP\": supported values: \"SCTP\", "
+            "\"TCP\", \"UDP\"",
+            "spec.ports[1].targetPort: Invalid value: \"Not_A_Name\": must contain only "
+            "alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+            "spec.ports[1].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'");
 }
 
 Test(service, port_names_must_be_unique)
 {
-        _cleanup_json_ cJSON *o = patched(
+        expect_patch_errors(
             "service-basic.json",
-            "{\"spec\":{\"ports\":[{\"name\":\"web\",\"port\":80},{\"name\":\"web\",\"port\":81}]}}");
-
-        expect_error(o, service_set_defaults, service_validate,
-                     "spec.ports[1].name: Duplicate value: \"web\"");
+            "{\"spec\":{\"ports\":[{\"name\":\"web\",\"port\":80},{\"name\":\"web\",\"port\":81}]}}",
+            service_set_defaults, service_validate, "spec.ports[1].name: Duplicate value: \"web\"");
 }
 
 Test(service, rejects_unknown_type_and_missing_ports)
 {
-        _cleanup_json_ cJSON *a = patched("service-basic.json", "{\"spec\":{\"type\":\"Magic\"}}");
-        _cleanup_json_ cJSON *b = patched("service-basic.json", "{\"spec\":{\"ports\":null}}");
-
-        expect_error(
-            a, service_set_defaults, service_validate,
+        expect_patch_errors(
+            "service-basic.json", "{\"spec\":{\"type\":\"Magic\"}}", service_set_defaults, service_validate,
             "spec.type: Unsupported value: \"Magic\": supported values: \"ClusterIP\", \"ExternalName\", "
             "\"LoadBalancer\", \"NodePort\"");
-        expect_error(b, service_set_defaults, service_validate, "spec.ports: Required value");
+        expect_patch_errors("service-basic.json", "{\"spec\":{\"ports\":null}}", service_set_defaults,
+                            service_validate, "spec.ports: Required value");
 }
 
 Test(service, external_name_is_required_for_external_name_services)
 {
-        _cleanup_json_ cJSON *o =
-            patched("service-basic.json", "{\"spec\":{\"type\":\"ExternalName\",\"ports\":null}}");
-
-        expect_error(o, service_set_defaults, service_validate, "spec.externalName: Required value");
+        expect_patch_errors("service-basic.json", "{\"spec\":{\"type\":\"ExternalName\",\"ports\":null}}",
+                            service_set_defaults, service_validate, "spec.externalName: Required value");
 }
 
 Test(service, names_must_be_dns1035_labels)
 {
-        _cleanup_json_ cJSON *o = patched("service-basic.json", "{\"metadata\":{\"name\":\"1web\"}}");
-
-        expect_error(
-            o, service_set_defaults, service_validate,
+        expect_patch_errors(
+            "service-basic.json", "{\"metadata\":{\"name\":\"1web\"}}", service_set_defaults,
+            service_validate,
             "metadata.name: Invalid value: \"1web\": a DNS-1035 label must consist of lower case "
             "alphanumeric "
             "characters or '-', start with an alphabetic character, and end with an alphanumeric character "
@@ -99,30 +84,22 @@ Test(configmap, accepts_valid_keys)
 
 Test(configmap, rejects_bad_keys)
 {
-        _cleanup_json_ cJSON *o =
-            patched("configmap-basic.json", "{\"data\":{\"a b\":\"x\",\"..\":\"y\",\"..x\":\"z\"}}");
-
-        expect_error(
-            o, NULL, configmap_validate,
+        expect_patch_errors(
+            "configmap-basic.json", "{\"data\":{\"a b\":\"x\",\"..\":\"y\",\"..x\":\"z\"}}", NULL,
+            configmap_validate,
             "data[a b]: Invalid value: \"a b\": a valid config key must consist of alphanumeric characters, "
             "'-', "
             "'_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
-            "'[-._a-zA-Z0-9]+')");
-        expect_error(o, NULL, configmap_validate, "data[..]: Invalid value: \"..\": must not be '..'");
-        expect_error(o, NULL, configmap_validate,
-                     "data[..x]: Invalid value: \"..x\": must not start with '..'");
+            "'[-._a-zA-Z0-9]+')",
+            "data[..]: Invalid value: \"..\": must not be '..'",
+            "data[..x]: Invalid value: \"..x\": must not start with '..'");
 }
 
 Test(configmap, a_key_in_data_and_binary_data_is_reported_on_both)
 {
-        _cleanup_json_ cJSON *o =
-            patched("configmap-basic.json", "{\"binaryData\":{\"LOG_LEVEL\":\"AA==\"}}");
-
-        expect_error(
-            o, NULL, configmap_validate,
-            "data[LOG_LEVEL]: Invalid value: \"LOG_LEVEL\": duplicate of key present in binaryData");
-        expect_error(
-            o, NULL, configmap_validate,
+        expect_patch_errors(
+            "configmap-basic.json", "{\"binaryData\":{\"LOG_LEVEL\":\"AA==\"}}", NULL, configmap_validate,
+            "data[LOG_LEVEL]: Invalid value: \"LOG_LEVEL\": duplicate of key present in binaryData",
             "binaryData[LOG_LEVEL]: Invalid value: \"LOG_LEVEL\": duplicate of key present in data");
 }
 
@@ -135,7 +112,7 @@ Test(configmap, total_size_is_limited_to_one_mebibyte)
         memset(big, 'x', 1024 * 1024);
         big[1024 * 1024] = 0;
         cr_assert_eq(json_set_string(json_path(o, "data"), "big", big), 0);
-        expect_error(o, NULL, configmap_validate, "Too long: may not be more than 1048576 bytes");
+        expect_errors(o, NULL, configmap_validate, "Too long: may not be more than 1048576 bytes");
 }
 
 Test(secret, merges_string_data_and_defaults_type)
@@ -152,24 +129,23 @@ Test(secret, merges_string_data_and_defaults_type)
 
 Test(secret, rejects_values_that_are_not_base64)
 {
-        _cleanup_json_ cJSON *o = patched("secret-basic.json", "{\"data\":{\"password\":\"not*base64\"}}");
-
-        expect_error(o, secret_set_defaults, secret_validate,
-                     "data[password]: Invalid value: \"<secret contents redacted>\": illegal base64 data at "
-                     "input byte 3");
+        expect_patch_errors(
+            "secret-basic.json", "{\"data\":{\"password\":\"not*base64\"}}", secret_set_defaults,
+            secret_validate,
+            "data[password]: Invalid value: \"<secret contents redacted>\": illegal base64 data at "
+            "input byte 3");
 }
 
 Test(secret, typed_secrets_need_their_keys)
 {
-        _cleanup_json_ cJSON *tls = patched("secret-basic.json", "{\"type\":\"kubernetes.io/tls\"}");
-        _cleanup_json_ cJSON *basic = patched(
+        expect_patch_errors("secret-basic.json", "{\"type\":\"kubernetes.io/tls\"}", secret_set_defaults,
+                            secret_validate, "data[tls.crt]: Required value",
+                            "data[tls.key]: Required value");
+        expect_patch_errors(
             "secret-basic.json",
-            "{\"type\":\"kubernetes.io/basic-auth\",\"stringData\":null,\"data\":{\"password\":null}}");
-
-        expect_error(tls, secret_set_defaults, secret_validate, "data[tls.crt]: Required value");
-        expect_error(tls, NULL, secret_validate, "data[tls.key]: Required value");
-        expect_error(basic, secret_set_defaults, secret_validate, "data[username]: Required value");
-        expect_error(basic, NULL, secret_validate, "data[password]: Required value");
+            "{\"type\":\"kubernetes.io/basic-auth\",\"stringData\":null,\"data\":{\"password\":null}}",
+            secret_set_defaults, secret_validate, "data[username]: Required value",
+            "data[password]: Required value");
 }
 
 Test(pvc, defaults_volume_mode_and_accepts_the_fixture)
@@ -183,41 +159,35 @@ Test(pvc, defaults_volume_mode_and_accepts_the_fixture)
 
 Test(pvc, validates_access_modes_storage_class_and_volume_mode)
 {
-        _cleanup_json_ cJSON *a =
-            patched("pvc-basic.json",
-                    "{\"spec\":{\"accessModes\":[\"ReadWriteSometimes\"],\"storageClassName\":\"Fast_Disk\","
-                    "\"volumeMode\":\"Tape\"}}");
-        _cleanup_json_ cJSON *b = patched("pvc-basic.json", "{\"spec\":{\"accessModes\":[]}}");
-        _cleanup_json_ cJSON *c = patched(
-            "pvc-basic.json", "{\"spec\":{\"accessModes\":[\"ReadWriteOncePod\",\"ReadOnlyMany\"]}}");
-
-        expect_error(a, pvc_set_defaults, pvc_validate,
-                     "spec.accessModes: Unsupported value: \"ReadWriteSometimes\": supported values: "
-                     "\"ReadOnlyMany\", "
-                     "\"ReadWriteMany\", \"ReadWriteOnce\", \"ReadWriteOncePod\"");
-        expect_error(
-            a, NULL, pvc_validate,
+        expect_patch_errors(
+            "pvc-basic.json",
+            "{\"spec\":{\"accessModes\":[\"ReadWriteSometimes\"],\"storageClassName\":\"Fast_Disk\","
+            "\"volumeMode\":\"Tape\"}}",
+            pvc_set_defaults, pvc_validate,
+            "spec.accessModes: Unsupported value: \"ReadWriteSometimes\": supported values: "
+            "\"ReadOnlyMany\", "
+            "\"ReadWriteMany\", \"ReadWriteOnce\", \"ReadWriteOncePod\"",
             "spec.volumeMode: Unsupported value: \"Tape\": supported values: \"Block\", \"Filesystem\"");
-        expect_error(b, pvc_set_defaults, pvc_validate,
-                     "spec.accessModes: Required value: at least 1 access mode is required");
-        expect_error(c, pvc_set_defaults, pvc_validate,
-                     "spec.accessModes: Forbidden: may not use ReadWriteOncePod with other access modes");
+        expect_patch_errors("pvc-basic.json", "{\"spec\":{\"accessModes\":[]}}", pvc_set_defaults,
+                            pvc_validate,
+                            "spec.accessModes: Required value: at least 1 access mode is required");
+        expect_patch_errors(
+            "pvc-basic.json", "{\"spec\":{\"accessModes\":[\"ReadWriteOncePod\",\"ReadOnlyMany\"]}}",
+            pvc_set_defaults, pvc_validate,
+            "spec.accessModes: Forbidden: may not use ReadWriteOncePod with other access modes");
 }
 
 Test(pvc, storage_request_is_required_and_positive)
 {
-        _cleanup_json_ cJSON *a =
-            patched("pvc-basic.json", "{\"spec\":{\"resources\":{\"requests\":null}}}");
-        _cleanup_json_ cJSON *b =
-            patched("pvc-basic.json", "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"0\"}}}}");
-        _cleanup_json_ cJSON *c =
-            patched("pvc-basic.json", "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"lots\"}}}}");
-
-        expect_error(a, pvc_set_defaults, pvc_validate, "spec.resources[storage]: Required value");
-        expect_error(b, pvc_set_defaults, pvc_validate,
-                     "spec.resources[storage]: Invalid value: \"0\": must be greater than zero");
-        expect_error(
-            c, pvc_set_defaults, pvc_validate,
+        expect_patch_errors("pvc-basic.json", "{\"spec\":{\"resources\":{\"requests\":null}}}",
+                            pvc_set_defaults, pvc_validate, "spec.resources[storage]: Required value");
+        expect_patch_errors("pvc-basic.json",
+                            "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"0\"}}}}",
+                            pvc_set_defaults, pvc_validate,
+                            "spec.resources[storage]: Invalid value: \"0\": must be greater than zero");
+        expect_patch_errors(
+            "pvc-basic.json", "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"lots\"}}}}",
+            pvc_set_defaults, pvc_validate,
             "spec.resources[storage]: Invalid value: \"lots\": quantities must match the regular expression "
             "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
 }
@@ -232,11 +202,11 @@ Test(pvc, update_may_only_grow_the_storage_request)
         _cleanup_json_ cJSON *mode =
             patched("pvc-basic.json", "{\"spec\":{\"accessModes\":[\"ReadWriteMany\"]}}");
 
-        expect_update_error(grow, old, pvc_validate_update, (const char *)NULL);
-        expect_update_error(
+        expect_update_valid(grow, old, pvc_validate_update);
+        expect_update_errors(
             shrink, old, pvc_validate_update,
             "spec.resources.requests.storage: Forbidden: field can not be less than previous value");
-        expect_update_error(
+        expect_update_errors(
             mode, old, pvc_validate_update,
             "spec: Forbidden: spec is immutable after creation except resources.requests and "
             "volumeAttributesClassName for bound claims");
@@ -291,6 +261,6 @@ Test(secret, base64_padding_rules_follow_go)
                 }
                 cr_assert(asprintf_safe(&line, "data[k]: Invalid value: \"<secret contents redacted>\": %s",
                                         cases[i].error) >= 0);
-                expect_error(o, secret_set_defaults, secret_validate, line);
+                expect_errors(o, secret_set_defaults, secret_validate, line);
         }
 }

@@ -19,114 +19,98 @@ Test(cronjob, defaults_policy_suspend_and_history_limits)
 
 Test(cronjob, schedule_is_required)
 {
-        _cleanup_json_ cJSON *o = patched("cronjob-basic.json", "{\"spec\":{\"schedule\":\"\"}}");
-
-        expect_error(o, cronjob_set_defaults, cronjob_validate, "spec.schedule: Required value");
+        expect_patch_errors("cronjob-basic.json", "{\"spec\":{\"schedule\":\"\"}}", cronjob_set_defaults,
+                            cronjob_validate, "spec.schedule: Required value");
 }
 
 Test(cronjob, reports_the_parser_error_for_a_bad_schedule)
 {
-        _cleanup_json_ cJSON *o = patched("cronjob-basic.json", "{\"spec\":{\"schedule\":\"0 0 * * 7\"}}");
-
-        expect_error(o, cronjob_set_defaults, cronjob_validate,
-                     "spec.schedule: Invalid value: \"0 0 * * 7\": end of range (7) above maximum (6): 7");
+        expect_patch_errors(
+            "cronjob-basic.json", "{\"spec\":{\"schedule\":\"0 0 * * 7\"}}", cronjob_set_defaults,
+            cronjob_validate,
+            "spec.schedule: Invalid value: \"0 0 * * 7\": end of range (7) above maximum (6): 7");
 }
 
 Test(cronjob, rejects_tz_in_the_schedule)
 {
-        _cleanup_json_ cJSON *o =
-            patched("cronjob-basic.json", "{\"spec\":{\"schedule\":\"CRON_TZ=UTC 0 * * * *\"}}");
-
-        expect_error(o, cronjob_set_defaults, cronjob_validate,
-                     "spec.schedule: Invalid value: \"CRON_TZ=UTC 0 * * * *\": cannot use TZ or CRON_TZ in "
-                     "schedule, use "
-                     "timeZone field instead");
+        expect_patch_errors(
+            "cronjob-basic.json", "{\"spec\":{\"schedule\":\"CRON_TZ=UTC 0 * * * *\"}}",
+            cronjob_set_defaults, cronjob_validate,
+            "spec.schedule: Invalid value: \"CRON_TZ=UTC 0 * * * *\": cannot use TZ or CRON_TZ in "
+            "schedule, use "
+            "timeZone field instead");
 }
 
 Test(cronjob, accepts_a_known_time_zone)
 {
-        _cleanup_json_ cJSON *o =
-            patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"America/New_York\"}}");
-
-        expect_valid(o, cronjob_set_defaults, cronjob_validate);
+        expect_patch_valid("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"America/New_York\"}}",
+                           cronjob_set_defaults, cronjob_validate);
 }
 
 Test(cronjob, rejects_unknown_and_malformed_time_zones)
 {
-        _cleanup_json_ cJSON *a =
-            patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"Mars/Olympus\"}}");
-        _cleanup_json_ cJSON *b =
-            patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"../../etc/passwd\"}}");
-        _cleanup_json_ cJSON *c = patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"Local\"}}");
-        _cleanup_json_ cJSON *d = patched("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"\"}}");
-
-        expect_error(a, cronjob_set_defaults, cronjob_validate,
-                     "spec.timeZone: Invalid value: \"Mars/Olympus\": unknown time zone Mars/Olympus");
-        expect_error(
-            b, cronjob_set_defaults, cronjob_validate,
+        expect_patch_errors(
+            "cronjob-basic.json", "{\"spec\":{\"timeZone\":\"Mars/Olympus\"}}", cronjob_set_defaults,
+            cronjob_validate,
+            "spec.timeZone: Invalid value: \"Mars/Olympus\": unknown time zone Mars/Olympus");
+        expect_patch_errors(
+            "cronjob-basic.json", "{\"spec\":{\"timeZone\":\"../../etc/passwd\"}}", cronjob_set_defaults,
+            cronjob_validate,
             "spec.timeZone: Invalid value: \"../../etc/passwd\": unknown time zone ../../etc/passwd");
-        expect_error(
-            c, cronjob_set_defaults, cronjob_validate,
+        expect_patch_errors(
+            "cronjob-basic.json", "{\"spec\":{\"timeZone\":\"Local\"}}", cronjob_set_defaults,
+            cronjob_validate,
             "spec.timeZone: Invalid value: \"Local\": timeZone must be an explicit time zone as defined in "
             "https://www.iana.org/time-zones");
-        expect_error(d, cronjob_set_defaults, cronjob_validate,
-                     "spec.timeZone: Invalid value: \"\": timeZone must be nil or non-empty string");
+        expect_patch_errors("cronjob-basic.json", "{\"spec\":{\"timeZone\":\"\"}}", cronjob_set_defaults,
+                            cronjob_validate,
+                            "spec.timeZone: Invalid value: \"\": timeZone must be nil or non-empty string");
 }
 
 Test(cronjob, validates_policy_and_deadlines)
 {
-        _cleanup_json_ cJSON *o =
-            patched("cronjob-basic.json",
-                    "{\"spec\":{\"concurrencyPolicy\":\"Sometimes\",\"startingDeadlineSeconds\":-1,"
-                    "\"successfulJobsHistoryLimit\":-1}}");
-
-        expect_error(o, cronjob_set_defaults, cronjob_validate,
-                     "spec.concurrencyPolicy: Unsupported value: \"Sometimes\": supported values: "
-                     "\"Allow\", \"Forbid\", \"Replace\"");
-        expect_error(o, NULL, cronjob_validate,
-                     "spec.startingDeadlineSeconds: Invalid value: -1: must be greater than or equal to 0");
-        expect_error(
-            o, NULL, cronjob_validate,
+        expect_patch_errors(
+            "cronjob-basic.json",
+            "{\"spec\":{\"concurrencyPolicy\":\"Sometimes\",\"startingDeadlineSeconds\":-1,"
+            "\"successfulJobsHistoryLimit\":-1}}",
+            cronjob_set_defaults, cronjob_validate,
+            "spec.concurrencyPolicy: Unsupported value: \"Sometimes\": supported values: "
+            "\"Allow\", \"Forbid\", \"Replace\"",
+            "spec.startingDeadlineSeconds: Invalid value: -1: must be greater than or equal to 0",
             "spec.successfulJobsHistoryLimit: Invalid value: -1: must be greater than or equal to 0");
 }
 
 Test(cronjob, validates_the_job_template_as_a_job_spec)
 {
-        _cleanup_json_ cJSON *o =
-            patched("cronjob-basic.json",
-                    "{\"spec\":{\"jobTemplate\":{\"spec\":{\"parallelism\":-1,\"manualSelector\":true,"
-                    "\"selector\":{\"matchLabels\":{\"a\":\"b\"}},"
-                    "\"template\":{\"spec\":{\"restartPolicy\":\"Always\"}}}}}}");
-
-        expect_error(o, cronjob_set_defaults, cronjob_validate,
-                     "spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: \"Always\": "
-                     "supported values: "
-                     "\"OnFailure\", \"Never\"");
-        expect_error(
-            o, NULL, cronjob_validate,
-            "spec.jobTemplate.spec.parallelism: Invalid value: -1: must be greater than or equal to 0");
-        expect_error(o, NULL, cronjob_validate,
-                     "spec.jobTemplate.spec.selector: Invalid value: {\"matchLabels\":{\"a\":\"b\"}}: "
-                     "`selector` will be auto-generated");
-        expect_error(o, NULL, cronjob_validate,
-                     "spec.jobTemplate.spec.manualSelector: Unsupported value: true: supported values: "
-                     "\"nil\", \"false\"");
+        expect_patch_errors(
+            "cronjob-basic.json",
+            "{\"spec\":{\"jobTemplate\":{\"spec\":{\"parallelism\":-1,\"manualSelector\":true,"
+            "\"selector\":{\"matchLabels\":{\"a\":\"b\"}},"
+            "\"template\":{\"spec\":{\"restartPolicy\":\"Always\"}}}}}}",
+            cronjob_set_defaults, cronjob_validate,
+            "spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: \"Always\": "
+            "supported values: "
+            "\"OnFailure\", \"Never\"",
+            "spec.jobTemplate.spec.parallelism: Invalid value: -1: must be greater than or equal to 0",
+            "spec.jobTemplate.spec.selector: Invalid value: {\"matchLabels\":{\"a\":\"b\"}}: "
+            "`selector` will be auto-generated",
+            "spec.jobTemplate.spec.manualSelector: Unsupported value: true: supported values: "
+            "\"nil\", \"false\"");
 }
 
 Test(cronjob, names_are_limited_to_52_characters)
 {
-        _cleanup_json_ cJSON *ok =
-            patched("cronjob-basic.json",
-                    "{\"metadata\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}");
-        _cleanup_json_ cJSON *bad =
-            patched("cronjob-basic.json",
-                    "{\"metadata\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}");
-
-        expect_valid(ok, cronjob_set_defaults, cronjob_validate);
-        expect_error(bad, cronjob_set_defaults, cronjob_validate,
-                     "metadata.name: Invalid value: "
-                     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": must be no more "
-                     "than 52 characters");
+        expect_patch_valid(
+            "cronjob-basic.json",
+            "{\"metadata\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}",
+            cronjob_set_defaults, cronjob_validate);
+        expect_patch_errors(
+            "cronjob-basic.json",
+            "{\"metadata\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}",
+            cronjob_set_defaults, cronjob_validate,
+            "metadata.name: Invalid value: "
+            "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": must be no more "
+            "than 52 characters");
 }
 
 Test(cronjob, survives_fields_of_the_wrong_type)

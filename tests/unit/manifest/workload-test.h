@@ -1,4 +1,4 @@
-/* Test helpers for the workload and core-kind tests: fixtures (JSON objects under
+/* Test helpers for the pod, workload and core-kind tests: fixtures (JSON objects under
  * fixtures/), RFC 7386 merge patches to vary them, and
  * error list checks against the exact apiserver-style lines. FIXTURES is the fixtures
  * directory, defined by meson.build. */
@@ -90,36 +90,66 @@ static inline void run_validation(cJSON *o, DefaultsFn def, ValidateFn val, Fiel
         cr_assert(!e->oom);
 }
 
-#define expect_error(o, def, val, line)                                                                     \
-        do {                                                                                                \
-                FieldErrors _e;                                                                             \
-                run_validation((o), (def), (val), &_e);                                                     \
-                _cleanup_free_ char *_t = errors_text(&_e);                                                 \
-                bool _ok = errors_contain(&_e, (line));                                                     \
-                field_errors_done(&_e);                                                                     \
-                cr_assert(_ok, "expected\n  %s\ngot\n%s", (line), _t);                                      \
-        } while (0)
+/* Asserts that each line of the NULL-terminated list is among the errors in e; an empty
+ * list asserts that there are none. Frees e. */
+static inline void expect_lines(FieldErrors *e, const char *const *lines)
+{
+        _cleanup_free_ char *t = errors_text(e);
+        size_t n = e->n;
 
-#define expect_valid(o, def, val)                                                                           \
-        do {                                                                                                \
-                FieldErrors _e;                                                                             \
-                run_validation((o), (def), (val), &_e);                                                     \
-                _cleanup_free_ char *_t = errors_text(&_e);                                                 \
-                size_t _n = _e.n;                                                                           \
-                field_errors_done(&_e);                                                                     \
-                cr_assert_eq(_n, 0, "expected no errors, got\n%s", _t);                                     \
-        } while (0)
+        for (size_t i = 0; lines[i]; i++)
+                cr_expect(errors_contain(e, lines[i]), "expected\n  %s\ngot\n%s", lines[i], t);
+        field_errors_done(e);
+        if (!lines[0])
+                cr_assert_eq(n, 0, "expected no errors, got\n%s", t);
+}
 
-#define expect_update_error(new_obj, old_obj, val, line)                                                    \
-        do {                                                                                                \
-                FieldErrors _e;                                                                             \
-                field_errors_init(&_e);                                                                     \
-                val((new_obj), (old_obj), &_e);                                                             \
-                _cleanup_free_ char *_t = errors_text(&_e);                                                 \
-                bool _ok = (line) ? errors_contain(&_e, (line)) : _e.n == 0;                                \
-                field_errors_done(&_e);                                                                     \
-                cr_assert(_ok, "expected\n  %s\ngot\n%s", (line) ? (line) : "(no errors)", _t);             \
-        } while (0)
+/* Defaults (when given) and validates o once, then checks the errors as expect_lines does. */
+static inline void expect_validation(cJSON *o, DefaultsFn def, ValidateFn val, const char *const *lines)
+{
+        FieldErrors e;
+
+        run_validation(o, def, val, &e);
+        expect_lines(&e, lines);
+}
+
+/* The same for the named fixture with an RFC 7386 merge patch applied. */
+static inline void expect_patch_validation(const char *fixture_name, const char *patch, DefaultsFn def,
+                                           ValidateFn val, const char *const *lines)
+{
+        _cleanup_json_ cJSON *o = patched(fixture_name, patch);
+
+        expect_validation(o, def, val, lines);
+}
+
+#define LINES(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define NO_LINES ((const char *const[]){NULL})
+
+/* Every given error line must be reported. */
+#define expect_errors(o, def, val, ...) expect_validation((o), (def), (val), LINES(__VA_ARGS__))
+#define expect_valid(o, def, val) expect_validation((o), (def), (val), NO_LINES)
+#define expect_patch_errors(name, patch, def, val, ...)                                                     \
+        expect_patch_validation((name), (patch), (def), (val), LINES(__VA_ARGS__))
+#define expect_patch_valid(name, patch, def, val)                                                           \
+        expect_patch_validation((name), (patch), (def), (val), NO_LINES)
+
+typedef void (*ValidateUpdateFn)(const cJSON *new_obj, const cJSON *old_obj, FieldErrors *e);
+
+/* Validates the update of old_obj to new_obj, then checks the errors as expect_lines does. */
+static inline void expect_update_validation(const cJSON *new_obj, const cJSON *old_obj, ValidateUpdateFn val,
+                                            const char *const *lines)
+{
+        FieldErrors e;
+
+        field_errors_init(&e);
+        val(new_obj, old_obj, &e);
+        expect_lines(&e, lines);
+}
+
+#define expect_update_errors(new_obj, old_obj, val, ...)                                                    \
+        expect_update_validation((new_obj), (old_obj), (val), LINES(__VA_ARGS__))
+#define expect_update_valid(new_obj, old_obj, val)                                                          \
+        expect_update_validation((new_obj), (old_obj), (val), NO_LINES)
 
 /* Runs defaults and validation over fixture variants with fields of the wrong type: each
  * must report errors or pass, never crash. */

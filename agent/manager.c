@@ -7,6 +7,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "admission.h"
 #include "api.h"
 #include "berth-config.h"
 #include "json-util.h"
@@ -35,6 +36,14 @@ struct Manager {
 };
 
 static void schedule_status(Manager *m);
+
+static int admit(void *userdata, const cJSON *obj, FieldErrors *errs)
+{
+        Manager *m = userdata;
+        AdmissionContext ctx = {.host_runtime = streq(m->config->runtime_type, "host")};
+
+        return admission_check(&ctx, obj, errs);
+}
 
 static void on_store_change(Store *s, StoreChange change, const cJSON *obj, void *userdata)
 {
@@ -304,11 +313,12 @@ int manager_new(Manager **ret, const Config *config)
         n_fds = sd_listen_fds(true);
         if (n_fds == 1)
                 ao.listen_fd = SD_LISTEN_FDS_START;
-        r = api_server_new(&m->api, m->event, m->store, &ao, NULL);
+        r = api_server_new(&m->api, m->event, m->store, &ao, &(ApiHooks){.admit = admit, .userdata = m});
         if (r < 0)
                 return log_error_errno(r, "Failed to serve the API on %s: %m", config->socket_path);
 
-        r = manifest_dir_new(&m->manifests, m->event, m->store, config->manifests_dir);
+        r = manifest_dir_new(&m->manifests, m->event, m->store, config->manifests_dir,
+                             &(AdmissionContext){.host_runtime = streq(config->runtime_type, "host")});
         if (r < 0)
                 return log_error_errno(r, "Failed to watch %s: %m", config->manifests_dir);
 

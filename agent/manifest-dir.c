@@ -14,6 +14,7 @@
 struct ManifestDir {
         sd_event *event;
         Store *store;
+        AdmissionContext admission;
         char *dir;
         int inotify_fd;
         sd_event_source *io, *timer;
@@ -106,6 +107,8 @@ static int check_doc(ManifestDir *d, ManifestDoc *doc, FieldErrors *e)
                 if (r >= 0)
                         r = manifest_validate_update(obj, old, e);
         }
+        if (r >= 0 && field_errors_count(e) == 0)
+                r = admission_check(&d->admission, obj, e);
         return r;
 }
 
@@ -288,7 +291,8 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
         return 0;
 }
 
-int manifest_dir_new(ManifestDir **ret, sd_event *e, Store *store, const char *dir)
+int manifest_dir_new(ManifestDir **ret, sd_event *e, Store *store, const char *dir,
+                     const AdmissionContext *admission)
 {
         _cleanup_(manifest_dir_freep) ManifestDir *d = calloc(1, sizeof(ManifestDir));
         int r;
@@ -298,6 +302,7 @@ int manifest_dir_new(ManifestDir **ret, sd_event *e, Store *store, const char *d
         d->inotify_fd = -EBADF;
         d->event = sd_event_ref(e);
         d->store = store;
+        d->admission = *admission;
         d->dir = strdup(dir);
         if (!d->dir)
                 return -ENOMEM;

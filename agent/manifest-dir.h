@@ -6,14 +6,17 @@
 
 #include <systemd/sd-event.h>
 
+#include "admission.h"
 #include "store.h"
 
 #define MANIFEST_FILE_ANNOTATION "berth.dev/manifest-file"
 
 typedef struct ManifestDir ManifestDir;
 
-/* Watches dir (created if missing) and applies everything in it once. */
-int manifest_dir_new(ManifestDir **ret, sd_event *e, Store *store, const char *dir);
+/* Watches dir (created if missing) and applies everything in it once; objects must also
+ * pass the agent's admission (copied). */
+int manifest_dir_new(ManifestDir **ret, sd_event *e, Store *store, const char *dir,
+                     const AdmissionContext *admission);
 ManifestDir *manifest_dir_free(ManifestDir *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ManifestDir *, manifest_dir_free);
 /* Re-reads every file (SIGHUP, reload). */

@@ -142,6 +142,8 @@ static int check_item(ApiRequest *req, ApplyCheck *c, const cJSON *items, size_t
             store_get(req->api->store, k->kind, k->namespaced ? json_str(item, "metadata.namespace") : NULL,
                       json_str(item, "metadata.name"), &old) >= 0)
                 r = validate_update(item, old, &errs);
+        if (r >= 0 && errs.n == 0)
+                r = api_admit(req->api, item, &errs);
         if (r >= 0)
                 r = check_errors(c, k, item, &errs, prefix);
         field_errors_done(&errs);

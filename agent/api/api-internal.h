@@ -156,3 +156,6 @@ int api_apply(ApiRequest *req, ApiResponse *resp);
 /* api-logs.c */
 int api_logs_get(ApiRequest *req, const ApiRoute *route, ApiResponse *resp);
 int api_events_list(ApiRequest *req, const ApiRoute *route, ApiResponse *resp);
+
+/* Runs the agent's admission hook, if any, on obj (see ApiHooks.admit). */
+int api_admit(ApiServer *api, const cJSON *obj, FieldErrors *errs);

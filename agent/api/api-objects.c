@@ -172,7 +172,8 @@ static int check_identity(const ApiRoute *route, cJSON *obj, ApiResponse *resp)
 }
 
 /* Defaults and validates obj (against old when given). 0 when valid, 1 when a 422 has been set. */
-static int default_and_validate(const KindInfo *k, cJSON *obj, const cJSON *old, ApiResponse *resp)
+static int default_and_validate(ApiServer *api, const KindInfo *k, cJSON *obj, const cJSON *old,
+                                ApiResponse *resp)
 {
         FieldErrors errs;
         const char *name = json_str(obj, "metadata.name") ?: json_str(obj, "metadata.generateName");
@@ -185,6 +186,8 @@ static int default_and_validate(const KindInfo *k, cJSON *obj, const cJSON *old,
         r = manifest_validate(obj, &errs);
         if (r >= 0 && old)
                 r = manifest_validate_update(obj, old, &errs);
+        if (r >= 0 && errs.n == 0)
+                r = api_admit(api, obj, &errs);
         if (r >= 0 && errs.oom)
                 r = -ENOMEM;
         if (r >= 0 && errs.n > 0)
@@ -206,7 +209,7 @@ int api_objects_create(ApiRequest *req, const ApiRoute *route, ApiResponse *resp
         r = check_identity(route, obj, resp);
         if (r != 0)
                 return r < 0 ? r : 0;
-        r = default_and_validate(route->kind, obj, NULL, resp);
+        r = default_and_validate(req->api, route->kind, obj, NULL, resp);
         if (r != 0)
                 return r < 0 ? r : 0;
         r = api_objects_warn_unknown(resp, obj, NULL);
@@ -238,7 +241,7 @@ int api_objects_replace(ApiRequest *req, const ApiRoute *route, ApiResponse *res
         r = manifest_inherit_server_fields(obj, old, false);
         if (r < 0)
                 return r;
-        r = default_and_validate(route->kind, obj, old, resp);
+        r = default_and_validate(req->api, route->kind, obj, old, resp);
         if (r != 0)
                 return r < 0 ? r : 0;
         r = api_objects_warn_unknown(resp, obj, NULL);

@@ -361,6 +361,13 @@ static int start_daemon(ApiServer *api, int listen_fd)
         return 0;
 }
 
+int api_admit(ApiServer *api, const cJSON *obj, FieldErrors *errs)
+{
+        if (!api->hooks.admit)
+                return 0;
+        return api->hooks.admit(api->hooks.userdata, obj, errs);
+}
+
 int api_server_new(ApiServer **ret, sd_event *e, Store *store, const ApiOptions *opts, const ApiHooks *hooks)
 {
         _cleanup_(api_server_freep) ApiServer *api = NULL;

@@ -5,6 +5,7 @@
 #include <systemd/sd-event.h>
 
 #include "macro.h"
+#include "field-errors.h"
 #include "store.h"
 
 typedef struct ApiServer ApiServer;
@@ -21,6 +22,9 @@ typedef struct ApiOptions {
 typedef struct ApiHooks {
         /* Extra text for GET /metrics (Prometheus); malloc'd. */
         int (*metrics)(void *userdata, char **ret);
+        /* The agent's own admission of an object about to be created or replaced, after the
+         * API rules passed: appends to errs, returns the number of errors or -errno. */
+        int (*admit)(void *userdata, const cJSON *obj, FieldErrors *errs);
         void *userdata;
 } ApiHooks;
 

@@ -303,6 +303,7 @@ static void pending_remove(Store *s, size_t i)
  * happened as far as a watcher can tell. DELETED followed by ADDED (a new uid) stays two. */
 int store_queue(Store *s, StoreChange change, cJSON *obj)
 {
+        s->n_queued++;
         if (!obj)
                 return -ENOMEM;
         for (size_t i = s->n_pending; i > 0; i--) {
@@ -366,24 +367,28 @@ void store_set_on_change(Store *s, store_on_change_t cb, void *userdata)
 
 /* ---- transactions ---- */
 
-static int op_begin(Store *s, uint64_t *ret_rv_saved)
+static int op_begin(Store *s, uint64_t *ret_rv_saved, uint64_t *ret_queued)
 {
         *ret_rv_saved = s->rv;
+        *ret_queued = s->n_queued;
         /* the explicit transaction is gone (SQLite rolled it back): fail until the caller ends it */
         if (s->in_tx && sqlite3_get_autocommit(s->db))
                 return -EIO;
         return exec_stmt(s, s->in_tx ? STMT_SAVEPOINT : STMT_BEGIN);
 }
 
-static int op_end(Store *s, uint64_t rv_saved, int r)
+static int op_end(Store *s, uint64_t rv_saved, uint64_t queued, int r)
 {
         int k;
 
         if (s->in_tx) {
-                /* operations queue their change last, so a failed one queued nothing */
                 if (r < 0) {
                         (void)exec_stmt(s, STMT_ROLLBACK_TO);
                         s->rv = rv_saved;
+                        /* the savepoint undid the rows but not the notifications already queued
+                         * (and merged): such a transaction may only be rolled back */
+                        if (s->n_queued != queued)
+                                s->tx_poisoned = true;
                 }
                 k = exec_stmt(s, STMT_RELEASE);
                 return r < 0 ? r : k;
@@ -405,12 +410,12 @@ static int op_end(Store *s, uint64_t rv_saved, int r)
 
 int store_run(Store *s, store_op_t op, void *userdata)
 {
-        uint64_t saved;
-        int r = op_begin(s, &saved);
+        uint64_t saved, queued;
+        int r = op_begin(s, &saved, &queued);
 
         if (r < 0)
                 return r;
-        return op_end(s, saved, op(s, userdata));
+        return op_end(s, saved, queued, op(s, userdata));
 }
 
 int store_begin(Store *s)
@@ -423,6 +428,7 @@ int store_begin(Store *s)
         if (r < 0)
                 return r;
         s->in_tx = true;
+        s->tx_poisoned = false;
         s->rv_at_begin = s->rv;
         return 0;
 }
@@ -435,8 +441,9 @@ int store_commit(Store *s)
         if (!s->in_tx)
                 return -EINVAL;
         s->in_tx = false;
-        /* SQLite may have rolled back on its own (I/O error, disk full) */
-        r = sqlite3_get_autocommit(s->db) ? -EIO : exec_stmt(s, STMT_COMMIT);
+        /* SQLite may have rolled back on its own (I/O error, disk full); a poisoned
+         * transaction holds notifications of changes that were undone */
+        r = sqlite3_get_autocommit(s->db) || s->tx_poisoned ? -EIO : exec_stmt(s, STMT_COMMIT);
         if (r < 0) {
                 (void)exec_stmt(s, STMT_ROLLBACK);
                 s->rv = s->rv_at_begin;

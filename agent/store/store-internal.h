@@ -54,6 +54,8 @@ struct Store {
         uint64_t rv;          /* the committed-or-in-transaction counter */
         uint64_t rv_at_begin; /* restored on rollback of the explicit transaction */
         bool in_tx;
+        bool tx_poisoned;  /* a failed operation had queued changes: the transaction cannot commit */
+        uint64_t n_queued; /* store_queue() calls so far, to tell whether an operation queued any */
 
         StorePending *pending;
         size_t n_pending, n_pending_alloc;

@@ -34,6 +34,22 @@ spec:
 YAML
 expect_error "missing image" "noimage.yaml:7: spec.containers[0].image: Required value" b apply -f "$T/noimage.yaml"
 
+cat >"$T/nocommand.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: nocommand
+spec:
+  containers:
+  - name: main
+    image: busybox
+YAML
+expect_error "missing command" \
+        "nocommand.yaml:7: spec.containers[0].command: Required value: the host runtime runs no image entrypoint" \
+        b apply -f "$T/nocommand.yaml"
+cp "$T/nocommand.yaml" "$T/manifests/nocommand.yaml"
+wait_for 5 "the manifests dir refusing it" grep -q "nocommand.yaml:7: spec.containers\[0\].command" "$T/agent.log"
+
 cat >"$T/job.yaml" <<'YAML'
 apiVersion: batch/v1
 kind: Job

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "store-internal.h"
 #include "store-test-util.h"
 
 TestSuite(store_db, .init = store_setup, .fini = store_teardown);
@@ -235,4 +236,33 @@ Test(store_db, uses_a_write_ahead_log)
         cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
         sqlite3_finalize(st);
         sqlite3_close(db);
+}
+
+/* An operation that queued a notification and then failed, as a cascade failing halfway. */
+static int queue_then_fail(Store *s, void *userdata)
+{
+        int r = store_queue(s, STORE_ADDED, make_pod(NULL, "ghost", "img", NULL));
+
+        cr_assert_eq(r, 0);
+        return -EIO;
+}
+
+Test(store_db, a_failed_operation_that_queued_changes_cannot_be_committed)
+{
+        _cleanup_json_ cJSON *a = NULL;
+        Seen seen = {};
+
+        store_set_on_change(store, on_change, &seen);
+        cr_assert_eq(store_begin(store), 0);
+        create_pod("a");
+        cr_assert_eq(store_run(store, queue_then_fail, NULL), -EIO);
+        /* committing would report "ghost", which was never stored: refused, all rolled back */
+        cr_assert_eq(store_commit(store), -EIO);
+        cr_assert_eq(seen.n, 0);
+        cr_assert_eq(store_get(store, "Pod", NULL, "a", &a), -ENOENT);
+        /* the next transaction is clean again */
+        cr_assert_eq(store_begin(store), 0);
+        create_pod("a");
+        cr_assert_eq(store_commit(store), 0);
+        cr_assert_eq(seen.n, 1);
 }

@@ -665,6 +665,10 @@ int cli_columns_print(FILE *out, const KindInfo *k, const cJSON *items, const Cl
         cJSON_ArrayForEach (obj, items) {
                 if (ns)
                         fprintf(f, "%s\t", json_str(obj, "metadata.namespace") ?: "");
+                if (!events && o->show_kind && k) {
+                        _cleanup_free_ char *kn = cli_kind_resource_name(k);
+                        fprintf(f, "%s/", kn ?: "");
+                }
                 if (!events)
                         fputs(json_str(obj, "metadata.name") ?: "", f);
                 c->row(f, obj, o);

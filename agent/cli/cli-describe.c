@@ -393,6 +393,42 @@ static void describe_generic(FILE *f, const cJSON *obj)
         }
 }
 
+/* kubectl's describe of a ConfigMap (values shown) or a Secret (sizes only). */
+static void describe_data(FILE *f, const cJSON *obj, bool secret)
+{
+        const cJSON *c;
+
+        str_line(f, 0, "Name", json_str(obj, "metadata.name"));
+        str_line(f, 0, "Namespace", json_str(obj, "metadata.namespace"));
+        map_lines(f, 0, "Labels", json_path(obj, "metadata.labels"), true);
+        map_lines(f, 0, "Annotations", json_path(obj, "metadata.annotations"), false);
+        fputc('\n', f);
+        if (secret) {
+                str_line(f, 0, "Type", json_str(obj, "type") ?: "Opaque");
+                fputs("\nData\n====\n", f);
+                cJSON_ArrayForEach (c, json_path(obj, "data")) {
+                        _cleanup_free_ char *raw = NULL;
+                        size_t n = 0;
+                        if (cJSON_IsString(c) && base64_decode(c->valuestring, &raw, &n) < 0)
+                                n = 0;
+                        fprintf(f, "%s:\t%zu bytes\n", c->string, n);
+                }
+                return;
+        }
+        fputs("Data\n====\n", f);
+        cJSON_ArrayForEach (c, json_path(obj, "data"))
+                fprintf(f, "%s:\n----\n%s\n\n", c->string, cJSON_IsString(c) ? c->valuestring : "");
+        fputs("\nBinaryData\n====\n", f);
+        cJSON_ArrayForEach (c, json_path(obj, "binaryData")) {
+                _cleanup_free_ char *raw = NULL;
+                size_t n = 0;
+                if (cJSON_IsString(c) && base64_decode(c->valuestring, &raw, &n) < 0)
+                        n = 0;
+                fprintf(f, "%s: %zu bytes\n", c->string, n);
+        }
+        fputc('\n', f);
+}
+
 static void event_lines(FILE *f, const cJSON *events, usec_t now)
 {
         const cJSON *e;
@@ -433,6 +469,8 @@ int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJS
                 return -ENOMEM;
         if (k && streq(k->kind, "Pod"))
                 describe_pod(f, obj);
+        else if (k && (streq(k->kind, "ConfigMap") || streq(k->kind, "Secret")))
+                describe_data(f, obj, streq(k->kind, "Secret"));
         else
                 describe_generic(f, obj);
         event_lines(f, events, now);

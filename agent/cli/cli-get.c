@@ -117,12 +117,13 @@ static void no_resources(const KindInfo *k, const char *ns)
 }
 
 static int print_group(const KindInfo *k, cJSON *items, bool single, CliOutput o, const CliArgs *a,
-                       const char *ns, bool *first)
+                       const char *ns, bool *first, bool several_kinds)
 {
         CliPrintOptions po = {
             .now = now_usec(CLOCK_REALTIME),
             .with_namespace = a->all_namespaces,
             .show_labels = a->show_labels,
+            .show_kind = several_kinds,
         };
 
         if (streq(k->kind, "Event"))
@@ -136,6 +137,55 @@ static int print_group(const KindInfo *k, cJSON *items, bool single, CliOutput o
                 fputc('\n', stdout);
         *first = false;
         return cli_print_objects(stdout, k, items, single, o, &po) < 0;
+}
+
+/* kubectl's "all" category, as far as berth has those kinds. */
+static const char *const all_kinds[] = {"pods",         "services", "daemonsets",
+                                        "statefulsets", "jobs",     "cronjobs"};
+
+/* "get all" and "get po,svc": one listing per kind, names shown as kind/name. */
+static int get_kinds(const CliArgs *a, const char *spec, CliOutput o)
+{
+        _cleanup_(cli_http_freep) CliHttp *h = NULL;
+        _cleanup_free_ const KindInfo **kinds =
+            calloc(strlen(spec) + ELEMENTSOF(all_kinds) + 1, sizeof(*kinds));
+        _cleanup_free_ char *copy = strdup(spec);
+        const char *ns = a->all_namespaces ? NULL : cli_args_namespace(a);
+        size_t n = 0;
+        bool first = true, any = false;
+        int rc = 0;
+
+        if (!kinds || !copy)
+                return 1;
+        for (char *save = NULL, *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                if (streq(w, "all")) {
+                        for (size_t i = 0; i < ELEMENTSOF(all_kinds); i++)
+                                kinds[n++] = kind_lookup(all_kinds[i]);
+                        continue;
+                }
+                if (!(kinds[n++] = cli_kind_resolve(w)))
+                        return 1;
+        }
+        if (a->n_pos > 1) {
+                fprintf(stderr, "error: names cannot be given with several resource types\n");
+                return 1;
+        }
+        if (cli_connect(a, &h) < 0)
+                return 1;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_json_ cJSON *items = NULL;
+
+                if (cli_http_list(h, kinds[i], ns, a->selector, &items) != 0)
+                        return 1;
+                if (cJSON_GetArraySize(items) == 0)
+                        continue;
+                any = true;
+                rc |= print_group(kinds[i], items, false, o, a, ns, &first, n > 1);
+        }
+        if (!any && (o == CLI_OUTPUT_TABLE || o == CLI_OUTPUT_WIDE))
+                fprintf(stderr, ns ? "No resources found in %s namespace.\n" : "No resources found%s\n",
+                        ns ? ns : "");
+        return rc;
 }
 
 int cli_verb_get(const CliArgs *a)
@@ -152,6 +202,8 @@ int cli_verb_get(const CliArgs *a)
                 fprintf(stderr, "error: %s\n", err);
                 return 1;
         }
+        if (a->n_pos > 0 && !strchr(a->pos[0], '/') && (strchr(a->pos[0], ',') || streq(a->pos[0], "all")))
+                return get_kinds(a, a->pos[0], o);
         n = cli_targets_parse(a->pos, a->n_pos, &t);
         if (n < 0)
                 return 1;
@@ -176,7 +228,7 @@ int cli_verb_get(const CliArgs *a)
                 }
                 bool single = t[i].name && n == 1;
                 if (cJSON_GetArraySize(items) > 0 || !t[i].name)
-                        rc |= print_group(t[i].kind, items, single, o, a, ns, &first);
+                        rc |= print_group(t[i].kind, items, single, o, a, ns, &first, false);
                 i = j;
         }
         return rc;

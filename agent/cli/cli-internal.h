@@ -106,6 +106,7 @@ typedef struct CliPrintOptions {
         bool wide;
         bool with_namespace;
         bool show_labels;
+        bool show_kind; /* NAME as "pod/web", as kubectl prints it when several kinds are listed */
 } CliPrintOptions;
 
 typedef struct CliPodSummary {

@@ -250,7 +250,7 @@ int pod_status_build(const PodStatusInput *in, cJSON **ret)
 {
         _cleanup_json_ cJSON *status = cJSON_CreateObject();
         const cJSON *old = json_path(in->pod, "status"), *spec = json_path(in->pod, "spec");
-        cJSON *conds;
+        cJSON *conds, *ips;
         const char *phase;
         bool ready;
 
@@ -283,8 +283,9 @@ int pod_status_build(const PodStatusInput *in, cJSON **ret)
                 return -ENOMEM;
         /* host-runtime pods share the node's network namespace: their address is the node's,
          * reached on loopback */
+        ips = cJSON_Parse("[{\"ip\":\"127.0.0.1\"}]");
         if (json_set_string(status, "hostIP", "127.0.0.1") < 0 ||
-            json_set_string(status, "podIP", "127.0.0.1") < 0 ||
+            json_set_string(status, "podIP", "127.0.0.1") < 0 || json_set(status, "podIPs", ips) < 0 ||
             json_set_string(status, "qosClass", qos_class(spec)) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(status);

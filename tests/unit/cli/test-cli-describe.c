@@ -8,6 +8,8 @@
 
 static const KindInfo pod_kind = {"Pod", "v1", "", "pods", "pod", "po", true};
 static const KindInfo cm_kind = {"ConfigMap", "v1", "", "configmaps", "configmap", "cm", true};
+static const KindInfo svc_kind = {"Service", "v1", "", "services", "service", "svc", true};
+static const KindInfo secret_kind = {"Secret", "v1", "", "secrets", "secret", NULL, true};
 
 static char *describe(const KindInfo *k, const char *obj_json, const char *events_json)
 {
@@ -60,18 +62,44 @@ Test(cli_describe, prints_a_pod_with_containers_conditions_and_events)
 Test(cli_describe, prints_other_kinds_generically_with_no_events)
 {
         _cleanup_free_ char *s =
+            describe(&svc_kind,
+                     "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"web\","
+                     "\"namespace\":\"default\"},\"spec\":{\"clusterIP\":\"None\"}}",
+                     "[]");
+
+        cr_assert_str_eq(s, "Name:         web\n"
+                            "Namespace:    default\n"
+                            "Labels:       <none>\n"
+                            "Annotations:  <none>\n"
+                            "API Version:  v1\n"
+                            "Kind:         Service\n"
+                            "Spec:\n"
+                            "  Cluster IP:  None\n"
+                            "Events:        <none>\n");
+}
+
+Test(cli_describe, prints_configmap_data_as_kubectl_does_with_keys_as_written)
+{
+        _cleanup_free_ char *s =
             describe(&cm_kind,
                      "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\","
                      "\"namespace\":\"default\"},\"data\":{\"logLevel\":\"debug\"}}",
                      "[]");
 
-        cr_assert_str_eq(s, "Name:         cfg\n"
-                            "Namespace:    default\n"
-                            "Labels:       <none>\n"
-                            "Annotations:  <none>\n"
-                            "API Version:  v1\n"
-                            "Kind:         ConfigMap\n"
-                            "Data:\n"
-                            "  Log Level:  debug\n"
-                            "Events:       <none>\n");
+        cr_assert(startswith(s, "Name:         cfg\nNamespace:    default\n"), "%s", s);
+        cr_assert_not_null(strstr(s, "Data\n====\nlogLevel:\n----\ndebug\n"), "%s", s);
+        cr_assert_not_null(strstr(s, "BinaryData\n====\n"), "%s", s);
+}
+
+Test(cli_describe, shows_secret_sizes_never_values)
+{
+        _cleanup_free_ char *s =
+            describe(&secret_kind,
+                     "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\","
+                     "\"namespace\":\"default\"},\"type\":\"Opaque\",\"data\":{\"password\":\"czNjcmV0\"}}",
+                     "[]");
+
+        cr_assert_not_null(strstr(s, "password:  6 bytes\n"), "%s", s);
+        cr_assert_null(strstr(s, "s3cret"), "%s", s);
+        cr_assert_null(strstr(s, "czNjcmV0"), "%s", s);
 }

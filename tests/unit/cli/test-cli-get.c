@@ -94,3 +94,26 @@ Test(cli_get, reports_a_malformed_selector_from_the_server)
         cr_assert(startswith(run.err, "Error from server (BadRequest): "), "%s", run.err);
         api_test_run_done(&run);
 }
+
+Test(cli_get, lists_several_kinds_and_all_with_kind_prefixed_names)
+{
+        ApiTestRun run;
+
+        create_pod("web", "web");
+        cli_test_create(&t, "/api/v1/namespaces/default/configmaps",
+                        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\"}}");
+        CLI_RUN(&t, &run, "get", "po,cm", "-o", "name");
+        cli_test_expect(&run, 0, "pod/web\nconfigmap/cfg\n", NULL);
+
+        CLI_RUN(&t, &run, "get", "all");
+        cr_assert_eq(run.status, 0, "%s", run.err);
+        cr_assert(startswith(run.out, "NAME      READY   STATUS   RESTARTS   AGE\npod/web   0/1"), "%s",
+                  run.out);
+        cr_assert_null(strstr(run.out, "configmap/"), "%s", run.out); /* not in the "all" category */
+        api_test_run_done(&run);
+
+        CLI_RUN(&t, &run, "get", "po,cm", "web");
+        cr_assert_eq(run.status, 1);
+        cr_assert_str_eq(run.err, "error: names cannot be given with several resource types\n");
+        api_test_run_done(&run);
+}

@@ -4,6 +4,7 @@
 
 #include "pod-spec.h"
 #include "pod-worker.h"
+#include "workqueue.h"
 
 /* What the controller knows about a container beyond the runtime: back-off state and why
  * it waits (CreateContainerConfigError, RunContainerError). Keyed "<pod uid>/<container>". */
@@ -24,9 +25,7 @@ struct PodController {
         bool seccomp_default;
         bool draining;
 
-        sd_event_source *defer;
-        char **queue; /* "<ns>/<name>" keys */
-        size_t n_queue;
+        WorkQueue *queue;
         char **stopping; /* container ids told to stop */
         size_t n_stopping;
         PodControllerNote *notes;

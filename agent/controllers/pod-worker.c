@@ -84,89 +84,22 @@ static void notes_forget_pod(PodController *c, const char *uid)
         }
 }
 
-static int on_queue(sd_event_source *s, void *userdata)
+static int on_sync(void *userdata, const char *ns, const char *name)
 {
-        PodController *c = userdata;
-
-        /* take the queue: syncs may enqueue again, which re-arms the defer source */
-        while (c->n_queue > 0) {
-                char *key = c->queue[0];
-                char *slash = strchr(key, '/');
-
-                memmove(c->queue, c->queue + 1, (c->n_queue - 1) * sizeof(char *));
-                c->n_queue--;
-                if (slash) {
-                        *slash = 0;
-                        int r = pod_sync(c, key, slash + 1);
-                        if (r < 0)
-                                log_warning_errno(r, "Failed to sync pod %s/%s: %m", key, slash + 1);
-                }
-                free(key);
-        }
-        return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        return pod_sync(userdata, ns, name);
 }
 
 void pod_controller_enqueue(PodController *c, const char *ns, const char *name)
 {
-        _cleanup_free_ char *key = strjoin(ns ?: "default", "/", name, NULL);
-
-        if (!key || key_index(c->queue, c->n_queue, key) >= 0)
-                return;
-        if (strv_add(&c->queue, &c->n_queue, key) < 0) {
-                log_oom();
-                return;
-        }
-        (void)sd_event_source_set_enabled(c->defer, SD_EVENT_ONESHOT);
-}
-
-typedef struct RetryTimer {
-        PodController *controller;
-        char *ns, *name;
-} RetryTimer;
-
-static void retry_timer_free(void *userdata)
-{
-        RetryTimer *t = userdata;
-
-        free(t->ns);
-        free(t->name);
-        free(t);
-}
-
-static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        RetryTimer *t = userdata;
-
-        pod_controller_enqueue(t->controller, t->ns, t->name);
-        /* one-shot: drop the loop's (only) reference; sd-event frees the source after this
-         * dispatch and the destroy callback frees t */
-        sd_event_source_disable_unref(s);
-        return 0;
+        workqueue_add(c->queue, ns ?: "default", name);
 }
 
 void pod_schedule_retry(PodController *c, const char *ns, const char *name, usec_t at_realtime)
 {
-        usec_t now = now_usec(CLOCK_REALTIME), delay = at_realtime > now ? at_realtime - now : 0;
-        RetryTimer *t = calloc(1, sizeof(RetryTimer));
-        sd_event_source *s = NULL;
+        usec_t now = now_usec(CLOCK_REALTIME);
 
-        if (!t)
-                return (void)log_oom();
-        *t = (RetryTimer){.controller = c, .ns = strdup(ns), .name = strdup(name)};
-        if (!t->ns || !t->name) {
-                retry_timer_free(t);
-                return (void)log_oom();
-        }
         /* boottime: the wait is an interval, not a wall-clock time */
-        if (sd_event_add_time_relative(c->event, &s, CLOCK_BOOTTIME, delay + 1, USEC_PER_MSEC * 10,
-                                       on_retry_timer, t) < 0) {
-                retry_timer_free(t);
-                return;
-        }
-        (void)sd_event_source_set_description(s, "pod-retry");
-        (void)sd_event_source_set_destroy_callback(s, retry_timer_free);
-        (void)sd_event_source_set_floating(s, true);
-        sd_event_source_unref(s);
+        workqueue_add_after(c->queue, ns, name, at_realtime > now ? at_realtime - now + 1 : 1);
 }
 
 void pod_controller_on_store_change(PodController *c, StoreChange change, const cJSON *obj)
@@ -333,11 +266,7 @@ int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *
         c->seccomp_default = opts->seccomp_default;
         if (!c->node_name || !c->log_dir)
                 return -ENOMEM;
-        r = sd_event_add_defer(e, &c->defer, on_queue, c);
-        if (r < 0)
-                return r;
-        (void)sd_event_source_set_description(c->defer, "pod-queue");
-        r = sd_event_source_set_enabled(c->defer, SD_EVENT_OFF);
+        r = workqueue_new(&c->queue, e, "pod-controller", on_sync, c);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
@@ -348,10 +277,7 @@ PodController *pod_controller_free(PodController *c)
 {
         if (!c)
                 return NULL;
-        sd_event_source_disable_unref(c->defer);
-        for (size_t i = 0; i < c->n_queue; i++)
-                free(c->queue[i]);
-        free(c->queue);
+        workqueue_free(c->queue);
         for (size_t i = 0; i < c->n_stopping; i++)
                 free(c->stopping[i]);
         free(c->stopping);

@@ -253,7 +253,26 @@ static int bind_pod(SyncContext *s)
         return 0;
 }
 
+static int pod_sync_locked(PodController *c, const char *ns, const char *name);
+
+/* One reconcile step is one store transaction: the binding, the events and the status of
+ * a step become durable together, with one fsync instead of one each. Runtime actions
+ * taken in the step (a start, a stop) are found again from the runtime after a crash. */
 int pod_sync(PodController *c, const char *ns, const char *name)
+{
+        int r = store_begin(c->store);
+
+        if (r < 0)
+                return r;
+        r = pod_sync_locked(c, ns, name);
+        if (r < 0) {
+                store_rollback(c->store);
+                return r;
+        }
+        return store_commit(c->store);
+}
+
+static int pod_sync_locked(PodController *c, const char *ns, const char *name)
 {
         SyncContext s = {.c = c, .ns = ns, .name = name};
         const char *node, *phase, *policy;

@@ -10,6 +10,8 @@
 #include "admission.h"
 #include "api.h"
 #include "berth-config.h"
+#include "cronjob-controller.h"
+#include "job-controller.h"
 #include "json-util.h"
 #include "log.h"
 #include "manager.h"
@@ -27,6 +29,8 @@ struct Manager {
         Store *store;
         Runtime *runtime;
         PodController *pods;
+        JobController *jobs;
+        CronJobController *cronjobs;
         ApiServer *api;
         ManifestDir *manifests;
         sd_event_source *drain_timer;
@@ -51,6 +55,10 @@ static void on_store_change(Store *s, StoreChange change, const cJSON *obj, void
 
         if (m->pods)
                 pod_controller_on_store_change(m->pods, change, obj);
+        if (m->jobs)
+                job_controller_on_store_change(m->jobs, change, obj);
+        if (m->cronjobs)
+                cronjob_controller_on_store_change(m->cronjobs, change, obj);
         if (streq_ptr(json_str(obj, "kind"), "Pod"))
                 schedule_status(m);
 }
@@ -150,6 +158,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         log_info("Received SIGHUP: re-reading %s.", m->config->manifests_dir);
         (void)manifest_dir_rescan(m->manifests);
         (void)pod_controller_resync(m->pods);
+        (void)job_controller_resync(m->jobs);
+        (void)cronjob_controller_resync(m->cronjobs);
         (void)sd_notify(false, "READY=1");
         notify_status(m);
         return 0;
@@ -305,6 +315,15 @@ int manager_new(Manager **ret, const Config *config)
         if (r < 0)
                 return log_error_errno(r, "Failed to create the pod controller: %m");
 
+        r = job_controller_new(&m->jobs, m->event, m->store,
+                               &(JobControllerOptions){.node_name = config->node_name});
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the job controller: %m");
+
+        r = cronjob_controller_new(&m->cronjobs, m->event, m->store);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the cronjob controller: %m");
+
         r = register_node(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register node %s: %m", config->node_name);
@@ -323,8 +342,12 @@ int manager_new(Manager **ret, const Config *config)
                 return log_error_errno(r, "Failed to watch %s: %m", config->manifests_dir);
 
         r = pod_controller_resync(m->pods);
+        if (r >= 0)
+                r = job_controller_resync(m->jobs);
+        if (r >= 0)
+                r = cronjob_controller_resync(m->cronjobs);
         if (r < 0)
-                return log_error_errno(r, "Failed to list pods: %m");
+                return log_error_errno(r, "Failed to list the workloads: %m");
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -337,6 +360,8 @@ Manager *manager_free(Manager *m)
         sd_event_source_disable_unref(m->status_timer);
         manifest_dir_free(m->manifests);
         api_server_free(m->api);
+        cronjob_controller_free(m->cronjobs);
+        job_controller_free(m->jobs);
         pod_controller_free(m->pods);
         runtime_free(m->runtime);
         store_free(m->store);

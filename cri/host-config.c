@@ -86,7 +86,8 @@ int host_config_format(const RuntimeContainerConfig *cfg, const char *id, const 
             set_opt_string(o, "logPath", cfg->log_path) < 0 ||
             json_set_int(o, "logMaxSize", (int64_t)cfg->log_max_size) < 0 ||
             json_set_int(o, "logMaxFiles", cfg->log_max_files) < 0 ||
-            json_set_int(o, "createdAt", (int64_t)created_at) < 0)
+            json_set_int(o, "createdAt", (int64_t)created_at) < 0 ||
+            (cfg->start_at > 0 && json_set_int(o, "startAt", (int64_t)cfg->start_at) < 0))
                 return -ENOMEM;
         gids = cJSON_AddArrayToObject(o, "supplementaryGIDs");
         if (!gids)
@@ -198,6 +199,7 @@ int host_config_parse(const char *json, HostConfig **ret)
         c->log_max_size = (uint64_t)MAX(json_int(o, "logMaxSize", 0), 0);
         c->log_max_files = (unsigned)MAX(json_int(o, "logMaxFiles", 0), 0);
         c->created_at = (usec_t)MAX(json_int(o, "createdAt", 0), 0);
+        c->start_at = (usec_t)MAX(json_int(o, "startAt", 0), 0);
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -27,6 +27,7 @@ typedef struct HostConfig {
         uint64_t log_max_size;
         unsigned log_max_files;
         usec_t created_at;
+        usec_t start_at; /* CLOCK_REALTIME; 0 = at once */
 } HostConfig;
 
 typedef struct HostState {

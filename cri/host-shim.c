@@ -181,6 +181,14 @@ static _noreturn_ void child_run(Shim *s)
                 close_range(3, (unsigned)s->errpipe[1] - 1, 0);
         close_range((unsigned)s->errpipe[1] + 1, ~0U, 0);
 
+        /* prepared ahead (cgroups joined, identity and filters in place): wait for the
+         * moment the command is due, on the wall clock, so the exec is all that is left */
+        if (c->start_at > 0) {
+                struct timespec ts = {.tv_sec = (time_t)(c->start_at / USEC_PER_SEC),
+                                      .tv_nsec = (long)(c->start_at % USEC_PER_SEC * 1000)};
+                while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                        ;
+        }
         exec_search(c->argv, c->env, err, sizeof(err));
         goto report;
 fail:

@@ -55,7 +55,10 @@ typedef struct RuntimeContainerConfig {
         int64_t cpu_request_milli;  /* 0 = default; cpu.shares / cpu.weight as kubelet maps it */
         bool no_new_privs;
         bool seccomp_runtime_default;
-        const char *log_path;   /* CRI log file; rotated as <log_path>.<timestamp> */
+        const char *log_path; /* CRI log file; rotated as <log_path>.<timestamp> */
+        /* CLOCK_REALTIME: everything is set up at once and the command exec'd no earlier than
+         * this (0 = at once); the container stays CREATED until then */
+        usec_t start_at;
         uint64_t log_max_size;  /* bytes; 0 = 10 MiB */
         unsigned log_max_files; /* including the live one; 0 = 5 */
 } RuntimeContainerConfig;

@@ -53,12 +53,17 @@ static const FlagDef flags[] = {
     {"cascade", 0, FLAG_OPTIONAL, offsetof(CliArgs, cascade), "background"},
     F("timeout", 0, FLAG_DURATION, timeout),
     F("for", 0, FLAG_STRING, for_cond),
+    F("tz", 0, FLAG_STRING, tz),
+    F("from", 0, FLAG_STRING, from),
+    F("count", 0, FLAG_INT, count),
 };
 #undef F
 
 /* For "logs", -f is --follow and -p is --previous (as in kubectl). */
 static const FlagDef logs_follow = {"follow", 'f', FLAG_BOOL, offsetof(CliArgs, follow), NULL};
 static const FlagDef logs_previous = {"previous", 'p', FLAG_BOOL, offsetof(CliArgs, previous), NULL};
+/* For "cron", -n is --count (there is no namespace to choose). */
+static const FlagDef cron_count = {"count", 'n', FLAG_INT, offsetof(CliArgs, count), NULL};
 
 static bool is_logs(const char *verb)
 {
@@ -79,6 +84,8 @@ static const FlagDef *flag_by_short(char c, const char *verb)
                 return &logs_follow;
         if (is_logs(verb) && c == 'p')
                 return &logs_previous;
+        if (verb && streq(verb, "cron") && c == 'n')
+                return &cron_count;
         for (size_t i = 0; i < ELEMENTSOF(flags); i++)
                 if (flags[i].shorthand && flags[i].shorthand == c)
                         return &flags[i];
@@ -244,7 +251,7 @@ int cli_args_parse(CliArgs *a, int argc, char **argv, char **ret_error)
         int v = find_verb(argc, argv), r;
         bool dashdash = false;
 
-        *a = (CliArgs){.tail = -1, .grace_period = -1, .wait = true};
+        *a = (CliArgs){.tail = -1, .grace_period = -1, .wait = true, .count = -1};
         *ret_error = NULL;
         if (v > 0)
                 a->verb = argv[v];

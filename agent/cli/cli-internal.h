@@ -44,6 +44,9 @@ typedef struct CliArgs {
         usec_t timeout;
         bool timeout_set;
         const char *for_cond;
+        const char *tz;   /* cron next --tz */
+        const char *from; /* cron next --from RFC3339; create job --from=cronjob/NAME */
+        int64_t count;    /* cron next -n/--count, -1 = unset */
 } CliArgs;
 
 /* Parses argv (argv[0] = program name). On a usage error returns -EINVAL and sets
@@ -193,6 +196,18 @@ void cli_sleep(usec_t usec);
 /* Set by the SIGINT handler the logs/wait loops install. */
 extern volatile int cli_interrupted;
 void cli_catch_sigint(void);
+
+/* ---- cli-cron.c: `berth cron next` (needs no agent) ---- */
+#define CLI_CRON_DEFAULT_COUNT 1
+#define CLI_CRON_MAX_COUNT 1000
+/* Prints the next activation times of a schedule; the clock is now_sec unless --from. */
+int cli_verb_cron(const CliArgs *a, int64_t now_sec, FILE *out, FILE *err);
+
+/* ---- cli-create.c: `berth create job NAME --from=cronjob/NAME` ---- */
+/* Builds the Job kubectl's `create job --from=cronjob/...` posts, from the CronJob object.
+ * Returns 0 and a new object, -EINVAL when the CronJob has no spec.jobTemplate, -ENOMEM. */
+int cli_create_job_from_cronjob(const cJSON *cronjob, const char *name, const char *ns, cJSON **ret);
+int cli_verb_create(const CliArgs *a);
 
 /* Parses a JSON body of a response (NULL when not JSON). */
 cJSON *cli_response_json(const CliResponse *r);

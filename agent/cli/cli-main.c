@@ -77,6 +77,14 @@ static void usage(FILE *out)
             "  delete KIND NAME...     Delete objects (also -f FILE, --all, -l SELECTOR)\n"
             "  logs POD                Print a container's logs (-c, -f, -p, --timestamps, --tail)\n"
             "  wait --for=COND KIND/NAME  Wait for a condition or deletion\n"
+            "  create job NAME --from=cronjob/CRONJOB\n"
+            "                          Run a CronJob now: post a Job built from its jobTemplate\n"
+            "  cron next SCHEDULE      Print the next activation times of a CronJob schedule\n"
+            "                          (no agent needed): --tz ZONE (default the local zone),\n"
+            "                          --from RFC3339 (default now), -n/--count N (default 1,\n"
+            "                          at most 1000). Times are strictly after --from, in RFC 3339\n"
+            "                          with the zone's offset. A schedule that never fires within\n"
+            "                          five years prints no more times, a note on stderr, exit 0.\n"
             "  events                  Show events\n"
             "  version                 Show the client and agent versions\n"
             "  agent                   Run the node agent\n"
@@ -161,6 +169,10 @@ int cli_main(int argc, char **argv)
                 r = cli_verb_logs(&a);
         else if (streq(a.verb, "wait"))
                 r = cli_verb_wait(&a);
+        else if (streq(a.verb, "create"))
+                r = cli_verb_create(&a);
+        else if (streq(a.verb, "cron"))
+                r = cli_verb_cron(&a, (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_SEC), stdout, stderr);
         else {
                 fprintf(stderr, "error: unknown command \"%s\" for \"berth\"\n", a.verb);
                 r = 1;

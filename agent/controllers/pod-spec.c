@@ -99,6 +99,14 @@ static char *set_env_entry(const char *name, const char *value)
         return strjoin(name, "=", value, NULL);
 }
 
+/* A label or annotation value: keys like "batch.kubernetes.io/x" have dots, so no json_str(). */
+static const char *map_value(const cJSON *map, const char *key)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(map, key);
+
+        return cJSON_IsString(v) ? v->valuestring : "";
+}
+
 /* fieldRef.fieldPath as the downward API resolves it. */
 static int resolve_field_ref(const PodSpecContext *ctx, const cJSON *pod, const char *path, char **ret,
                              char **ret_error)
@@ -115,9 +123,9 @@ static int resolve_field_ref(const PodSpecContext *ctx, const cJSON *pod, const 
         else if (streq(path, "status.hostIP") || streq(path, "status.podIP"))
                 v = json_str(pod, path) ?: "";
         else if (sscanf(path, "metadata.labels['%255[^']']", key) == 1)
-                v = json_str(json_path(pod, "metadata.labels"), key) ?: "";
+                v = map_value(json_path(pod, "metadata.labels"), key);
         else if (sscanf(path, "metadata.annotations['%255[^']']", key) == 1)
-                v = json_str(json_path(pod, "metadata.annotations"), key) ?: "";
+                v = map_value(json_path(pod, "metadata.annotations"), key);
         else {
                 asprintf_safe(ret_error, "unsupported fieldRef fieldPath \"%s\"", path);
                 return -EINVAL;
@@ -382,6 +390,17 @@ static void apply_limits(const cJSON *container, RuntimeContainerConfig *cfg)
                 cfg->cpu_request_milli = cfg->cpu_limit_milli; /* requests default to limits */
 }
 
+static void apply_start_at(const cJSON *pod, RuntimeContainerConfig *cfg)
+{
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(json_path(pod, "metadata.annotations"),
+                                                          POD_START_AT_ANNOTATION);
+        usec_t t;
+
+        /* a malformed value is ignored: the command then starts at once */
+        if (cJSON_IsString(v) && parse_rfc3339(v->valuestring, &t) >= 0)
+                cfg->start_at = t;
+}
+
 int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJSON *container,
                            unsigned attempt, ContainerLaunch *ret, char **ret_error)
 {
@@ -418,6 +437,7 @@ int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJ
         cfg->log_path = ret->log_path;
         apply_security(ctx, pod, container, cfg);
         apply_limits(container, cfg);
+        apply_start_at(pod, cfg);
         return 0;
 }
 

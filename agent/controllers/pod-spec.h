@@ -8,6 +8,10 @@
 #include "runtime.h"
 #include "store.h"
 
+/* Pod annotation: RFC 3339 instant before which the pod's containers are prepared but their
+ * commands not exec'd (set by the CronJob controller, which launches a little ahead). */
+#define POD_START_AT_ANNOTATION "berth.dev/start-at"
+
 typedef struct ContainerLaunch {
         RuntimeContainerConfig config; /* points into the fields below */
         char **argv;

@@ -109,3 +109,43 @@ Test(pod_spec, reports_a_missing_configmap_unless_optional)
                 cr_assert(strncmp(*e, "X=", 2) != 0 && strncmp(*e, "Y=", 2) != 0);
         container_launch_done(&l);
 }
+
+Test(pod_spec, takes_the_start_time_from_the_pod_annotation)
+{
+        _cleanup_json_ cJSON *pod = load_pod(
+            "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\",\"annotations\":{\"berth.dev/start-at\":"
+            "\"2026-11-21T20:00:00.250Z\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+            "\"command\":[\"true\"]}]}}");
+        PodSpecContext ctx = {.node_name = "n1", .log_dir = "/l"};
+        ContainerLaunch l;
+        char *err = NULL;
+        usec_t want;
+
+        cr_assert_eq(parse_rfc3339("2026-11-21T20:00:00.250Z", &want), 0);
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 0, &l, &err), 0);
+        cr_assert_eq(l.config.start_at, want);
+        container_launch_done(&l);
+}
+
+Test(pod_spec, resolves_label_and_annotation_keys_with_dots)
+{
+        _cleanup_json_ cJSON *pod = load_pod(
+            "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\",\"labels\":{\"batch.kubernetes.io/"
+            "job-completion-index\":"
+            "\"2\"},\"annotations\":{\"a.b/"
+            "c\":\"x\"}},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+            "\"command\":[\"true\"],\"env\":[{\"name\":\"I\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":"
+            "\"metadata.labels['batch.kubernetes.io/"
+            "job-completion-index']\"}}},{\"name\":\"A\",\"valueFrom\":"
+            "{\"fieldRef\":{\"fieldPath\":\"metadata.annotations['a.b/c']\"}}}]}]}}");
+        PodSpecContext ctx = {.node_name = "n1", .log_dir = "/l"};
+        ContainerLaunch l;
+        char *err = NULL;
+
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 0, &l, &err), 0);
+        cr_assert_str_eq(l.env[0], "I=2");
+        cr_assert_str_eq(l.env[1], "A=x");
+        container_launch_done(&l);
+}

@@ -464,3 +464,44 @@ Test(runtime_host, returns_before_the_command_runs_and_reports_the_start)
         remove_and_check(id, 0);
         free(id);
 }
+
+Test(runtime_host, prepares_ahead_and_execs_at_the_start_time)
+{
+        static char *env[] = {"PATH=/usr/bin:/bin", NULL};
+        char *argv[] = {"sleep", "1000", NULL};
+        usec_t start_at = now_usec(CLOCK_REALTIME) + 1500 * USEC_PER_MSEC;
+        RuntimeContainerConfig cfg;
+        RuntimeContainer c = {0};
+        char log[512], *id = NULL;
+
+        snprintf(log, sizeof(log), "%s/at.log", tmpdir);
+        cfg = (RuntimeContainerConfig){.pod_uid = "uid-3",
+                                       .pod_name = "p",
+                                       .pod_namespace = "default",
+                                       .container_name = "c",
+                                       .argv = argv,
+                                       .env = env,
+                                       .log_path = log,
+                                       .start_at = start_at};
+        cr_assert_eq(runtime_start_container(rt, &cfg, &id), 0);
+        /* half a second of loop: set up, but not running yet */
+        usec_t until = now_usec(CLOCK_MONOTONIC) + 500 * USEC_PER_MSEC;
+        while (now_usec(CLOCK_MONOTONIC) < until)
+                cr_assert_geq(sd_event_run(event, 50 * USEC_PER_MSEC), 0);
+        cr_assert_eq(runtime_container_status(rt, id, &c), 0);
+        cr_assert_eq(c.state, CONTAINER_CREATED);
+        runtime_container_done(&c);
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
+        while (n_started == 0 && now_usec(CLOCK_MONOTONIC) < deadline)
+                cr_assert_geq(sd_event_run(event, 100 * USEC_PER_MSEC), 0);
+        cr_assert_eq(runtime_container_status(rt, id, &c), 0);
+        cr_assert_eq(c.state, CONTAINER_RUNNING);
+        /* the exec happened at or after the start time (state.json records it after exec) */
+        cr_assert_geq(c.started_at, start_at, "started %llu before %llu", (unsigned long long)c.started_at,
+                      (unsigned long long)start_at);
+        runtime_container_done(&c);
+        cr_assert_eq(runtime_stop_container(rt, id, 0), 0);
+        wait_exit(id);
+        remove_and_check(id, 0);
+        free(id);
+}

@@ -1,0 +1,25 @@
+/* The CronJob controller: launches a Job per schedule time of each CronJob with Kubernetes'
+ * semantics (SEMANTICS.md §2: missed times, startingDeadlineSeconds, concurrencyPolicy,
+ * suspend, history limits, status), exactly once: the Job and the CronJob status that
+ * records it are committed in one store transaction under a deterministic Job name.
+ * Wall-clock timers per CronJob, and a clock-change watch that re-examines every CronJob.
+ *
+ * Test hook: when the environment variable BERTH_FAULT equals "cronjob-after-commit" at
+ * cronjob_controller_new() time, the process kills itself with SIGKILL right after a launch
+ * transaction commits (for crash-consistency tests). */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "store.h"
+
+typedef struct CronJobController CronJobController;
+
+int cronjob_controller_new(CronJobController **ret, sd_event *e, Store *store);
+CronJobController *cronjob_controller_free(CronJobController *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CronJobController *, cronjob_controller_free);
+
+/* CronJob and Job changes (the manager wires every store change here; others are ignored). */
+void cronjob_controller_on_store_change(CronJobController *c, StoreChange change, const cJSON *obj);
+/* Queues every stored CronJob. Returns 0 or a negative errno from the store. */
+int cronjob_controller_resync(CronJobController *c);

@@ -1,0 +1,44 @@
+/* The CronJob controller's layout, shared by its loop side (cronjob-controller.c) and its
+ * reconcile (cronjob-sync.c), and the hooks its unit tests use. */
+#pragma once
+
+#include "cronjob-controller.h"
+#include "workqueue.h"
+
+#define CRONJOB_FAULT_ENV "BERTH_FAULT"
+#define CRONJOB_FAULT_AFTER_COMMIT "cronjob-after-commit"
+/* A failed sync is retried after this long (a fixed-rate stand-in for the rate limiter). */
+#define CRONJOB_RETRY_USEC (10 * USEC_PER_SEC)
+
+/* The wall-clock time a CronJob's requeue timer is armed for, so that repeated syncs do not
+ * pile up timers for the same instant. */
+typedef struct CronJobArmed {
+        char *key; /* "<namespace>/<name>" */
+        usec_t at;
+} CronJobArmed;
+
+struct CronJobController {
+        sd_event *event;
+        Store *store;
+        WorkQueue *queue;
+        sd_event_source *clock_source;
+        int clock_fd;
+        CronJobArmed *armed;
+        size_t n_armed;
+        bool fault_after_commit;
+        usec_t now_override; /* tests: 0 = the real CLOCK_REALTIME */
+};
+
+/* One reconcile of the CronJob ns/name (sync + syncCronJob). */
+int cronjob_sync(CronJobController *c, const char *ns, const char *name);
+/* Requeue at an absolute CLOCK_REALTIME time (USEC_INFINITY = never), once per instant. */
+void cronjob_requeue_at(CronJobController *c, const char *ns, const char *name, usec_t at);
+/* The controller's wall clock (now_override in tests). */
+usec_t cronjob_now(CronJobController *c);
+
+/* Tests: inject the wall clock (0 = real), read the armed requeue time (0 = none). */
+void cronjob_controller_set_now(CronJobController *c, usec_t now);
+usec_t cronjob_controller_armed_at(CronJobController *c, const char *ns, const char *name);
+
+/* Jobs sorted for history cleanup: status.startTime ascending, nil last, ties by name. */
+int cronjob_compare_jobs_by_start(const cJSON *a, const cJSON *b);

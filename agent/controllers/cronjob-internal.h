@@ -42,3 +42,8 @@ usec_t cronjob_controller_armed_at(CronJobController *c, const char *ns, const c
 
 /* Jobs sorted for history cleanup: status.startTime ascending, nil last, ties by name. */
 int cronjob_compare_jobs_by_start(const cJSON *a, const cJSON *b);
+
+/* How long before a scheduled time its launch is committed and its pod prepared; the command
+ * itself is exec'd at the scheduled instant (pod annotation START_AT_ANNOTATION). */
+#define CRONJOB_LAUNCH_LEAD_USEC (1 * USEC_PER_SEC)
+#define START_AT_ANNOTATION "berth.dev/start-at"

@@ -20,6 +20,7 @@ typedef struct SyncState {
         const char *ns, *name;
         bool update_status;
         usec_t now, requeue_at;
+        usec_t lead; /* how far ahead of now a launch may be prepared (0 or CRONJOB_LAUNCH_LEAD_USEC) */
         /* a warning to record once the failed launch transaction is rolled back */
         const char *fail_reason;
         char *fail_message;
@@ -313,6 +314,16 @@ static int build_job(SyncState *s, int64_t scheduled, const TimeZone *annot_tz, 
         annotations = json_ensure_object(meta, "annotations");
         if (!annotations || json_set_string(annotations, SCHEDULED_ANNOTATION, stamp) < 0)
                 return -ENOMEM;
+        if ((usec_t)scheduled * USEC_PER_SEC > s->now) {
+                /* launched ahead: the pods' commands start at the scheduled second */
+                cJSON *pod_meta = json_ensure_object(
+                    json_ensure_object(json_ensure_object(job, "spec"), "template"), "metadata");
+                cJSON *pod_ann = pod_meta ? json_ensure_object(pod_meta, "annotations") : NULL;
+                char at[64];
+                if (!pod_ann || format_rfc3339((usec_t)scheduled * USEC_PER_SEC, at, sizeof(at)) < 0 ||
+                    json_set_string(pod_ann, START_AT_ANNOTATION, at) < 0)
+                        return -ENOMEM;
+        }
         *ret = TAKE_PTR(job);
         return 0;
 }
@@ -508,7 +519,10 @@ static int load_schedule(SyncState *s, CronSpec **ret_spec, TimeZone **ret_tz, T
 
 static void requeue_later(SyncState *s, const CronJobSchedule *sched, const CronJobTimes *t)
 {
-        s->requeue_at = cronjob_schedule_requeue_at(sched, t, s->now);
+        usec_t at = cronjob_schedule_requeue_at(sched, t, s->now + s->lead);
+
+        /* wake up `lead` before the time, to launch it ahead (see sync_cronjob) */
+        s->requeue_at = at == USEC_INFINITY || at < s->lead ? at : MAX(at - s->lead, s->now);
 }
 
 /* Steps 3-14 of §2.3. */
@@ -536,7 +550,12 @@ static int sync_cronjob(SyncState *s)
                 event(s, "Warning", "InvalidAnnotation", "%s", err);
         sched.spec = spec;
         sched.tz = tz;
-        r = cronjob_schedule_next_time(&sched, &t, s->now, &scheduled, &missed);
+        /* Launch ahead: a time due within the lead is launched now, its pod prepared and its
+         * command exec'd at the scheduled instant (berth.dev/start-at), so the start is not
+         * late by the launch's own work. Not for Replace, which would stop the previous run
+         * before its time. Everything else below (deadline, history) uses the real now. */
+        s->lead = streq(policy, "Replace") ? 0 : CRONJOB_LAUNCH_LEAD_USEC;
+        r = cronjob_schedule_next_time(&sched, &t, s->now + s->lead, &scheduled, &missed);
         if (missed == CRONJOB_MISSED_MANY)
                 event(s, "Warning", "TooManyMissedTimes",
                       "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check "

@@ -74,7 +74,7 @@ Test(cronjob_controller, arms_the_next_time_when_a_cronjob_is_added)
         cronjob_controller_set_now(cc, (usec_t)created * USEC_PER_SEC);
         drain();
         cr_expect_eq(cronjob_controller_armed_at(cc, "default", "hourly"),
-                     (usec_t)next * USEC_PER_SEC + 100 * USEC_PER_MSEC);
+                     (usec_t)next * USEC_PER_SEC + 100 * USEC_PER_MSEC - CRONJOB_LAUNCH_LEAD_USEC);
         cr_expect_eq(count_jobs(), 0);
 }
 
@@ -89,7 +89,7 @@ Test(cronjob_controller, launches_through_the_loop_and_settles)
         /* the status write and the Job's notification re-queued it; it found nothing more */
         cr_expect_eq(workqueue_length(cc->queue), 0);
         cr_expect_eq(cronjob_controller_armed_at(cc, "default", "hourly"),
-                     (usec_t)(next + 3600) * USEC_PER_SEC + 100 * USEC_PER_MSEC);
+                     (usec_t)(next + 3600) * USEC_PER_SEC + 100 * USEC_PER_MSEC - CRONJOB_LAUNCH_LEAD_USEC);
 }
 
 Test(cronjob_controller, queues_the_owner_of_a_changed_job)

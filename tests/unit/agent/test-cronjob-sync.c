@@ -154,7 +154,8 @@ Test(cronjob_sync, launches_exactly_one_job_when_a_time_is_due)
                          json_str(job, "metadata.uid"));
         cr_expect_eq(count_events("SuccessfulCreate"), 1);
         /* the next look is 100ms after the next time */
-        cr_expect_eq(cronjob_controller_armed_at(cc, "default", "tick"), us(T + 300) + 100 * USEC_PER_MSEC);
+        cr_expect_eq(cronjob_controller_armed_at(cc, "default", "tick"),
+                     us(T + 300) + 100 * USEC_PER_MSEC - CRONJOB_LAUNCH_LEAD_USEC);
 }
 
 Test(cronjob_sync, does_nothing_on_a_second_sync)
@@ -165,7 +166,7 @@ Test(cronjob_sync, does_nothing_on_a_second_sync)
         sync_at(T + 1);
         a = cronjob();
         sync_at(T + 2);
-        sync_at(T + 299);
+        sync_at(T + 298); /* T + 299 would launch T + 300 ahead (CRONJOB_LAUNCH_LEAD_USEC) */
         b = cronjob();
         all = jobs();
         cr_expect_eq(cJSON_GetArraySize(all), 1);
@@ -374,4 +375,40 @@ Test(cronjob_sync, a_crash_after_commit_leaves_the_launch_recorded)
         name = job_name(T);
         cr_assert_eq(cJSON_GetArraySize(all), 1);
         cr_expect_str_eq(json_str(cJSON_GetArrayItem(all, 0), "metadata.name"), name);
+}
+
+Test(cronjob_sync, launches_ahead_with_the_start_time_on_the_pod_template)
+{
+        _cleanup_json_ cJSON *all = NULL;
+        const cJSON *ann;
+        char stamp[64];
+        usec_t at;
+
+        create_cronjob("", "");
+        cronjob_controller_set_now(cc, us(T) - CRONJOB_LAUNCH_LEAD_USEC / 2);
+        cr_assert_eq(cronjob_sync(cc, "default", "tick"), 0);
+        all = jobs();
+        cr_assert_eq(cJSON_GetArraySize(all), 1);
+        cr_assert_eq(format_rfc3339(us(T), stamp, sizeof(stamp)), 0);
+        ann = json_path(cJSON_GetArrayItem(all, 0), "spec.template.metadata.annotations");
+        cr_assert_str_eq(cJSON_GetObjectItem(ann, START_AT_ANNOTATION)->valuestring, stamp);
+        cr_assert_eq(parse_rfc3339(stamp, &at), 0);
+        cr_assert_eq(at, us(T));
+}
+
+Test(cronjob_sync, replace_never_launches_ahead)
+{
+        _cleanup_json_ cJSON *before = NULL, *after = NULL;
+
+        create_cronjob("\"concurrencyPolicy\":\"Replace\",", "");
+        cronjob_controller_set_now(cc, us(T) - CRONJOB_LAUNCH_LEAD_USEC / 2);
+        cr_assert_eq(cronjob_sync(cc, "default", "tick"), 0);
+        before = jobs();
+        cr_assert_eq(cJSON_GetArraySize(before), 0);
+        sync_at(T + 1);
+        after = jobs();
+        cr_assert_eq(cJSON_GetArraySize(after), 1);
+        cr_assert_null(cJSON_GetObjectItem(
+            json_path(cJSON_GetArrayItem(after, 0), "spec.template.metadata.annotations"),
+            START_AT_ANNOTATION));
 }

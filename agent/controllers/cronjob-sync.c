@@ -592,28 +592,18 @@ static int sync_cronjob(SyncState *s)
         return requeue_later(s, &sched, &t), 0;
 }
 
+/* The CronJob's Jobs, through the store's owner index. Kubernetes matches the controller
+ * reference by name only; berth matches the uid, so the Jobs of a deleted and re-created
+ * CronJob of the same name are not taken for its own. */
 static int list_children(SyncState *s)
 {
-        _cleanup_json_ cJSON *all = NULL;
-        int r = store_list(s->c->store, "Job", s->ns, NULL, &all);
+        const char *uid = json_str(s->cj, "metadata.uid");
 
-        if (r < 0)
-                return r;
-        s->jobs = cJSON_CreateArray();
-        if (!s->jobs)
-                return -ENOMEM;
-        for (cJSON *job = all->child, *next; job; job = next) {
-                const cJSON *refs = json_path(job, "metadata.ownerReferences"), *ref;
-                bool ours = false;
-
-                next = job->next;
-                cJSON_ArrayForEach (ref, (cJSON_IsArray(refs) ? refs : NULL))
-                        if (json_bool(ref, "controller", false))
-                                ours = streq_ptr(json_str(ref, "name"), s->name);
-                if (ours)
-                        cJSON_AddItemToArray(s->jobs, cJSON_DetachItemViaPointer(all, job));
+        if (isempty(uid)) {
+                s->jobs = cJSON_CreateArray();
+                return s->jobs ? 0 : -ENOMEM;
         }
-        return 0;
+        return store_list_owned(s->c->store, "Job", s->ns, uid, &s->jobs);
 }
 
 int cronjob_sync(CronJobController *c, const char *ns, const char *name)

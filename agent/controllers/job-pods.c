@@ -233,32 +233,8 @@ bool job_pod_is_ready(const cJSON *pod)
         return false;
 }
 
-static bool controlled_by(const cJSON *pod, const char *uid)
-{
-        const cJSON *ref;
-
-        cJSON_ArrayForEach (ref, json_path(pod, "metadata.ownerReferences"))
-                if (json_bool(ref, "controller", false))
-                        return streq_ptr(json_str(ref, "uid"), uid);
-        return false;
-}
-
 int job_pods_list(Store *s, const char *ns, const char *uid, cJSON **ret)
 {
-        _cleanup_json_ cJSON *all = NULL, *mine = cJSON_CreateArray();
-        cJSON *p, *next;
-        int r;
-
-        if (!mine)
-                return -ENOMEM;
-        r = store_list(s, "Pod", ns, NULL, &all);
-        if (r < 0)
-                return r;
-        for (p = all->child; p; p = next) {
-                next = p->next;
-                if (controlled_by(p, uid))
-                        cJSON_AddItemToArray(mine, cJSON_DetachItemViaPointer(all, p));
-        }
-        *ret = TAKE_PTR(mine);
-        return 0;
+        /* through the store's owner index: the cost follows this Job's pods, not all pods */
+        return store_list_owned(s, "Pod", ns, uid, ret);
 }

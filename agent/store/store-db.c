@@ -21,9 +21,9 @@ static const char *const stmt_sql[_STMT_MAX] = {
     [STMT_ROLLBACK_TO] = "ROLLBACK TO op",
     [STMT_RV_SET] = "UPDATE meta SET value = ?1 WHERE key = 'resourceVersion'",
     [STMT_OBJ_GET] = "SELECT json FROM objects WHERE kind = ?1 AND namespace = ?2 AND name = ?3",
-    [STMT_OBJ_INSERT] = "INSERT INTO objects(kind, namespace, name, uid, resource_version, json) "
-                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-    [STMT_OBJ_UPDATE] = "UPDATE objects SET uid = ?4, resource_version = ?5, json = ?6 "
+    [STMT_OBJ_INSERT] = "INSERT INTO objects(kind, namespace, name, uid, resource_version, json, owner_uid) "
+                        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [STMT_OBJ_UPDATE] = "UPDATE objects SET uid = ?4, resource_version = ?5, json = ?6, owner_uid = ?7 "
                         "WHERE kind = ?1 AND namespace = ?2 AND name = ?3",
     [STMT_OBJ_DELETE] = "DELETE FROM objects WHERE kind = ?1 AND namespace = ?2 AND name = ?3",
     [STMT_OBJ_LIST] = "SELECT json FROM objects WHERE kind = ?1 AND namespace = ?2 ORDER BY namespace, name",
@@ -31,6 +31,8 @@ static const char *const stmt_sql[_STMT_MAX] = {
     /* a cheap text pre-filter: callers check that the match is where they want it */
     [STMT_OBJ_LIST_MENTIONING] = "SELECT json FROM objects WHERE (?1 IS NULL OR namespace = ?1) "
                                  "AND instr(json, ?2) > 0 ORDER BY kind, namespace, name",
+    [STMT_OBJ_LIST_OWNED] = "SELECT json FROM objects WHERE owner_uid = ?1 AND kind = ?2 AND namespace = ?3 "
+                            "ORDER BY name",
     [STMT_EV_FIND] = "SELECT id, json FROM events WHERE namespace = ?1 AND involved_kind = ?2 "
                      "AND involved_name = ?3 AND involved_uid = ?4 AND type = ?5 AND reason = ?6 "
                      "AND message = ?7 AND last_usec >= ?8 ORDER BY last_usec DESC, id DESC LIMIT 1",
@@ -66,6 +68,16 @@ static const char schema_v1[] =
     "CREATE INDEX events_by_age ON events(last_usec, id);"
     "CREATE TABLE kv(key TEXT PRIMARY KEY, json TEXT NOT NULL);"
     "PRAGMA user_version = 1;";
+
+/* v2: the uid of each object's controller (ownerReference with controller: true), indexed,
+ * so that a controller lists its children without reading every object of their kind. */
+static const char schema_v2[] =
+    "ALTER TABLE objects ADD COLUMN owner_uid TEXT;"
+    "UPDATE objects SET owner_uid = (SELECT json_extract(value, '$.uid') FROM "
+    "json_each(objects.json, '$.metadata.ownerReferences') WHERE json_extract(value, '$.controller') "
+    "LIMIT 1);"
+    "CREATE INDEX objects_by_owner ON objects(owner_uid, kind, namespace);"
+    "PRAGMA user_version = 2;";
 
 int store_sqlite_errno(int rc)
 {
@@ -502,6 +514,8 @@ static int schema_setup(Store *s)
                 r = -EPROTO;
         if (r >= 0 && version == 0)
                 r = exec_sql(s, schema_v1);
+        if (r >= 0 && version < 2)
+                r = exec_sql(s, schema_v2);
         if (r >= 0)
                 r = query_int(s, "SELECT value FROM meta WHERE key = 'resourceVersion'", &rv);
         if (r >= 0 && rv < 0)

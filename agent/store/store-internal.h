@@ -8,7 +8,7 @@
 #include "store.h"
 #include "util.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_EVENTS_MAX_DEFAULT 1000u
 /* Events with the same key within this window are merged (client-go's aggregator). */
 #define STORE_EVENT_MERGE_USEC (600 * USEC_PER_SEC)
@@ -28,6 +28,7 @@ typedef enum StoreStmt {
         STMT_OBJ_LIST,
         STMT_OBJ_LIST_ALL_NS,
         STMT_OBJ_LIST_MENTIONING,
+        STMT_OBJ_LIST_OWNED,
         STMT_EV_FIND,
         STMT_EV_INSERT,
         STMT_EV_UPDATE,

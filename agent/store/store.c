@@ -110,10 +110,21 @@ static int obj_load(Store *s, const ObjKey *k, cJSON **ret)
 }
 
 /* Inserts or updates the row of obj (whose metadata is complete) at rv. */
+/* The uid in the ownerReference marked controller: true, or NULL. */
+static const char *controller_uid(const cJSON *obj)
+{
+        const cJSON *ref;
+
+        cJSON_ArrayForEach (ref, json_path(obj, "metadata.ownerReferences"))
+                if (json_bool(ref, "controller", false))
+                        return json_str(ref, "uid");
+        return NULL;
+}
+
 static int obj_write(Store *s, StoreStmt id, const ObjKey *k, const cJSON *obj, uint64_t rv)
 {
         _cleanup_free_ char *text = json_print(obj);
-        const char *uid = json_str(obj, "metadata.uid");
+        const char *uid = json_str(obj, "metadata.uid"), *owner = controller_uid(obj);
         int r = 0;
         _cleanup_stmt_ sqlite3_stmt *st = store_stmt(s, id, &r);
 
@@ -128,6 +139,8 @@ static int obj_write(Store *s, StoreStmt id, const ObjKey *k, const cJSON *obj, 
                 r = -EIO;
         if (r >= 0)
                 r = store_bind_text(st, 6, text);
+        if (r >= 0)
+                r = owner ? store_bind_text(st, 7, owner) : sqlite3_bind_null(st, 7) == SQLITE_OK ? 0 : -EIO;
         if (r < 0)
                 return r;
         return store_step_done(st);
@@ -511,6 +524,16 @@ int store_list(Store *s, const char *kind, const char *ns, const LabelSelector *
                 return store_events_list_objects(s, ns, sel, ret);
         return store_select_objects(s, ns ? STMT_OBJ_LIST : STMT_OBJ_LIST_ALL_NS,
                                     (const char *const[]){kind, ns}, ns ? 2 : 1, sel, ret);
+}
+
+int store_list_owned(Store *s, const char *kind, const char *ns, const char *owner_uid, cJSON **ret)
+{
+        if (!s || isempty(kind) || isempty(owner_uid) || !ret)
+                return -EINVAL;
+        if (!ns || !kind_namespaced(kind))
+                ns = "";
+        return store_select_objects(s, STMT_OBJ_LIST_OWNED, (const char *const[]){owner_uid, kind, ns}, 3,
+                                    NULL, ret);
 }
 
 static int delete_op(Store *s, void *userdata)

@@ -54,6 +54,10 @@ int store_get(Store *s, const char *kind, const char *ns, const char *name, cJSO
 /* A JSON array (copy) of objects of kind, in namespace ns (NULL = all), matching sel
  * (NULL = all), sorted by namespace then name. */
 int store_list(Store *s, const char *kind, const char *ns, const LabelSelector *sel, cJSON **ret);
+/* The objects of kind in ns whose controller (the ownerReference with controller: true) has
+ * the uid owner_uid, sorted by name; read through an index, so the cost follows the number
+ * of children, not of objects. */
+int store_list_owned(Store *s, const char *kind, const char *ns, const char *owner_uid, cJSON **ret);
 /* Removes the object now. *ret (optional) gets the last state. -ENOENT when missing. */
 int store_delete(Store *s, const char *kind, const char *ns, const char *name, cJSON **ret);
 /* Marks the object as being deleted: sets metadata.deletionTimestamp (now) and

@@ -307,3 +307,60 @@ Test(store, corrupt_json_in_a_row_is_ebadmsg)
         cr_assert_null(got);
         cr_assert_null(list);
 }
+
+static cJSON *owned_pod(const char *name, const char *owner_uid, bool controller)
+{
+        _cleanup_free_ char *s = NULL;
+
+        cr_assert_geq(
+            asprintf_safe(
+                &s,
+                "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
+                "\"ownerReferences\":[{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"name\":\"j\","
+                "\"uid\":\"%s\",\"controller\":%s}]},\"spec\":{}}",
+                name, owner_uid, controller ? "true" : "false"),
+            0);
+        return parse(s);
+}
+
+Test(store, lists_the_children_of_a_controller_through_its_uid)
+{
+        _cleanup_json_ cJSON *a = owned_pod("a", "u-1", true), *b = owned_pod("b", "u-2", true),
+                             *c = owned_pod("c", "u-1", false), *d = owned_pod("d", "u-1", true),
+                             *list = NULL;
+
+        cr_assert_eq(store_create(store, a, NULL), 0);
+        cr_assert_eq(store_create(store, b, NULL), 0);
+        cr_assert_eq(store_create(store, c, NULL), 0); /* owned, but not as its controller */
+        cr_assert_eq(store_create(store, d, NULL), 0);
+        cr_assert_eq(store_list_owned(store, "Pod", "default", "u-1", &list), 0);
+        cr_assert_eq(cJSON_GetArraySize(list), 2);
+        cr_assert_str_eq(json_str(cJSON_GetArrayItem(list, 0), "metadata.name"), "a");
+        cr_assert_str_eq(json_str(cJSON_GetArrayItem(list, 1), "metadata.name"), "d");
+        cJSON_Delete(list);
+        list = NULL;
+        /* the owner changes with the object */
+        cJSON_DeleteItemFromObject(json_path(d, "metadata"), "ownerReferences");
+        cr_assert_eq(store_update(store, d, NULL), 0);
+        cr_assert_eq(store_list_owned(store, "Pod", "default", "u-1", &list), 0);
+        cr_assert_eq(cJSON_GetArraySize(list), 1);
+        cJSON_Delete(list);
+        list = NULL;
+        cr_assert_eq(store_list_owned(store, "Pod", "other", "u-1", &list), 0);
+        cr_assert_eq(cJSON_GetArraySize(list), 0);
+        cJSON_Delete(list);
+        list = NULL;
+}
+
+Test(store, migrates_a_version_1_database_and_fills_the_owner_index)
+{
+        _cleanup_json_ cJSON *a = owned_pod("a", "u-1", true), *list = NULL;
+
+        cr_assert_eq(store_create(store, a, NULL), 0);
+        /* turn the file back into what berth's first schema wrote */
+        sql_behind_back("DROP INDEX objects_by_owner; ALTER TABLE objects DROP COLUMN owner_uid; "
+                        "PRAGMA user_version = 1;");
+        store_reopen();
+        cr_assert_eq(store_list_owned(store, "Pod", "default", "u-1", &list), 0);
+        cr_assert_eq(cJSON_GetArraySize(list), 1);
+}

@@ -226,6 +226,20 @@ char *strjoin(const char *a, ...)
         return r;
 }
 
+int strv_push_copy(char ***v, size_t *n, const char *s)
+{
+        char **nv = realloc(*v, (*n + 1) * sizeof(char *));
+
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        nv[*n] = strdup(s);
+        if (!nv[*n])
+                return -ENOMEM;
+        (*n)++;
+        return 0;
+}
+
 int asprintf_safe(char **ret, const char *fmt, ...)
 {
         va_list ap;

@@ -32,6 +32,8 @@ int uuid_random(char ret[static 37]);
 int random_name_suffix(char *buf, size_t n);
 
 char *strjoin(const char *a, ...) __attribute__((sentinel));
+/* Appends a copy of s to the array *v of *n strings (not NULL-terminated). 0 or -ENOMEM. */
+int strv_push_copy(char ***v, size_t *n, const char *s);
 int asprintf_safe(char **ret, const char *fmt, ...) _printf_(2, 3);
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);

@@ -13,20 +13,6 @@
 #include "json-util.h"
 #include "log.h"
 
-static int strv_push(char ***v, size_t *n, const char *s)
-{
-        char **nv = realloc(*v, (*n + 1) * sizeof(char *));
-
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        nv[*n] = strdup(s);
-        if (!nv[*n])
-                return -ENOMEM;
-        (*n)++;
-        return 0;
-}
-
 int job_sync_event(JobSync *s, const char *type, const char *reason, const char *msg)
 {
         JobSyncEvent *e = realloc(s->events, (s->n_events + 1) * sizeof(JobSyncEvent));
@@ -75,11 +61,11 @@ int job_sync_delete_pod(JobSync *s, const cJSON *pod, bool count_failed)
 
         if (!name)
                 return 0;
-        r = strv_push(&s->deletions, &s->n_deletions, name);
+        r = strv_push_copy(&s->deletions, &s->n_deletions, name);
         if (r < 0)
                 return r;
         if (job_pod_has_finalizer(pod)) {
-                r = strv_push(&s->uncount, &s->n_uncount, name);
+                r = strv_push_copy(&s->uncount, &s->n_uncount, name);
                 if (r < 0)
                         return r;
                 if (count_failed)
@@ -146,7 +132,7 @@ static int count_pods(JobSync *s)
                 r = streq_ptr(phase, "Succeeded") ? count_succeeded(s, pod) : count_failed(s, pod);
                 if (r < 0)
                         return r;
-                r = strv_push(&s->uncount, &s->n_uncount, json_str(pod, "metadata.name") ?: "");
+                r = strv_push_copy(&s->uncount, &s->n_uncount, json_str(pod, "metadata.name") ?: "");
                 if (r < 0)
                         return r;
         }

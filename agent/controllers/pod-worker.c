@@ -15,20 +15,6 @@ static int key_index(char *const *keys, size_t n, const char *key)
         return -1;
 }
 
-static int strv_add(char ***v, size_t *n, const char *s)
-{
-        char **nv = realloc(*v, (*n + 1) * sizeof(char *));
-
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        nv[*n] = strdup(s);
-        if (!nv[*n])
-                return -ENOMEM;
-        (*n)++;
-        return 0;
-}
-
 static void strv_remove_at(char **v, size_t *n, size_t i)
 {
         free(v[i]);
@@ -159,7 +145,7 @@ int pod_stop_container(PodController *c, const RuntimeContainer *rc, usec_t grac
         if (r < 0)
                 return log_warning_errno(r, "Failed to stop container %s of pod %s/%s: %m",
                                          rc->container_name, rc->pod_namespace, rc->pod_name);
-        return strv_add(&c->stopping, &c->n_stopping, rc->id);
+        return strv_push_copy(&c->stopping, &c->n_stopping, rc->id);
 }
 
 size_t pod_controller_running_containers(PodController *c)

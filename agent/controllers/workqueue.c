@@ -4,6 +4,8 @@
 #include "log.h"
 #include "workqueue.h"
 
+typedef struct QueueTimer QueueTimer;
+
 struct WorkQueue {
         sd_event *event;
         sd_event_source *defer;
@@ -12,12 +14,26 @@ struct WorkQueue {
         void *userdata;
         char **keys;
         size_t n, allocated;
+        QueueTimer *timers; /* pending delayed adds, cancelled by workqueue_free() */
 };
 
-typedef struct QueueTimer {
+struct QueueTimer {
         WorkQueue *queue;
+        sd_event_source *source;
         char *ns, *name;
-} QueueTimer;
+        QueueTimer *prev, *next;
+};
+
+static void timer_unlink(QueueTimer *t)
+{
+        if (t->prev)
+                t->prev->next = t->next;
+        else
+                t->queue->timers = t->next;
+        if (t->next)
+                t->next->prev = t->prev;
+        t->prev = t->next = NULL;
+}
 
 static int on_defer(sd_event_source *s, void *userdata)
 {
@@ -76,8 +92,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
         QueueTimer *t = userdata;
 
         workqueue_add(t->queue, t->ns, t->name);
-        /* one-shot and floating: dropping the loop's only reference frees it after this
-         * dispatch, and the destroy callback frees t */
+        /* one-shot: unref in its own dispatch is safe; the destroy callback frees t */
+        timer_unlink(t);
         sd_event_source_disable_unref(s);
         return 0;
 }
@@ -100,8 +116,11 @@ void workqueue_add_at(WorkQueue *q, const char *ns, const char *name, clockid_t 
         }
         (void)sd_event_source_set_description(s, q->name);
         (void)sd_event_source_set_destroy_callback(s, queue_timer_free);
-        (void)sd_event_source_set_floating(s, true);
-        sd_event_source_unref(s);
+        t->source = s;
+        t->next = q->timers;
+        if (q->timers)
+                q->timers->prev = t;
+        q->timers = t;
 }
 
 void workqueue_add_after(WorkQueue *q, const char *ns, const char *name, usec_t delay)
@@ -144,6 +163,11 @@ WorkQueue *workqueue_free(WorkQueue *q)
         if (!q)
                 return NULL;
         sd_event_source_disable_unref(q->defer);
+        while (q->timers) {
+                QueueTimer *t = q->timers;
+                timer_unlink(t);
+                sd_event_source_disable_unref(t->source); /* frees t */
+        }
         for (size_t i = 0; i < q->n; i++)
                 free(q->keys[i]);
         free(q->keys);

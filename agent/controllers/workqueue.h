@@ -1,6 +1,7 @@
 /* A controller's work queue on the agent's loop: keys ("<namespace>/<name>") are queued
  * once however often they are added, and handled one by one from a defer source; keys can
- * also be added after a delay (a one-shot timer per call). */
+ * also be added after a delay (a one-shot timer per call, owned by the queue and cancelled
+ * when it is freed). */
 #pragma once
 
 #include <systemd/sd-event.h>

@@ -8,6 +8,7 @@
 set -u
 BERTH=$(readlink -f "${1:-build/agent/berth}")
 MINUTES=${MINUTES:-10}
+ONLY=${ONLY:-}    # "lateness", "rss" or "burst" to run one part
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
 command -v cron >/dev/null || apt-get install -y -qq cron >/dev/null 2>&1 || { echo "bench: needs Debian's cron" >&2; exit 1; }
 T=$(mktemp -d /tmp/berth-cron-bench.XXXXXX)
@@ -67,6 +68,8 @@ percentiles() { # file of lateness in ms -> "p50 p99 n"
 }
 
 start_agent
+b50=- b99=- bn=0 c50=- c99=- cn=0 berth_rss=0 cron_rss=1 burst_n=0 burst_last=
+if [ -z "$ONLY" ] || [ "$ONLY" = lateness ]; then
 # --- 1. lateness: both start "date +%s.%N" every minute
 cronjob tick '* * * * *' "date +%s.%N >> $T/berth-starts" | "$BERTH" apply -f - >/dev/null
 echo "* * * * * root date +\%s.\%N >> $T/cron-starts" >/etc/cron.d/berth-bench
@@ -82,7 +85,9 @@ for who in berth cron; do
 done
 read -r b50 b99 bn < <(percentiles "$T/berth-late")
 read -r c50 c99 cn < <(percentiles "$T/cron-late")
+fi
 
+if [ -z "$ONLY" ] || [ "$ONLY" = rss ]; then
 # --- 2. RSS with 1,000 schedules (yearly, so nothing runs)
 for i in $(seq 1 1000); do cronjob "y$i" "0 0 1 1 *" "true"; done >"$T/1000.yaml"
 "$BERTH" apply -f "$T/1000.yaml" >/dev/null
@@ -96,7 +101,9 @@ cron_rss=$(rss_kb "$CRON_PID")
 kill "$CRON_PID"; wait "$CRON_PID" 2>/dev/null; CRON_PID=
 rm -f /etc/cron.d/berth-bench
 "$BERTH" delete cronjobs --all >/dev/null
+fi
 
+if [ -z "$ONLY" ] || [ "$ONLY" = burst ]; then
 # --- 3. 1,000 CronJobs due in the same minute
 next=$(( ($(date +%s) / 60 + 2) * 60 ))
 minute=$(date -d "@$next" +%M)
@@ -106,11 +113,29 @@ for i in $(seq 1 1000); do cronjob "m$i" "$((10#$minute)) $((10#$hour)) * * *" "
 sleep $((next - $(date +%s) + 20))
 burst_n=$(wc -l <"$T/burst" 2>/dev/null || echo 0)
 burst_last=$(sort -n "$T/burst" 2>/dev/null | tail -1 | awk -v n="$next" '{printf "%.0f", ($1-n)*1000}')
+burst_first=$(sort -n "$T/burst" 2>/dev/null | head -1 | awk -v n="$next" '{printf "%.0f", ($1-n)*1000}')
+# the exec of each container's process, as its shim recorded it (microseconds)
+read -r exec_n exec_first exec_last < <(python3 - "$T/state/containers" "$next" <<'PY'
+import glob, json, os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+t = []
+for f in glob.glob(os.path.join(d, "*", "state.json")):
+    try:
+        t.append(json.load(open(f))["startedAt"] / 1e6 - n)
+    except Exception:
+        pass
+t.sort()
+print(len(t), "%.0f" % (t[0] * 1000) if t else "-", "%.0f" % (t[-1] * 1000) if t else "-")
+PY
+)
+fi
 
 echo "berth cron bench ($(nproc) cores, $(uname -r)), $MINUTES minutes"
 printf 'per-minute start lateness:  berth p50 %s ms, p99 %s ms (n=%s)   cron p50 %s ms, p99 %s ms (n=%s)\n' \
         "$b50" "$b99" "$bn" "$c50" "$c99" "$cn"
 printf 'RSS with 1,000 schedules:   berth %d KiB   cron %d KiB   (ratio %s)\n' "$berth_rss" "$cron_rss" \
         "$(awk "BEGIN{printf \"%.1fx\", $berth_rss / $cron_rss}")"
-printf '1,000 CronJobs in one minute: %s of 1000 started, the last %s ms after the scheduled second\n' \
-        "$burst_n" "${burst_last:--}"
+printf '1,000 CronJobs in one minute: %s of 1000 processes exec'"'"'d, the first %s ms and the last %s ms after the scheduled second\n' \
+        "${exec_n:-0}" "${exec_first:--}" "${exec_last:--}"
+printf '                              their first output (sh, then date): %s of 1000, from %s ms to %s ms\n' \
+        "$burst_n" "${burst_first:--}" "${burst_last:--}"

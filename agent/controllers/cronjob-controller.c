@@ -51,7 +51,26 @@ usec_t cronjob_controller_armed_at(CronJobController *c, const char *ns, const c
         return a ? a->at : 0;
 }
 
-void cronjob_requeue_at(CronJobController *c, const char *ns, const char *name, usec_t at)
+usec_t cronjob_armed_due(CronJobController *c, const char *ns, const char *name)
+{
+        _cleanup_free_ char *key = make_key(ns, name);
+        CronJobArmed *a = key ? armed_find(c, key) : NULL;
+
+        return a && a->woke ? a->due : 0;
+}
+
+usec_t cronjob_launch_lead(CronJobController *c, const char *ns, const char *name, usec_t due)
+{
+        _cleanup_free_ char *key = make_key(ns, name);
+        usec_t lead = CRONJOB_LAUNCH_LEAD_USEC;
+
+        for (size_t i = 0; key && i < c->n_armed; i++)
+                if (c->armed[i].due == due && !streq(c->armed[i].key, key))
+                        lead += CRONJOB_LAUNCH_LEAD_PER_DUE_USEC;
+        return MIN(lead, CRONJOB_LAUNCH_LEAD_MAX_USEC);
+}
+
+void cronjob_requeue_at(CronJobController *c, const char *ns, const char *name, usec_t at, usec_t due)
 {
         _cleanup_free_ char *key = make_key(ns, name);
         CronJobArmed *a;
@@ -60,23 +79,28 @@ void cronjob_requeue_at(CronJobController *c, const char *ns, const char *name, 
                 return (void)log_oom();
         if (at == USEC_INFINITY)
                 return;
+        a = armed_find(c, key);
         if (at <= cronjob_now(c)) {
+                if (a)
+                        a->due = due;
                 workqueue_add(c->queue, ns, name);
                 return;
         }
-        a = armed_find(c, key);
         /* a timer armed for this very instant that has not fired yet covers it */
-        if (a && a->at == at)
+        if (a && a->at == at) {
+                a->due = due;
                 return;
+        }
         if (!a) {
                 CronJobArmed *n = realloc(c->armed, (c->n_armed + 1) * sizeof(CronJobArmed));
                 if (!n)
                         return (void)log_oom();
                 c->armed = n;
                 a = &c->armed[c->n_armed++];
-                a->key = TAKE_PTR(key);
+                *a = (CronJobArmed){.key = TAKE_PTR(key)};
         }
         a->at = at;
+        a->due = due;
         workqueue_add_at(c->queue, ns, name, CLOCK_REALTIME, at);
 }
 
@@ -88,9 +112,14 @@ static int on_sync(void *userdata, const char *ns, const char *name)
         int r;
 
         /* a timer that has fired no longer covers its instant (the clock may come back to it) */
-        if (a && a->at <= cronjob_now(c))
+        if (a && a->at > 0 && a->at <= cronjob_now(c)) {
                 a->at = 0;
+                a->woke = true;
+        }
         r = cronjob_sync(c, ns, name);
+        a = key ? armed_find(c, key) : NULL; /* the sync may have moved the table */
+        if (a)
+                a->woke = false;
 
         if (r < 0 && r != -ENOENT) {
                 log_warning_errno(r, "CronJob %s/%s: sync failed, retrying in %llus: %m", ns, name,

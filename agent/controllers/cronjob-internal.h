@@ -15,6 +15,8 @@
 typedef struct CronJobArmed {
         char *key; /* "<namespace>/<name>" */
         usec_t at;
+        usec_t due; /* the scheduled instant this wake-up prepares (kept after it fired) */
+        bool woke;  /* its timer fired: the sync under way may launch `due` ahead */
 } CronJobArmed;
 
 struct CronJobController {
@@ -32,7 +34,7 @@ struct CronJobController {
 /* One reconcile of the CronJob ns/name (sync + syncCronJob). */
 int cronjob_sync(CronJobController *c, const char *ns, const char *name);
 /* Requeue at an absolute CLOCK_REALTIME time (USEC_INFINITY = never), once per instant. */
-void cronjob_requeue_at(CronJobController *c, const char *ns, const char *name, usec_t at);
+void cronjob_requeue_at(CronJobController *c, const char *ns, const char *name, usec_t at, usec_t due);
 /* The controller's wall clock (now_override in tests). */
 usec_t cronjob_now(CronJobController *c);
 
@@ -46,4 +48,14 @@ int cronjob_compare_jobs_by_start(const cJSON *a, const cJSON *b);
 /* How long before a scheduled time its launch is committed and its pod prepared; the command
  * itself is exec'd at the scheduled instant (pod annotation START_AT_ANNOTATION). */
 #define CRONJOB_LAUNCH_LEAD_USEC (1 * USEC_PER_SEC)
+/* When many CronJobs are due at the same instant, each of them starts preparing this much
+ * earlier per other CronJob due then (a launch costs a few milliseconds of the agent's
+ * time), so that all are prepared by the instant; capped at CRONJOB_LAUNCH_LEAD_MAX_USEC. */
+#define CRONJOB_LAUNCH_LEAD_PER_DUE_USEC (40 * USEC_PER_MSEC)
+#define CRONJOB_LAUNCH_LEAD_MAX_USEC (60 * USEC_PER_SEC)
+/* The lead for a launch due at `due`, given the other CronJobs armed for the same instant. */
+usec_t cronjob_launch_lead(CronJobController *c, const char *ns, const char *name, usec_t due);
+/* The instant the CronJob's timer that just woke it was armed for (0 when the sync under
+ * way was not started by that timer). */
+usec_t cronjob_armed_due(CronJobController *c, const char *ns, const char *name);
 #define START_AT_ANNOTATION "berth.dev/start-at"

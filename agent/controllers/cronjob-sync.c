@@ -20,7 +20,8 @@ typedef struct SyncState {
         const char *ns, *name;
         bool update_status;
         usec_t now, requeue_at;
-        usec_t lead; /* how far ahead of now a launch may be prepared (0 or CRONJOB_LAUNCH_LEAD_USEC) */
+        usec_t lead; /* how far ahead of now a launch may be prepared (0 for Replace) */
+        usec_t due;  /* the scheduled instant the next wake-up is for */
         /* a warning to record once the failed launch transaction is rolled back */
         const char *fail_reason;
         char *fail_message;
@@ -519,10 +520,18 @@ static int load_schedule(SyncState *s, CronSpec **ret_spec, TimeZone **ret_tz, T
 
 static void requeue_later(SyncState *s, const CronJobSchedule *sched, const CronJobTimes *t)
 {
-        usec_t at = cronjob_schedule_requeue_at(sched, t, s->now + s->lead);
+        usec_t at = cronjob_schedule_requeue_at(sched, t, s->now + s->lead), due, lead;
 
-        /* wake up `lead` before the time, to launch it ahead (see sync_cronjob) */
-        s->requeue_at = at == USEC_INFINITY || at < s->lead ? at : MAX(at - s->lead, s->now);
+        s->due = 0;
+        s->requeue_at = at;
+        if (at == USEC_INFINITY || s->lead == 0 || at < CRONJOB_NEXT_SCHEDULE_DELTA_USEC)
+                return;
+        /* wake up ahead of the time, to launch it ahead (see sync_cronjob); the more CronJobs
+         * are due at the same instant, the earlier */
+        due = at - CRONJOB_NEXT_SCHEDULE_DELTA_USEC;
+        lead = cronjob_launch_lead(s->c, s->ns, s->name, due);
+        s->due = due;
+        s->requeue_at = at < lead ? at : MAX(at - lead, s->now);
 }
 
 /* Steps 3-14 of §2.3. */
@@ -555,6 +564,12 @@ static int sync_cronjob(SyncState *s)
          * late by the launch's own work. Not for Replace, which would stop the previous run
          * before its time. Everything else below (deadline, history) uses the real now. */
         s->lead = streq(policy, "Replace") ? 0 : CRONJOB_LAUNCH_LEAD_USEC;
+        if (s->lead > 0) {
+                /* woken by the timer armed ahead of a crowded instant: launch that instant */
+                usec_t due = cronjob_armed_due(s->c, s->ns, s->name);
+                if (due > s->now && due - s->now <= CRONJOB_LAUNCH_LEAD_MAX_USEC)
+                        s->lead = MAX(s->lead, due - s->now);
+        }
         r = cronjob_schedule_next_time(&sched, &t, s->now + s->lead, &scheduled, &missed);
         if (missed == CRONJOB_MISSED_MANY)
                 event(s, "Warning", "TooManyMissedTimes",
@@ -635,6 +650,6 @@ int cronjob_sync(CronJobController *c, const char *ns, const char *name)
                 if (r < 0)
                         return r;
         }
-        cronjob_requeue_at(c, ns, name, s.requeue_at);
+        cronjob_requeue_at(c, ns, name, s.requeue_at, s.due);
         return 0;
 }

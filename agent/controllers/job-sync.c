@@ -376,7 +376,14 @@ static int sync_steps(JobSync *s)
         if (r < 0)
                 return r;
         if (!json_str(s->status, "startTime") && !s->p.suspend) {
-                r = format_rfc3339(s->now, ts, sizeof ts);
+                /* a Job prepared ahead of its time (a CronJob launch) starts at that time:
+                 * activeDeadlineSeconds is not shortened by the preparation */
+                const cJSON *at = cJSON_GetObjectItemCaseSensitive(
+                    json_path(s->job, "spec.template.metadata.annotations"), "berth.dev/start-at");
+                usec_t start = s->now, t;
+                if (cJSON_IsString(at) && parse_rfc3339(at->valuestring, &t) >= 0 && t > start)
+                        start = t;
+                r = format_rfc3339(start, ts, sizeof ts);
                 if (r < 0 || json_set_string(s->status, "startTime", ts) < 0)
                         return r < 0 ? r : -ENOMEM;
         }

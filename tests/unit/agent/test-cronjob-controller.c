@@ -127,3 +127,29 @@ Test(cronjob_controller, forgets_a_deleted_cronjob)
             0);
         cr_expect_eq(cronjob_controller_armed_at(cc, "default", "gone"), 0);
 }
+
+Test(cronjob_controller, prepares_earlier_when_many_are_due_at_the_same_instant)
+{
+        int64_t created = create_cronjob("a"), next = (created / 3600 + 1) * 3600;
+        usec_t base = (usec_t)next * USEC_PER_SEC + 100 * USEC_PER_MSEC - CRONJOB_LAUNCH_LEAD_USEC;
+
+        create_cronjob("b");
+        create_cronjob("c");
+        cronjob_controller_set_now(cc, (usec_t)created * USEC_PER_SEC);
+        drain();
+        /* each is armed earlier by the CronJobs already armed for the same instant */
+        usec_t at[3] = {cronjob_controller_armed_at(cc, "default", "a"),
+                        cronjob_controller_armed_at(cc, "default", "b"),
+                        cronjob_controller_armed_at(cc, "default", "c")};
+        usec_t earliest = MIN(at[0], MIN(at[1], at[2])), latest = MAX(at[0], MAX(at[1], at[2]));
+        cr_expect_eq(latest, base);
+        cr_expect_eq(earliest, base - 2 * CRONJOB_LAUNCH_LEAD_PER_DUE_USEC);
+
+        /* woken at its early time, the earliest one launches its instant ahead */
+        cronjob_controller_set_now(cc, earliest);
+        for (const char *n = "a"; n; n = streq(n, "a") ? "b" : streq(n, "b") ? "c" : NULL)
+                if (cronjob_controller_armed_at(cc, "default", n) == earliest)
+                        workqueue_add(cc->queue, "default", n);
+        drain();
+        cr_expect_eq(count_jobs(), 1);
+}

@@ -337,3 +337,24 @@ Test(job_sync, ignored_failures_do_not_count_toward_the_backoff_limit)
         cr_assert_eq(json_int(j, "status.failed", -1), 0);
         cr_assert_eq(cJSON_GetArraySize(ps), 2);
 }
+
+Test(job_sync, starts_a_job_prepared_ahead_at_its_scheduled_time)
+{
+        _cleanup_json_ cJSON *j = NULL;
+        char at[64];
+        usec_t future = (now_usec(CLOCK_REALTIME) / USEC_PER_SEC + 30) * USEC_PER_SEC, t;
+        _cleanup_free_ char *spec = NULL;
+
+        cr_assert_eq(format_rfc3339(future, at, sizeof(at)), 0);
+        cr_assert_geq(
+            asprintf_safe(&spec,
+                          "{\"template\":{\"metadata\":{\"annotations\":{\"berth.dev/start-at\":\"%s\"}},"
+                          "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"main\","
+                          "\"image\":\"busybox\"}]}}}",
+                          at),
+            0);
+        create_job(spec);
+        j = job();
+        cr_assert_eq(parse_rfc3339(json_str(j, "status.startTime"), &t), 0);
+        cr_assert_eq(t, future);
+}

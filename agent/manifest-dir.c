@@ -50,36 +50,58 @@ static bool in_set(const ManifestSet *set, const cJSON *obj)
         return false;
 }
 
-/* Deletes the objects that came from path and are not in set (NULL = all of them). */
-static int prune(ManifestDir *d, const char *path, const ManifestSet *set)
+/* Every stored object that came from a manifest file (any kind but events and nodes). */
+static int list_sourced(ManifestDir *d, cJSON **ret)
 {
+        _cleanup_json_ cJSON *all = cJSON_CreateArray();
         size_t n_kinds;
         const KindInfo *kinds = kind_table(&n_kinds);
         int r;
 
+        if (!all)
+                return -ENOMEM;
         for (size_t k = 0; k < n_kinds; k++) {
                 _cleanup_json_ cJSON *list = NULL;
-                const cJSON *obj;
 
                 if (streq(kinds[k].kind, "Event") || streq(kinds[k].kind, "Node"))
                         continue;
                 r = store_list(d->store, kinds[k].kind, NULL, NULL, &list);
                 if (r < 0)
                         return r;
-                cJSON_ArrayForEach (obj, list) {
-                        const char *src = source_of(obj);
-                        if (!streq_ptr(src, path) || (set && in_set(set, obj)))
-                                continue;
-                        if (json_str(obj, "metadata.deletionTimestamp"))
-                                continue;
-                        r = store_delete_object(
-                            d->store, json_str(obj, "kind"), json_str(obj, "metadata.namespace"),
-                            json_str(obj, "metadata.name"), -1, STORE_PROPAGATE_BACKGROUND, NULL);
-                        if (r < 0 && r != -ENOENT)
-                                return r;
-                        log_info("%s: deleted %s %s/%s (no longer in the file)", path, json_str(obj, "kind"),
-                                 json_str(obj, "metadata.namespace") ?: "", json_str(obj, "metadata.name"));
+                while (cJSON_GetArraySize(list) > 0) {
+                        cJSON *obj = cJSON_DetachItemFromArray(list, 0);
+                        if (source_of(obj))
+                                cJSON_AddItemToArray(all, obj);
+                        else
+                                cJSON_Delete(obj);
                 }
+        }
+        *ret = TAKE_PTR(all);
+        return 0;
+}
+
+/* Deletes the objects that came from path and are not in set (NULL = all of them). */
+static int prune(ManifestDir *d, const char *path, const ManifestSet *set)
+{
+        _cleanup_json_ cJSON *sourced = NULL;
+        const cJSON *obj;
+        int r;
+
+        r = list_sourced(d, &sourced);
+        if (r < 0)
+                return r;
+        cJSON_ArrayForEach (obj, sourced) {
+                if (!streq_ptr(source_of(obj), path) || (set && in_set(set, obj)))
+                        continue;
+                if (json_str(obj, "metadata.deletionTimestamp"))
+                        continue;
+                r = store_delete_object(d->store, json_str(obj, "kind"), json_str(obj, "metadata.namespace"),
+                                        json_str(obj, "metadata.name"), -1, STORE_PROPAGATE_BACKGROUND,
+                                        NULL);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                log_info("%s: deleted %s %s/%s (no longer in the file)", path, json_str(obj, "kind"),
+                         json_str(obj, "metadata.namespace") ?: "", json_str(obj, "metadata.name"));
         }
         return 0;
 }
@@ -194,24 +216,17 @@ int manifest_dir_sync_file(ManifestDir *d, const char *name)
 /* Objects whose manifest file is gone (removed while the agent was not running). */
 static int prune_missing_files(ManifestDir *d)
 {
-        size_t n_kinds;
-        const KindInfo *kinds = kind_table(&n_kinds);
+        _cleanup_json_ cJSON *sourced = NULL;
+        const cJSON *obj;
         int r;
 
-        for (size_t k = 0; k < n_kinds; k++) {
-                _cleanup_json_ cJSON *list = NULL;
-                const cJSON *obj;
-
-                if (streq(kinds[k].kind, "Event") || streq(kinds[k].kind, "Node"))
-                        continue;
-                r = store_list(d->store, kinds[k].kind, NULL, NULL, &list);
-                if (r < 0)
-                        return r;
-                cJSON_ArrayForEach (obj, list) {
-                        const char *src = source_of(obj);
-                        if (src && startswith(src, d->dir) && access(src, F_OK) < 0 && errno == ENOENT)
-                                (void)prune(d, src, NULL);
-                }
+        r = list_sourced(d, &sourced);
+        if (r < 0)
+                return r;
+        cJSON_ArrayForEach (obj, sourced) {
+                const char *src = source_of(obj);
+                if (startswith(src, d->dir) && access(src, F_OK) < 0 && errno == ENOENT)
+                        (void)prune(d, src, NULL);
         }
         return 0;
 }

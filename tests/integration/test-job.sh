@@ -90,6 +90,34 @@ b delete job three --cascade=orphan >/dev/null || fail "delete orphan"
 b delete job idx >/dev/null || fail "delete idx"
 wait_for 20 "idx pods deleted" sh -c "[ -z \"\$($BERTH get pods -l job-name=idx -o name)\" ]"
 
+# Indexed with backoffLimitPerIndex: index 1 fails twice and is given up, the others succeed
+job perindex "  completions: 3
+  parallelism: 3
+  completionMode: Indexed
+  backoffLimitPerIndex: 1
+  maxFailedIndexes: 1" '[ \"$JOB_COMPLETION_INDEX\" != 1 ]' | b apply -f - >"$T/out" 2>&1 || fail "apply perindex: $(cat "$T/out")"
+wait_for 60 "perindex Failed/FailedIndexes" cond_is perindex Failed FailedIndexes
+[ "$(jf perindex 'd["status"]["failedIndexes"]')" = 1 ] || fail "failedIndexes: $(jf perindex 'd["status"]')"
+[ "$(jf perindex 'd["status"]["completedIndexes"]')" = "0,2" ] || fail "completedIndexes: $(jf perindex 'd["status"]')"
+
+# OnFailure: the container restarts in place; the restart count reaching backoffLimit fails the Job
+job restarts "  backoffLimit: 1" "exit 1" OnFailure | b apply -f - >/dev/null || fail "apply restarts"
+wait_for 60 "restarts Failed/BackoffLimitExceeded" cond_is restarts Failed BackoffLimitExceeded
+[ "$(b get pods -l job-name=restarts -o name | wc -l)" = 0 ] || [ "$(jf restarts 'd["status"]["failed"]')" -ge 1 ] ||
+        fail "restarts: $(jf restarts 'd["status"]')"
+
+# successPolicy: index 0 succeeding is enough
+job policy2 "  completions: 3
+  parallelism: 3
+  completionMode: Indexed
+  successPolicy:
+    rules:
+    - succeededIndexes: \"0\"" 'if [ \"$JOB_COMPLETION_INDEX\" = 0 ]; then exit 0; fi; sleep 300' | b apply -f - >"$T/out" 2>&1 ||
+        fail "apply policy2: $(cat "$T/out")"
+wait_for 60 "policy2 Complete" cond_is policy2 Complete ""
+cond_is policy2 SuccessCriteriaMet SuccessPolicy || fail "no SuccessCriteriaMet/SuccessPolicy"
+wait_for 30 "policy2's other pods gone" sh -c "[ \"\$($BERTH get pods -l job-name=policy2 -o json | python3 -c 'import json,sys; print(sum(1 for p in json.load(sys.stdin)[\"items\"] if p[\"status\"].get(\"phase\")==\"Running\"))')\" = 0 ]"
+
 # a Job with restartPolicy Always is refused with the Kubernetes message
 job always "" "true" Always | b apply -f - 2>"$T/err" && fail "restartPolicy Always accepted"
 grep -q 'spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"' "$T/err" ||

@@ -4,6 +4,7 @@
 #     and p99, over MINUTES minutes (default 10) — both run the same command at once
 #  2. RSS with 1,000 CronJobs (berth) against 1,000 crontab lines (cron), idle
 #  3. 1,000 CronJobs due in the same minute: how long until all 1,000 processes started
+#     (against cron with 1,000 crontab lines due in the same minute)
 # Needs root. Prints figures; asserts nothing about time.
 set -u
 BERTH=$(readlink -f "${1:-build/agent/berth}")
@@ -128,6 +129,20 @@ t.sort()
 print(len(t), "%.0f" % (t[0] * 1000) if t else "-", "%.0f" % (t[-1] * 1000) if t else "-")
 PY
 )
+# the peer: Debian's cron with 1,000 crontab lines due in the same minute
+"$BERTH" delete cronjobs --all >/dev/null
+next=$(( ($(date +%s) / 60 + 2) * 60 ))
+for i in $(seq 1 1000); do
+        echo "$(date -d "@$next" +%-M) $(date -d "@$next" +%-H) * * * root date +\%s.\%N >> $T/cron-burst"
+done >/etc/cron.d/berth-bench
+cron -f >/dev/null 2>&1 &
+CRON_PID=$!
+sleep $((next - $(date +%s) + 20))
+kill "$CRON_PID"; wait "$CRON_PID" 2>/dev/null; CRON_PID=
+rm -f /etc/cron.d/berth-bench
+cron_burst_n=$(wc -l <"$T/cron-burst" 2>/dev/null || echo 0)
+read -r cron_burst_first cron_burst_last < <(sort -n "$T/cron-burst" 2>/dev/null |
+        awk -v n="$next" 'NR==1{f=$1} {l=$1} END {if (NR) printf "%.0f %.0f\n", (f-n)*1000, (l-n)*1000; else print "- -"}')
 fi
 
 echo "berth cron bench ($(nproc) cores, $(uname -r)), $MINUTES minutes"
@@ -139,3 +154,5 @@ printf '1,000 CronJobs in one minute: %s of 1000 processes exec'"'"'d, the first
         "${exec_n:-0}" "${exec_first:--}" "${exec_last:--}"
 printf '                              their first output (sh, then date): %s of 1000, from %s ms to %s ms\n' \
         "$burst_n" "${burst_first:--}" "${burst_last:--}"
+printf '                              cron, 1,000 crontab lines: %s of 1000 ran, from %s ms to %s ms\n' \
+        "${cron_burst_n:-0}" "${cron_burst_first:--}" "${cron_burst_last:--}"

@@ -3,9 +3,9 @@
 # Does nothing when everything is already there; needs root otherwise.
 set -eu
 
-BUILD="meson ninja-build pkg-config gcc libc6-dev libsystemd-dev libyaml-dev libcjson-dev
+BUILD="make meson ninja-build pkg-config gcc libc6-dev tzdata libsystemd-dev libyaml-dev libcjson-dev
 libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libmount-dev libblkid-dev libseccomp-dev"
-TEST="libcriterion-dev clang-format procps curl python3"
+TEST="libcriterion-dev clang-format procps curl python3 git"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

@@ -196,17 +196,31 @@ static int default_and_validate(ApiServer *api, const KindInfo *k, cJSON *obj, c
         return r;
 }
 
+/* The request body as an object of the route's kind and name: 0 with *ret, 1 when an error
+ * reply has been set, or a negative errno. */
+static int parse_for_route(ApiRequest *req, const ApiRoute *route, ApiResponse *resp, cJSON **ret)
+{
+        _cleanup_json_ cJSON *obj = NULL;
+        int r;
+
+        r = api_parse_body(req, resp, &obj);
+        if (r == -EINVAL)
+                return 1;
+        if (r < 0)
+                return r;
+        r = check_identity(route, obj, resp);
+        if (r != 0)
+                return r < 0 ? r : 1;
+        *ret = TAKE_PTR(obj);
+        return 0;
+}
+
 int api_objects_create(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
 {
         _cleanup_json_ cJSON *obj = NULL, *stored = NULL;
         int r;
 
-        r = api_parse_body(req, resp, &obj);
-        if (r == -EINVAL)
-                return 0;
-        if (r < 0)
-                return r;
-        r = check_identity(route, obj, resp);
+        r = parse_for_route(req, route, resp, &obj);
         if (r != 0)
                 return r < 0 ? r : 0;
         r = default_and_validate(req->api, route->kind, obj, NULL, resp);
@@ -227,12 +241,7 @@ int api_objects_replace(ApiRequest *req, const ApiRoute *route, ApiResponse *res
         cJSON *status;
         int r;
 
-        r = api_parse_body(req, resp, &obj);
-        if (r == -EINVAL)
-                return 0;
-        if (r < 0)
-                return r;
-        r = check_identity(route, obj, resp);
+        r = parse_for_route(req, route, resp, &obj);
         if (r != 0)
                 return r < 0 ? r : 0;
         r = store_get(req->api->store, route->kind->kind, path_ns(route), route->name, &old);
@@ -264,12 +273,7 @@ int api_objects_replace_status(ApiRequest *req, const ApiRoute *route, ApiRespon
         const cJSON *status;
         int r;
 
-        r = api_parse_body(req, resp, &obj);
-        if (r == -EINVAL)
-                return 0;
-        if (r < 0)
-                return r;
-        r = check_identity(route, obj, resp);
+        r = parse_for_route(req, route, resp, &obj);
         if (r != 0)
                 return r < 0 ? r : 0;
         status = cJSON_GetObjectItemCaseSensitive(obj, "status");

@@ -11,12 +11,14 @@
 #include "api.h"
 #include "berth-config.h"
 #include "cronjob-controller.h"
+#include "curl-loop.h"
 #include "job-controller.h"
 #include "json-util.h"
 #include "log.h"
 #include "manager.h"
 #include "manifest-dir.h"
 #include "pod-worker.h"
+#include "prober.h"
 #include "runtime.h"
 #include "store.h"
 #include "util.h"
@@ -28,6 +30,10 @@ struct Manager {
         sd_event *event;
         Store *store;
         Runtime *runtime;
+        CurlLoop *curl;
+        ProberDefaultRunner *probe_runner;
+        ProberRunner runner; /* probes and lifecycle hooks run through it */
+        Prober *prober;
         PodController *pods;
         JobController *jobs;
         CronJobController *cronjobs;
@@ -40,6 +46,61 @@ struct Manager {
 };
 
 static void schedule_status(Manager *m);
+
+/* A probe's published result changed: the pod's status (ready) or its containers
+ * (liveness kill) follow in its next sync. */
+static void on_probe_result(Prober *p, const char *ns, const char *name, const char *pod_uid,
+                            const char *container, ProbeKind kind, ProbeResult result, void *userdata)
+{
+        Manager *m = userdata;
+
+        if (m->pods)
+                pod_controller_enqueue(m->pods, ns, name);
+}
+
+static void on_probe_event(Prober *p, const char *ns, const char *name, const char *pod_uid,
+                           const char *type, const char *reason, const char *message, void *userdata)
+{
+        Manager *m = userdata;
+        _cleanup_json_ cJSON *ref = cJSON_CreateObject();
+        cJSON *meta = ref ? json_ensure_object(ref, "metadata") : NULL;
+
+        if (!meta || json_set_string(ref, "apiVersion", "v1") < 0 ||
+            json_set_string(ref, "kind", "Pod") < 0 || json_set_string(meta, "namespace", ns) < 0 ||
+            json_set_string(meta, "name", name) < 0 || json_set_string(meta, "uid", pod_uid) < 0)
+                return;
+        (void)store_event(m->store, ref, type, reason, message);
+}
+
+static int pod_probes(void *userdata, const char *pod_uid, cJSON **ret)
+{
+        Manager *m = userdata;
+
+        *ret = prober_describe_pod(m->prober, pod_uid);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int metrics(void *userdata, char **ret)
+{
+        Manager *m = userdata;
+
+        return prober_metrics_text(m->prober, ret);
+}
+
+static int setup_probes(Manager *m)
+{
+        int r;
+
+        r = curl_loop_new(&m->curl, m->event);
+        if (r >= 0)
+                r = prober_default_runner_new(&m->probe_runner, m->event, m->curl, m->runtime, &m->runner);
+        if (r >= 0)
+                r = prober_new(&m->prober, m->event, &m->runner,
+                               &(ProberCallbacks){
+                                   .on_result = on_probe_result, .on_event = on_probe_event, .userdata = m},
+                               NULL);
+        return r;
+}
 
 static int admit(void *userdata, const cJSON *obj, FieldErrors *errs)
 {
@@ -311,6 +372,11 @@ int manager_new(Manager **ret, const Config *config)
         runtime_set_on_exit(m->runtime, on_container_exit, m);
         runtime_set_on_start(m->runtime, on_container_start, m);
 
+        r = setup_probes(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the probes: %m");
+        po.prober = m->prober;
+        po.runner = m->runner;
         r = pod_controller_new(&m->pods, m->event, m->store, m->runtime, &po);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the pod controller: %m");
@@ -332,7 +398,9 @@ int manager_new(Manager **ret, const Config *config)
         n_fds = sd_listen_fds(true);
         if (n_fds == 1)
                 ao.listen_fd = SD_LISTEN_FDS_START;
-        r = api_server_new(&m->api, m->event, m->store, &ao, &(ApiHooks){.admit = admit, .userdata = m});
+        r = api_server_new(
+            &m->api, m->event, m->store, &ao,
+            &(ApiHooks){.metrics = metrics, .admit = admit, .pod_probes = pod_probes, .userdata = m});
         if (r < 0)
                 return log_error_errno(r, "Failed to serve the API on %s: %m", config->socket_path);
 
@@ -363,6 +431,9 @@ Manager *manager_free(Manager *m)
         cronjob_controller_free(m->cronjobs);
         job_controller_free(m->jobs);
         pod_controller_free(m->pods);
+        prober_free(m->prober);
+        prober_default_runner_free(m->probe_runner);
+        curl_loop_free(m->curl);
         runtime_free(m->runtime);
         store_free(m->store);
         sd_event_unref(m->event);

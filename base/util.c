@@ -240,6 +240,63 @@ int strv_push_copy(char ***v, size_t *n, const char *s)
         return 0;
 }
 
+const char *strv_env_get_n(char *const *env, size_t n_env, const char *name, size_t len)
+{
+        for (size_t i = n_env; i > 0; i--) {
+                const char *e = env[i - 1];
+
+                if (strncmp(e, name, len) == 0 && e[len] == '=')
+                        return e + len + 1;
+        }
+        return NULL;
+}
+
+char *expand_vars(const char *in, char *const *env, size_t n_env)
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        for (const char *p = in; *p; p++) {
+                const char *close, *v;
+
+                if (p[0] != '$' || p[1] == 0) {
+                        fputc(*p, f);
+                        continue;
+                }
+                if (p[1] == '$') { /* escaped operator */
+                        fputc('$', f);
+                        p++;
+                        continue;
+                }
+                if (p[1] != '(') { /* not an expression: keep "$x" */
+                        fputc('$', f);
+                        fputc(p[1], f);
+                        p++;
+                        continue;
+                }
+                close = strchr(p + 2, ')');
+                if (!close) { /* incomplete reference: keep "$(" and go on after it */
+                        fputs("$(", f);
+                        p++;
+                        continue;
+                }
+                v = strv_env_get_n(env, n_env, p + 2, (size_t)(close - p - 2));
+                if (v)
+                        fputs(v, f);
+                else
+                        fwrite(p, 1, (size_t)(close - p + 1), f);
+                p = close;
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
 int asprintf_safe(char **ret, const char *fmt, ...)
 {
         va_list ap;

@@ -34,6 +34,14 @@ int random_name_suffix(char *buf, size_t n);
 char *strjoin(const char *a, ...) __attribute__((sentinel));
 /* Appends a copy of s to the array *v of *n strings (not NULL-terminated). 0 or -ENOMEM. */
 int strv_push_copy(char ***v, size_t *n, const char *s);
+/* The value of the variable whose name is the len bytes at name in env ("K=V" strings, n_env
+ * of them): the last definition wins, as in a Go map filled in order. NULL when undefined. */
+const char *strv_env_get_n(char *const *env, size_t n_env, const char *name, size_t len);
+/* Kubernetes' $(VAR) expansion (third_party/forked/golang/expansion): "$(NAME)" becomes the
+ * value of NAME in env (as strv_env_get_n finds it), an undefined reference is kept as
+ * written, "$$" is an escaped "$", any other "$" is kept. Returns a malloc'd string or NULL
+ * on OOM. */
+char *expand_vars(const char *in, char *const *env, size_t n_env);
 int asprintf_safe(char **ret, const char *fmt, ...) _printf_(2, 3);
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);

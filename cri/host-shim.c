@@ -3,7 +3,6 @@
  * pipes into the CRI log, reaps the command, records state.json and exit.json, and kills
  * whatever is left in the cgroup. It outlives the agent. */
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -12,12 +11,11 @@
 #include <sys/wait.h>
 
 #include "host-cgroup.h"
+#include "host-child.h"
 #include "host-config.h"
 #include "host-log.h"
-#include "host-seccomp.h"
 #include "util.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define CLEANUP_TIMEOUT_USEC (10 * USEC_PER_SEC)
 #define DRAIN_TIMEOUT_MSEC 1000
 
@@ -66,136 +64,6 @@ static int record_start_error(Shim *s, const char *message)
 
         notify_ready(s, 'E');
         return r < 0 ? 1 : 0;
-}
-
-/* --- the container child: runs between fork and exec, reports failures on errfd --- */
-
-static const char *env_get(char **env, const char *key)
-{
-        size_t n = strlen(key);
-
-        for (char **e = env; e && *e; e++)
-                if (strncmp(*e, key, n) == 0 && (*e)[n] == '=')
-                        return *e + n + 1;
-        return NULL;
-}
-
-/* execvpe() searches the shim's PATH; the container's own PATH is what counts. */
-static void exec_search(char **argv, char **env, char *err, size_t size)
-{
-        const char *file = argv[0], *path = env_get(env, "PATH");
-        bool denied = false;
-        char buf[4096];
-
-        if (strchr(file, '/')) {
-                execve(file, argv, env);
-                snprintf(err, size, "exec: \"%s\": %s", file, strerror(errno));
-                return;
-        }
-        for (const char *p = path ? path : DEFAULT_PATH;; p++) {
-                const char *colon = strchrnul(p, ':');
-                int n = colon == p ? snprintf(buf, sizeof(buf), "%s", file)
-                                   : snprintf(buf, sizeof(buf), "%.*s/%s", (int)(colon - p), p, file);
-                if (n > 0 && (size_t)n < sizeof(buf)) {
-                        execve(buf, argv, env);
-                        if (errno == EACCES)
-                                denied = true;
-                }
-                p = colon;
-                if (!*p)
-                        break;
-        }
-        if (denied)
-                snprintf(err, size, "exec: \"%s\": permission denied", file);
-        else
-                snprintf(err, size, "exec: \"%s\": executable file not found in $PATH", file);
-}
-
-static int child_identity(const HostConfig *c)
-{
-        if (c->set_uid || c->set_gid) {
-                /* never keep root's supplementary groups across an identity change */
-                if (setgroups(c->n_supplementary_gids, c->supplementary_gids) < 0)
-                        return negative_errno();
-        } else if (c->n_supplementary_gids > 0 &&
-                   setgroups(c->n_supplementary_gids, c->supplementary_gids) < 0)
-                return negative_errno();
-        if (c->set_gid && setresgid(c->gid, c->gid, c->gid) < 0)
-                return negative_errno();
-        if (c->set_uid && setresuid(c->uid, c->uid, c->uid) < 0)
-                return negative_errno();
-        return 0;
-}
-
-static int child_stdio(Shim *s)
-{
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-        if (null < 0)
-                return negative_errno();
-        if (dup2(null, 0) < 0 || dup2(s->out[1], 1) < 0 || dup2(s->err[1], 2) < 0)
-                return negative_errno();
-        return 0;
-}
-
-static _noreturn_ void child_run(Shim *s)
-{
-        const HostConfig *c = s->cfg;
-        char err[4096 + 64];
-        const char *step;
-        sigset_t all;
-        int r;
-
-        step = "cgroup";
-        r = host_cgroup_enter(s->cg, 0);
-        if (r < 0)
-                goto fail;
-        step = "stdio";
-        r = child_stdio(s);
-        if (r < 0)
-                goto fail;
-        step = "no_new_privs";
-        if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        /* loaded while still privileged, so that it does not need no_new_privs */
-        step = "seccomp";
-        if (c->seccomp_runtime_default && (r = host_seccomp_apply()) < 0)
-                goto fail;
-        step = "user";
-        r = child_identity(c);
-        if (r < 0)
-                goto fail;
-        step = "chdir";
-        if (chdir(c->working_dir ? c->working_dir : "/") < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        for (int sig = 1; sig < NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void)signal(sig, SIG_DFL);
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, NULL);
-        if (s->errpipe[1] > 3)
-                close_range(3, (unsigned)s->errpipe[1] - 1, 0);
-        close_range((unsigned)s->errpipe[1] + 1, ~0U, 0);
-
-        /* prepared ahead (cgroups joined, identity and filters in place): wait for the
-         * moment the command is due, on the wall clock, so the exec is all that is left */
-        if (c->start_at > 0) {
-                struct timespec ts = {.tv_sec = (time_t)(c->start_at / USEC_PER_SEC),
-                                      .tv_nsec = (long)(c->start_at % USEC_PER_SEC * 1000)};
-                while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
-                        ;
-        }
-        exec_search(c->argv, c->env, err, sizeof(err));
-        goto report;
-fail:
-        snprintf(err, sizeof(err), "%s: %s", step, strerror(-r));
-report:
-        (void)!write(s->errpipe[1], err, strlen(err));
-        _exit(127);
 }
 
 /* --- the shim proper --- */
@@ -299,28 +167,22 @@ static int spawn(Shim *s)
         s->child = fork();
         if (s->child < 0)
                 return negative_errno();
-        if (s->child == 0)
-                child_run(s);
+        if (s->child == 0) {
+                HostChild c = {
+                    .cfg = s->cfg,
+                    .cg = s->cg,
+                    .argv = s->cfg->argv,
+                    .stdout_fd = s->out[1],
+                    .stderr_fd = s->err[1],
+                    .error_fd = s->errpipe[1],
+                    .start_at = s->cfg->start_at,
+                };
+                host_child_exec(&c);
+        }
         s->out[1] = safe_close(s->out[1]);
         s->err[1] = safe_close(s->err[1]);
         s->errpipe[1] = safe_close(s->errpipe[1]);
         return 0;
-}
-
-/* The child's setup report: "" when exec succeeded (the CLOEXEC pipe closed empty). */
-static void read_child_error(Shim *s, char *buf, size_t size)
-{
-        size_t n = 0;
-
-        while (n + 1 < size) {
-                ssize_t k = read(s->errpipe[0], buf + n, size - 1 - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                n += (size_t)k;
-        }
-        buf[n] = 0;
 }
 
 static int shim_run(Shim *s)
@@ -354,8 +216,7 @@ static int shim_run(Shim *s)
                 asprintf_safe(&msg, "fork: %s", strerror(-r));
                 return record_start_error(s, msg ? msg : "fork failed");
         }
-        read_child_error(s, err, sizeof(err));
-        if (err[0]) {
+        if (host_child_read_error(s->errpipe[0], err, sizeof(err)) < 0) {
                 while (!s->reaped && waitpid(s->child, &s->status, 0) < 0 && errno == EINTR)
                         ;
                 s->reaped = true;

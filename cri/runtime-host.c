@@ -1,7 +1,7 @@
 /* The host backend of the runtime interface: one directory and one shim process per
  * container. The agent side writes config.json, starts the shim, watches it with a pidfd,
  * re-adopts shims (or their orphaned commands) after a restart, stops containers with a
- * grace timer and removes them. */
+ * grace timer and removes them. Commands exec'd into a running container: host-exec.c. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +27,7 @@ typedef struct HostContainer {
         RuntimeHost *host;
         char *dir;
         RuntimeContainer info;
+        HostConfig *cfg;
         HostCgroup *cg; /* NULL without cgroups */
         int shim_pidfd, main_pidfd, ready_fd;
         sd_event_source *shim_source, *main_source, *kill_timer, *report_source, *ready_source;
@@ -38,6 +39,7 @@ struct RuntimeHost {
         char *containers_dir, *cgroup_name, *shim_path;
         HostContainer **containers;
         size_t n;
+        RuntimeExec *execs; /* in flight */
 };
 
 static HostContainer *container_free(HostContainer *c)
@@ -53,6 +55,7 @@ static HostContainer *container_free(HostContainer *c)
         safe_close(c->shim_pidfd);
         safe_close(c->main_pidfd);
         host_cgroup_free(c->cg);
+        host_config_free(c->cfg);
         runtime_container_done(&c->info);
         free(c->dir);
         free(c);
@@ -154,6 +157,7 @@ static int on_report(sd_event_source *s, void *userdata)
         }
         /* the callback may remove the container: touch nothing of it afterwards */
         snprintf(id, sizeof(id), "%s", c->info.id);
+        host_exec_kill_container(c->host->execs, id);
         if (owner->on_exit)
                 owner->on_exit(owner, id, owner->userdata);
         return 0;
@@ -357,6 +361,7 @@ static int container_load(RuntimeHost *h, const char *id, int shim_pidfd, HostCo
                                  cfg->pod_uid ? cfg->pod_uid : "none", cfg->id, &rel);
         if (r >= 0 && host_cgroup_new(&c->cg, NULL, rel) < 0)
                 c->cg = NULL;
+        c->cfg = TAKE_PTR(cfg); /* for execs */
         r = adopt(c);
         if (r < 0)
                 return r;
@@ -435,6 +440,7 @@ RuntimeHost *runtime_host_free(RuntimeHost *h)
 {
         if (!h)
                 return NULL;
+        host_exec_cancel_all(&h->execs);
         for (size_t i = 0; i < h->n; i++)
                 container_free(h->containers[i]);
         free(h->containers);
@@ -703,4 +709,21 @@ int runtime_host_list(RuntimeHost *h, RuntimeContainer **ret, size_t *ret_n)
         *ret = l;
         *ret_n = h->n;
         return 0;
+}
+
+int runtime_host_exec(RuntimeHost *h, const char *id, char *const *argv, usec_t timeout, size_t max_output,
+                      runtime_exec_done_t done, void *userdata, RuntimeExec **ret)
+{
+        HostContainer *c = find(h, id, NULL);
+
+        if (!c)
+                return -ENOENT;
+        if (c->info.state != CONTAINER_RUNNING)
+                return -ESRCH;
+        /* never outside the container's cgroups; it could only have started with them */
+        if (!c->cg)
+                return -EOPNOTSUPP;
+        HostExecTarget t = {
+            .event = h->event, .id = c->info.id, .cfg = c->cfg, .cg = c->cg, .execs = &h->execs};
+        return host_exec_start(&t, argv, timeout, max_output, done, userdata, ret);
 }

@@ -2,6 +2,8 @@
  * the runtime_host_* functions; runtime-host.c calls back through Runtime.on_exit. */
 #pragma once
 
+#include "host-cgroup.h"
+#include "host-config.h"
 #include "runtime.h"
 
 typedef struct RuntimeHost RuntimeHost;
@@ -22,6 +24,26 @@ int runtime_host_stop(RuntimeHost *h, const char *id, usec_t grace);
 int runtime_host_remove(RuntimeHost *h, const char *id);
 int runtime_host_status(RuntimeHost *h, const char *id, RuntimeContainer *ret);
 int runtime_host_list(RuntimeHost *h, RuntimeContainer **ret, size_t *ret_n);
+int runtime_host_exec(RuntimeHost *h, const char *id, char *const *argv, usec_t timeout, size_t max_output,
+                      runtime_exec_done_t done, void *userdata, RuntimeExec **ret);
+
+/* host-exec.c: commands run in a running container's context. The runtime links the execs in
+ * flight into one list (head in *execs) and cancels them all when it is freed. */
+typedef struct HostExecTarget {
+        sd_event *event;
+        const char *id;        /* the container's */
+        const HostConfig *cfg; /* borrowed for the call only: the child has its own copy */
+        HostCgroup *cg;        /* likewise */
+        RuntimeExec **execs;
+} HostExecTarget;
+
+int host_exec_start(const HostExecTarget *t, char *const *argv, usec_t timeout, size_t max_output,
+                    runtime_exec_done_t done, void *userdata, RuntimeExec **ret);
+void host_exec_cancel(RuntimeExec *x);
+/* SIGKILLs the execs of container id: they cannot outlive it (their results follow). */
+void host_exec_kill_container(RuntimeExec *execs, const char *id);
+/* Kills, reaps (waiting a bounded time) and frees every exec of the list; no callbacks. */
+void host_exec_cancel_all(RuntimeExec **execs);
 
 /* Deep copy; dst is zeroed first, and left zeroed on failure. */
 int runtime_container_copy(const RuntimeContainer *src, RuntimeContainer *dst);

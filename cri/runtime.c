@@ -139,6 +139,19 @@ int runtime_list_containers(Runtime *rt, RuntimeContainer **ret, size_t *ret_n)
         return runtime_host_list(rt->host, ret, ret_n);
 }
 
+int runtime_exec(Runtime *rt, const char *id, char *const *argv, usec_t timeout, size_t max_output,
+                 runtime_exec_done_t done, void *userdata, RuntimeExec **ret)
+{
+        if (!rt || !id || !argv || isempty(argv[0]) || !done)
+                return -EINVAL;
+        return runtime_host_exec(rt->host, id, argv, timeout, max_output, done, userdata, ret);
+}
+
+void runtime_exec_cancel(RuntimeExec *x)
+{
+        host_exec_cancel(x);
+}
+
 static bool path_component_ok(const char *s)
 {
         return !isempty(s) && !strchr(s, '/') && !streq(s, ".") && !streq(s, "..");

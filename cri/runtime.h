@@ -112,6 +112,37 @@ int runtime_container_status(Runtime *rt, const char *id, RuntimeContainer *ret)
 /* Every container the runtime knows, running or exited. */
 int runtime_list_containers(Runtime *rt, RuntimeContainer **ret, size_t *ret_n);
 
+/* What a command run inside a container (exec probes, lifecycle hooks) did. */
+typedef struct RuntimeExecResult {
+        int error;           /* 0, or a negative errno when the command could not be run at all */
+        const char *message; /* with error: what failed, in the runtime's words; else NULL */
+        int exit_code;       /* exit status, or 128+signal */
+        bool timed_out;      /* killed because the timeout passed (exit_code is then 137) */
+        const char *output;  /* stdout and stderr as they came, at most max_output bytes, NUL-terminated */
+        size_t output_size;
+} RuntimeExecResult;
+
+/* Called on the loop exactly once per started exec, never from inside runtime_exec(), and
+ * not at all after runtime_exec_cancel(). */
+typedef void (*runtime_exec_done_t)(const RuntimeExecResult *r, void *userdata);
+
+typedef struct RuntimeExec RuntimeExec;
+
+/* Runs argv inside running container id, as `crictl exec` would: host backend — the
+ * container's cgroups, user, groups, environment, working directory, no_new_privs and
+ * seccomp filter; argv[0] is looked up in the container's PATH. Output beyond max_output
+ * is read and dropped. After timeout (0 = none) the command and its children are killed
+ * and the result says timed_out. The process is reaped through a pidfd on the loop.
+ * -ENOENT for an unknown id, -ESRCH when the container is not running. */
+int runtime_exec(Runtime *rt, const char *id, char *const *argv, usec_t timeout, size_t max_output,
+                 runtime_exec_done_t done, void *userdata, RuntimeExec **ret);
+/* Kills an exec in flight (SIGKILL) and frees it; done is not called. NULL is a no-op.
+ * An exec frees itself once done returns: never cancel it from or after done.
+ * runtime_free() cancels execs still in flight, and their handles are invalid afterwards.
+ * ret may be NULL. With timeout 0, a background process that keeps the output open makes
+ * the exec last until it ends (as containerd's does): callers should pass a timeout. */
+void runtime_exec_cancel(RuntimeExec *x);
+
 /* The kubelet's log layout: <log_dir>/<ns>_<pod>_<uid>/<container>/<attempt>.log */
 int runtime_log_path(const char *log_dir, const char *ns, const char *pod, const char *uid,
                      const char *container, unsigned attempt, char **ret);

@@ -4,8 +4,9 @@
 set -eu
 
 BUILD="make meson ninja-build pkg-config gcc libc6-dev tzdata libsystemd-dev libyaml-dev libcjson-dev
-libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libmount-dev libblkid-dev libseccomp-dev"
-TEST="libcriterion-dev clang-format procps curl python3 git"
+libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libmount-dev libblkid-dev libseccomp-dev
+protobuf-c-compiler libprotobuf-c-dev"
+TEST="libcriterion-dev clang-format procps curl python3 git libnghttp2-dev"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

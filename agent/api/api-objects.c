@@ -75,6 +75,35 @@ int api_objects_get(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
         return api_reply_json(resp, MHD_HTTP_OK, obj);
 }
 
+/* berth's own subresource: what the agent's probe workers know of a pod right now (last
+ * result, consecutive counts), which is not kept in the stored status. */
+int api_objects_get_probes(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
+{
+        _cleanup_json_ cJSON *pod = NULL, *out = NULL, *probes = NULL;
+        cJSON *meta;
+        int r;
+
+        r = store_get(req->api->store, route->kind->kind, path_ns(route), route->name, &pod);
+        if (r < 0)
+                return reply_store_error(resp, r, route->kind, route->name);
+        if (req->api->hooks.pod_probes) {
+                r = req->api->hooks.pod_probes(req->api->hooks.userdata, json_str(pod, "metadata.uid") ?: "",
+                                               &probes);
+                if (r < 0)
+                        return r;
+        }
+        out = cJSON_CreateObject();
+        meta = out ? json_ensure_object(out, "metadata") : NULL;
+        if (!meta || json_set_string(out, "apiVersion", "berth.dev/v1") < 0 ||
+            json_set_string(out, "kind", "PodProbes") < 0 ||
+            json_set_string(meta, "name", json_str(pod, "metadata.name")) < 0 ||
+            json_set_string(meta, "namespace", json_str(pod, "metadata.namespace")) < 0 ||
+            json_set_string(meta, "uid", json_str(pod, "metadata.uid")) < 0 ||
+            json_set(out, "probes", probes ? TAKE_PTR(probes) : cJSON_CreateArray()) < 0)
+                return -ENOMEM;
+        return api_reply_json(resp, MHD_HTTP_OK, out);
+}
+
 /* The objects a list or deletecollection request selects, as a JSON array; 0 with *ret NULL
  * when a selector was malformed and a 400 has been set. */
 static int select_objects(ApiRequest *req, const ApiRoute *route, ApiResponse *resp, cJSON **ret)

@@ -210,7 +210,8 @@ static int parse_resource(const char *group, const char *version, char **rest, s
                 if (namespaced_path != r->kind->namespaced && (namespaced_path || name))
                         return -ENOENT;
         }
-        if (sub && !streq(sub, "status") && !(streq(sub, "log") && streq(r->kind->kind, "Pod")))
+        if (sub && !streq(sub, "status") &&
+            !((streq(sub, "log") || streq(sub, "probes")) && streq(r->kind->kind, "Pod")))
                 return -ENOENT;
         r->type = name ? API_ROUTE_ITEM : API_ROUTE_COLLECTION;
         return set_strings(r, ns, name, sub);
@@ -298,6 +299,9 @@ static int dispatch_item(ApiRequest *req, const ApiRoute *route, const char *m, 
 {
         if (route->sub && streq(route->sub, "log"))
                 return streq(m, "GET") ? api_logs_get(req, route, resp) : reply_method_not_allowed(resp);
+        if (route->sub && streq(route->sub, "probes"))
+                return streq(m, "GET") ? api_objects_get_probes(req, route, resp)
+                                       : reply_method_not_allowed(resp);
         if (streq(m, "GET"))
                 return api_objects_get(req, route, resp);
         if (streq(m, "PUT"))

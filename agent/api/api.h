@@ -25,6 +25,8 @@ typedef struct ApiHooks {
         /* The agent's own admission of an object about to be created or replaced, after the
          * API rules passed: appends to errs, returns the number of errors or -errno. */
         int (*admit)(void *userdata, const cJSON *obj, FieldErrors *errs);
+        /* The live state of a pod's probes (GET .../pods/NAME/probes): a JSON array, malloc'd. */
+        int (*pod_probes)(void *userdata, const char *pod_uid, cJSON **ret);
         void *userdata;
 } ApiHooks;
 

@@ -6,6 +6,7 @@
 
 #include "cli-internal.h"
 #include "json-util.h"
+#include "probe.h"
 
 static void indent(FILE *f, int level)
 {
@@ -184,7 +185,56 @@ static const cJSON *find_status(const cJSON *statuses, const char *name)
         return NULL;
 }
 
-static void containers(FILE *f, const char *title, const cJSON *specs, const cJSON *statuses)
+/* kubectl's "Liveness: http-get ..." line, then what the agent's worker knows now
+ * (beyond kubectl): the published result, the streak and the last run. */
+static void probe_lines(FILE *f, const cJSON *c, const cJSON *probes, usec_t now)
+{
+        static const struct {
+                const char *field, *title, *kind;
+        } kinds[] = {
+            {"livenessProbe", "Liveness", "Liveness"},
+            {"readinessProbe", "Readiness", "Readiness"},
+            {"startupProbe", "Startup", "Startup"},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                const cJSON *probe = cJSON_GetObjectItemCaseSensitive(c, kinds[i].field), *st;
+                _cleanup_free_ char *d = NULL;
+
+                if (!cJSON_IsObject(probe))
+                        continue;
+                d = probe_describe(probe);
+                str_line(f, 2, kinds[i].title, d);
+                cJSON_ArrayForEach (st, probes) {
+                        const char *last = json_str(st, "lastProbeTime"), *msg = json_str(st, "message");
+                        char age[32] = "";
+                        usec_t t;
+
+                        if (!streq_ptr(json_str(st, "container"), json_str(c, "name")) ||
+                            !streq_ptr(json_str(st, "kind"), kinds[i].kind))
+                                continue;
+                        indent(f, 3);
+                        fprintf(f, "Result:\t%s, %lld consecutive successes, %lld consecutive failures",
+                                json_str(st, "result") ?: "unknown",
+                                (long long)json_int(st, "consecutiveSuccesses", 0),
+                                (long long)json_int(st, "consecutiveFailures", 0));
+                        if (!isempty(last) && parse_rfc3339(last, &t) >= 0) {
+                                format_age(now > t ? now - t : 0, age, sizeof(age));
+                                fprintf(f, "; last probe %s ago: %s", age,
+                                        json_str(st, "lastOutcome") ?: "");
+                                if (!isempty(msg)) {
+                                        fputs(": ", f);
+                                        for (const char *m = msg; *m; m++)
+                                                fputc(*m == '\n' || *m == '\t' ? ' ' : *m, f);
+                                }
+                        }
+                        fputc('\n', f);
+                }
+        }
+}
+
+static void containers(FILE *f, const char *title, const cJSON *specs, const cJSON *statuses,
+                       const cJSON *probes, usec_t now)
 {
         const cJSON *c, *p;
 
@@ -219,6 +269,7 @@ static void containers(FILE *f, const char *title, const cJSON *specs, const cJS
                 }
                 resources(f, "Limits", json_path(c, "resources.limits"));
                 resources(f, "Requests", json_path(c, "resources.requests"));
+                probe_lines(f, c, probes, now);
                 env_lines(f, json_path(c, "env"));
                 mounts(f, json_path(c, "volumeMounts"));
         }
@@ -280,7 +331,7 @@ static void owner_line(FILE *f, const cJSON *obj)
                 }
 }
 
-static void describe_pod(FILE *f, const cJSON *pod)
+static void describe_pod(FILE *f, const cJSON *pod, const cJSON *probes, usec_t now)
 {
         const char *node = json_str(pod, "spec.nodeName"), *host = json_str(pod, "status.hostIP");
         const cJSON *ip;
@@ -316,9 +367,9 @@ static void describe_pod(FILE *f, const cJSON *pod)
         }
         owner_line(f, pod);
         containers(f, "Init Containers", json_path(pod, "spec.initContainers"),
-                   json_path(pod, "status.initContainerStatuses"));
+                   json_path(pod, "status.initContainerStatuses"), NULL, now);
         containers(f, "Containers", json_path(pod, "spec.containers"),
-                   json_path(pod, "status.containerStatuses"));
+                   json_path(pod, "status.containerStatuses"), probes, now);
         conditions(f, json_path(pod, "status.conditions"));
         volume_lines(f, json_path(pod, "spec.volumes"));
         str_line(f, 0, "QoS Class", json_str(pod, "status.qosClass") ?: "BestEffort");
@@ -459,7 +510,8 @@ static void event_lines(FILE *f, const cJSON *events, usec_t now)
         }
 }
 
-int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJSON *events, usec_t now)
+int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJSON *events,
+                       const cJSON *probes, usec_t now)
 {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
@@ -468,7 +520,7 @@ int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJS
         if (!f)
                 return -ENOMEM;
         if (k && streq(k->kind, "Pod"))
-                describe_pod(f, obj);
+                describe_pod(f, obj, probes, now);
         else if (k && (streq(k->kind, "ConfigMap") || streq(k->kind, "Secret")))
                 describe_data(f, obj, streq(k->kind, "Secret"));
         else
@@ -508,16 +560,36 @@ static cJSON *fetch_events(CliHttp *h, const cJSON *obj)
         return items ? items : cJSON_CreateArray();
 }
 
+/* What the agent's probe workers know of a pod now; NULL when it has nothing to say. */
+static cJSON *fetch_probes(CliHttp *h, const cJSON *pod)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_json_ cJSON *obj = NULL;
+        CliResponse resp = {};
+
+        if (asprintf_safe(&path, "/api/v1/namespaces/%s/pods/%s/probes",
+                          json_str(pod, "metadata.namespace") ?: "default",
+                          json_str(pod, "metadata.name") ?: "") < 0)
+                return NULL;
+        if (cli_http_get_json(h, path, &obj, &resp) != 0) {
+                cli_response_done(&resp);
+                return NULL;
+        }
+        return cJSON_DetachItemFromObject(obj, "probes");
+}
+
 static int describe_one(CliHttp *h, const KindInfo *k, const cJSON *obj, bool *first)
 {
-        _cleanup_json_ cJSON *events = fetch_events(h, obj);
+        _cleanup_json_ cJSON *events = fetch_events(h, obj), *probes = NULL;
 
         if (!events)
                 return 1;
+        if (streq(k->kind, "Pod"))
+                probes = fetch_probes(h, obj);
         if (!*first)
                 fputs("\n\n", stdout);
         *first = false;
-        return cli_describe_print(stdout, k, obj, events, now_usec(CLOCK_REALTIME)) < 0;
+        return cli_describe_print(stdout, k, obj, events, probes, now_usec(CLOCK_REALTIME)) < 0;
 }
 
 int cli_verb_describe(const CliArgs *a)

@@ -189,7 +189,9 @@ int cli_verb_logs(const CliArgs *a);
 int cli_verb_wait(const CliArgs *a);
 
 /* Describe text for one object (pods detailed, others generic), events as given. */
-int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJSON *events, usec_t now);
+/* probes: the pod's live probe states from the agent (GET .../probes), or NULL */
+int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJSON *events,
+                       const cJSON *probes, usec_t now);
 
 /* Sleeps for usec, returns early on a signal. */
 void cli_sleep(usec_t usec);

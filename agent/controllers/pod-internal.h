@@ -14,12 +14,18 @@ typedef struct PodControllerNote {
         char *waiting_reason;
         char *waiting_message;
         usec_t retry_at; /* CLOCK_REALTIME: no new start attempt before */
+        /* the instance this agent started and whose postStart hook is still to run: a hook
+         * runs at most once, and never again for an instance adopted after a restart */
+        char *post_start_id;
 } PodControllerNote;
+
+typedef struct PodHookRun PodHookRun;
 
 struct PodController {
         sd_event *event;
         Store *store;
         Runtime *runtime;
+        Prober *prober; /* NULL: no probes run, running containers count as ready */
         char *node_name;
         char *log_dir;
         bool seccomp_default;
@@ -30,12 +36,24 @@ struct PodController {
         size_t n_stopping;
         PodControllerNote *notes;
         size_t n_notes;
+        ProberRunner runner; /* lifecycle hooks; start NULL: none run */
+        PodHookRun *hooks;   /* postStart and preStop hooks in flight */
 };
 
 PodControllerNote *pod_note_get(PodController *c, const char *key, bool create);
 void pod_note_set_waiting(PodControllerNote *n, const char *reason, const char *message);
 void pod_schedule_retry(PodController *c, const char *ns, const char *name, usec_t at_realtime);
-int pod_stop_container(PodController *c, const RuntimeContainer *rc, usec_t grace);
+/* 1 when the stop was requested now, 0 when it was under way already or not running.
+ * With the pod given, the container's preStop hook runs first, inside the grace period. */
+int pod_stop_container(PodController *c, const cJSON *pod, const RuntimeContainer *rc, usec_t grace);
+
+/* Lifecycle hooks (pod-hooks.c). */
+int pod_hook_post_start(PodController *c, const cJSON *pod, const cJSON *spec, const RuntimeContainer *rc);
+/* Runs preStop, then stops the container with what is left of grace (at least 2 s, as the
+ * kubelet's minimumGracePeriodInSeconds). 0 when the container has no preStop hook (the
+ * caller stops it), 1 when the hook was started. */
+int pod_hook_pre_stop(PodController *c, const cJSON *pod, const RuntimeContainer *rc, usec_t grace);
+void pod_hooks_free(PodController *c);
 void pod_forget(PodController *c, const char *uid);
 int pod_collect_orphans(PodController *c);
 int pod_sync(PodController *c, const char *ns, const char *name);

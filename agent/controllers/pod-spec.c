@@ -39,61 +39,6 @@ static void strv_done(StrV *s)
         *s = (StrV){0};
 }
 
-static const char *env_lookup(char *const *env, size_t n_env, const char *name, size_t len)
-{
-        /* the last definition wins, as in a Go map filled in order */
-        for (size_t i = n_env; i > 0; i--) {
-                const char *e = env[i - 1];
-                if (strncmp(e, name, len) == 0 && e[len] == '=')
-                        return e + len + 1;
-        }
-        return NULL;
-}
-
-char *expand_vars(const char *in, char *const *env, size_t n_env)
-{
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-
-        if (!f)
-                return NULL;
-        for (const char *p = in; *p; p++) {
-                if (p[0] != '$' || p[1] == 0) {
-                        fputc(*p, f);
-                        continue;
-                }
-                if (p[1] == '$') { /* escaped operator */
-                        fputc('$', f);
-                        p++;
-                        continue;
-                }
-                if (p[1] != '(') { /* not an expression: keep "$x" */
-                        fputc('$', f);
-                        fputc(p[1], f);
-                        p++;
-                        continue;
-                }
-                const char *close = strchr(p + 2, ')');
-                if (!close) { /* incomplete reference: keep "$(" and go on after it */
-                        fputs("$(", f);
-                        p++;
-                        continue;
-                }
-                const char *v = env_lookup(env, n_env, p + 2, (size_t)(close - p - 2));
-                if (v)
-                        fputs(v, f);
-                else
-                        fwrite(p, 1, (size_t)(close - p + 1), f);
-                p = close;
-        }
-        if (fclose(f) != 0) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
-}
-
 static char *set_env_entry(const char *name, const char *value)
 {
         return strjoin(name, "=", value, NULL);
@@ -306,7 +251,7 @@ static int add_env(const PodSpecContext *ctx, const cJSON *pod, const cJSON *con
                 if (r < 0)
                         return r;
         }
-        if (!env_lookup(env->v, env->n, "PATH", 4)) {
+        if (!strv_env_get_n(env->v, env->n, "PATH", 4)) {
                 r = strv_push(env,
                               strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
                 if (r < 0)

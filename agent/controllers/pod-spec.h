@@ -7,6 +7,7 @@
 
 #include "runtime.h"
 #include "store.h"
+#include "util.h"
 
 /* Pod annotation: RFC 3339 instant before which the pod's containers are prepared but their
  * commands not exec'd (set by the CronJob controller, which launches a little ahead). */
@@ -33,8 +34,3 @@ typedef struct PodSpecContext {
 int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJSON *container,
                            unsigned attempt, ContainerLaunch *ret, char **ret_error);
 void container_launch_done(ContainerLaunch *l);
-
-/* Kubernetes' $(VAR) expansion (third_party/forked/golang/expansion): "$(NAME)" becomes the
- * value of NAME in env ("K=V" strings, the last definition wins), an undefined reference is
- * kept as written, "$$" is an escaped "$". Returns a malloc'd string or NULL on OOM. */
-char *expand_vars(const char *in, char *const *env, size_t n_env);

@@ -95,8 +95,11 @@ static cJSON *container_status_json(const PodStatusInput *in, const cJSON *spec,
                 cJSON *running = state ? json_ensure_object(state, "running") : NULL;
                 if (!running || add_time(running, "startedAt", ci.latest->started_at) < 0)
                         return NULL;
-                started = true;
-                ready = !is_init;
+                /* the probes decide (section 4.4); without a prober both follow "running" */
+                started = is_init || prober_container_started(in->controller ? in->controller->prober : NULL,
+                                                              uid, name, ci.latest->id, true);
+                ready = !is_init && prober_container_ready(in->controller ? in->controller->prober : NULL,
+                                                           uid, name, ci.latest->id, true, started);
                 if (ci.previous && ci.previous->state == CONTAINER_EXITED && !(last = cJSON_CreateObject()))
                         return NULL;
                 if (last && json_set(last, "terminated", terminated_json(ci.previous)) < 0)

@@ -80,6 +80,8 @@ static int start_container(SyncContext *s, const cJSON *spec, unsigned attempt)
         }
         note->retry_at = 0;
         pod_note_set_waiting(note, NULL, NULL);
+        free(note->post_start_id);
+        note->post_start_id = json_path(spec, "lifecycle.postStart") ? strdup(id) : NULL;
         pod_event(s, "Normal", "Created", "Created container %s", cname);
         pod_event(s, "Normal", "Started", "Started container %s", cname);
         log_debug("Started container %s of pod %s/%s as %s (attempt %u).", cname, s->ns, s->name, id,
@@ -150,6 +152,69 @@ static int sync_init_containers(SyncContext *s, const char *policy, bool *ret_do
         return 0;
 }
 
+/* A published liveness or startup failure of the running instance: kill it, with the
+ * probe's own grace period if it has one; restartPolicy decides what follows. */
+static int kill_unhealthy(SyncContext *s, const cJSON *spec, const RuntimeContainer *rc)
+{
+        static const ProbeKind kinds[] = {PROBE_KIND_LIVENESS, PROBE_KIND_STARTUP};
+        const char *cname = json_str(spec, "name") ?: "";
+
+        for (size_t i = 0; s->c->prober && i < ELEMENTSOF(kinds); i++) {
+                int64_t grace;
+
+                if (prober_result(s->c->prober, s->uid, cname, kinds[i], rc->id, NULL) != PROBE_FAILURE)
+                        continue;
+                grace = prober_termination_grace(s->c->prober, s->uid, cname, kinds[i]);
+                if (grace < 0)
+                        grace = MAX(json_int(s->pod, "spec.terminationGracePeriodSeconds", 30), 0);
+                if (pod_stop_container(s->c, s->pod, rc, (usec_t)grace * USEC_PER_SEC) == 1)
+                        pod_event(s, "Normal", "Killing", "Container %s failed %s probe, will be restarted",
+                                  cname, kinds[i] == PROBE_KIND_LIVENESS ? "liveness" : "startup");
+                return 0;
+        }
+        return 0;
+}
+
+/* Tells the prober what each container is now, so that its workers probe the right
+ * instance (and stop when the pod is done). */
+static void update_probes(SyncContext *s, const char *policy)
+{
+        const cJSON *spec, *statuses = json_path(s->pod, "status.containerStatuses");
+        const char *phase = json_str(s->pod, "status.phase");
+
+        if (!s->c->prober)
+                return;
+        cJSON_ArrayForEach (spec, json_path(s->pod, "spec.containers")) {
+                const char *cname = json_str(spec, "name");
+                ContainerInstances ci = pod_container_instances(s->all, s->n_all, s->uid, cname);
+                ProbeContainerView v = {
+                    .restart_never = streq(policy, "Never"),
+                    .pod_terminal = streq_ptr(phase, "Succeeded") || streq_ptr(phase, "Failed"),
+                    .deleting = json_str(s->pod, "metadata.deletionTimestamp") != NULL,
+                };
+                _cleanup_free_ char *cid = NULL;
+                bool hint = false;
+                const cJSON *st;
+
+                if (ci.latest) {
+                        v.container_id = ci.latest->id;
+                        v.running = ci.latest->state == CONTAINER_RUNNING;
+                        v.started_at = ci.latest->started_at;
+                        v.terminated = ci.latest->state == CONTAINER_EXITED;
+                        /* the stored status is what the agent had before a restart */
+                        cJSON_ArrayForEach (st, statuses)
+                                if (streq_ptr(json_str(st, "name"), cname) &&
+                                    json_bool(st, "ready", false) &&
+                                    asprintf_safe(&cid, "host://%s", ci.latest->id) >= 0 &&
+                                    streq_ptr(json_str(st, "containerID"), cid))
+                                        hint = true;
+                }
+                if (prober_update(s->c->prober, s->pod, spec, &v, hint) < 0)
+                        log_warning("Pod %s/%s: cannot update the probes of container %s.", s->ns, s->name,
+                                    cname);
+        }
+}
+
 static int sync_containers(SyncContext *s, const char *policy)
 {
         const cJSON *spec;
@@ -162,6 +227,17 @@ static int sync_containers(SyncContext *s, const char *policy)
 
                 if (!ci.latest) {
                         r = start_container(s, spec, 0);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (ci.latest->state == CONTAINER_RUNNING) {
+                        PodControllerNote *note = note_for(s, spec);
+                        if (note && streq_ptr(note->post_start_id, ci.latest->id)) {
+                                note->post_start_id = mfree(note->post_start_id);
+                                (void)pod_hook_post_start(s->c, s->pod, spec, ci.latest);
+                        }
+                        r = kill_unhealthy(s, spec, ci.latest);
                         if (r < 0)
                                 return r;
                         continue;
@@ -195,7 +271,7 @@ static int sync_deletion(SyncContext *s)
         for (size_t i = 0; i < s->n_all; i++) {
                 if (!streq_ptr(s->all[i].pod_uid, s->uid) || s->all[i].state == CONTAINER_EXITED)
                         continue;
-                if (pod_stop_container(s->c, &s->all[i], grace) == 0 && running == 0)
+                if (pod_stop_container(s->c, s->pod, &s->all[i], grace) == 1)
                         pod_event(s, "Normal", "Killing", "Stopping container %s", s->all[i].container_name);
                 running++;
         }
@@ -318,8 +394,10 @@ static int pod_sync_locked(PodController *c, const char *ns, const char *name)
         s.all = NULL;
         s.n_all = 0;
         r = runtime_list_containers(c->runtime, &s.all, &s.n_all);
-        if (r >= 0)
+        if (r >= 0) {
+                update_probes(&s, policy);
                 r = write_status(&s, init_done, init_failed);
+        }
 out:
         runtime_container_array_free(s.all, s.n_all);
         cJSON_Delete(s.pod);

@@ -47,6 +47,13 @@ static void note_clear_waiting(PodControllerNote *n)
         n->waiting_message = mfree(n->waiting_message);
 }
 
+static void note_done(PodControllerNote *n)
+{
+        note_clear_waiting(n);
+        n->post_start_id = mfree(n->post_start_id);
+        n->key = mfree(n->key);
+}
+
 void pod_note_set_waiting(PodControllerNote *n, const char *reason, const char *message)
 {
         note_clear_waiting(n);
@@ -60,8 +67,7 @@ static void notes_forget_pod(PodController *c, const char *uid)
 
         for (size_t i = 0; i < c->n_notes;) {
                 if (strneq(c->notes[i].key, uid, len) && c->notes[i].key[len] == '/') {
-                        note_clear_waiting(&c->notes[i]);
-                        free(c->notes[i].key);
+                        note_done(&c->notes[i]);
                         memmove(c->notes + i, c->notes + i + 1,
                                 (c->n_notes - i - 1) * sizeof(PodControllerNote));
                         c->n_notes--;
@@ -134,18 +140,21 @@ void pod_controller_on_container_start(PodController *c, const char *id)
         runtime_container_done(&rc);
 }
 
-int pod_stop_container(PodController *c, const RuntimeContainer *rc, usec_t grace)
+int pod_stop_container(PodController *c, const cJSON *pod, const RuntimeContainer *rc, usec_t grace)
 {
         int r;
 
         if ((rc->state != CONTAINER_RUNNING && rc->state != CONTAINER_CREATED) ||
             key_index(c->stopping, c->n_stopping, rc->id) >= 0)
                 return 0;
-        r = runtime_stop_container(c->runtime, rc->id, grace);
+        r = pod ? pod_hook_pre_stop(c, pod, rc, grace) : 0;
+        if (r == 0)
+                r = runtime_stop_container(c->runtime, rc->id, grace);
         if (r < 0)
                 return log_warning_errno(r, "Failed to stop container %s of pod %s/%s: %m",
                                          rc->container_name, rc->pod_namespace, rc->pod_name);
-        return strv_push_copy(&c->stopping, &c->n_stopping, rc->id);
+        r = strv_push_copy(&c->stopping, &c->n_stopping, rc->id);
+        return r < 0 ? r : 1;
 }
 
 size_t pod_controller_running_containers(PodController *c)
@@ -180,7 +189,7 @@ int pod_controller_drain(PodController *c)
                         continue;
                 if (store_get(c->store, "Pod", all[i].pod_namespace, all[i].pod_name, &pod) >= 0)
                         grace = json_int(pod, "spec.terminationGracePeriodSeconds", 30);
-                (void)pod_stop_container(c, &all[i], (usec_t)grace * USEC_PER_SEC);
+                (void)pod_stop_container(c, pod, &all[i], (usec_t)grace * USEC_PER_SEC);
         }
         runtime_container_array_free(all, n);
         return (int)pod_controller_running_containers(c);
@@ -206,10 +215,11 @@ int pod_collect_orphans(PodController *c)
                 if (r < 0 && r != -ENOENT)
                         continue;
                 if (all[i].state != CONTAINER_EXITED)
-                        (void)pod_stop_container(c, &all[i], 0);
+                        (void)pod_stop_container(c, NULL, &all[i], 0);
                 else {
                         (void)runtime_remove_container(c->runtime, all[i].id);
                         notes_forget_pod(c, all[i].pod_uid);
+                        prober_forget_pod(c->prober, all[i].pod_uid);
                 }
         }
         runtime_container_array_free(all, n);
@@ -233,6 +243,7 @@ int pod_controller_resync(PodController *c)
 void pod_forget(PodController *c, const char *uid)
 {
         notes_forget_pod(c, uid);
+        prober_forget_pod(c->prober, uid);
         (void)pod_collect_orphans(c);
 }
 
@@ -250,6 +261,8 @@ int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *
         c->node_name = strdup(opts->node_name);
         c->log_dir = strdup(opts->log_dir);
         c->seccomp_default = opts->seccomp_default;
+        c->prober = opts->prober;
+        c->runner = opts->runner;
         if (!c->node_name || !c->log_dir)
                 return -ENOMEM;
         r = workqueue_new(&c->queue, e, "pod-controller", on_sync, c);
@@ -267,10 +280,9 @@ PodController *pod_controller_free(PodController *c)
         for (size_t i = 0; i < c->n_stopping; i++)
                 free(c->stopping[i]);
         free(c->stopping);
-        for (size_t i = 0; i < c->n_notes; i++) {
-                note_clear_waiting(&c->notes[i]);
-                free(c->notes[i].key);
-        }
+        pod_hooks_free(c);
+        for (size_t i = 0; i < c->n_notes; i++)
+                note_done(&c->notes[i]);
         free(c->notes);
         free(c->node_name);
         free(c->log_dir);

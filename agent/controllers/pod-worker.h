@@ -6,6 +6,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "prober.h"
 #include "runtime.h"
 #include "store.h"
 
@@ -20,6 +21,8 @@ typedef struct PodControllerOptions {
         const char *node_name;
         const char *log_dir;
         bool seccomp_default;
+        Prober *prober;      /* borrowed; NULL runs no probes */
+        ProberRunner runner; /* runs lifecycle hooks; start NULL: hooks are not run */
 } PodControllerOptions;
 
 int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *rt,

@@ -78,12 +78,18 @@ static int probe_set_defaults(cJSON *probe)
                 int64_t value;
         } d[] = {
             {"timeoutSeconds", 1}, {"periodSeconds", 10}, {"successThreshold", 1}, {"failureThreshold", 3}};
+        cJSON *grpc;
 
         if (!cJSON_IsObject(probe))
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(d); i++)
                 if (unset(probe, d[i].field) && json_set_int(probe, d[i].field, d[i].value) < 0)
                         return -ENOMEM;
+        /* GRPCAction.service: +default="" */
+        grpc = get(probe, "grpc");
+        if (cJSON_IsObject(grpc) && (!get(grpc, "service") || cJSON_IsNull(get(grpc, "service"))) &&
+            json_set_string(grpc, "service", "") < 0)
+                return -ENOMEM;
         return pod_http_get_set_defaults(get(probe, "httpGet"));
 }
 
@@ -176,7 +182,8 @@ int pod_container_set_defaults(cJSON *c)
 typedef struct Ctx {
         FieldErrors *e;
         const cJSON *volume_names;
-        cJSON *names; /* container names seen so far */
+        cJSON *names;       /* container names seen so far */
+        const cJSON *grace; /* the pod's terminationGracePeriodSeconds, for sleep actions */
 } Ctx;
 
 static bool has_string(const cJSON *arr, const char *s)
@@ -210,15 +217,17 @@ static void validate_string_list(const cJSON *c, const char *field, const char *
         }
 }
 
+/* ValidatePortNumOrName, plus a rule of berth's own: a name must be one of this container's
+ * ports, as that is the only place the kubelet looks a probe's or hook's port name up. An
+ * absent port is Go's zero IntOrString, the number 0. */
 static void validate_port_num_or_name(const cJSON *port, const cJSON *container, const char *path,
                                       FieldErrors *e)
 {
+        static const cJSON zero = {.type = cJSON_Number};
         const cJSON *p;
 
-        if (!port || cJSON_IsNull(port)) {
-                field_error_add(e, FIELD_ERROR_REQUIRED, path, NULL, NULL);
-                return;
-        }
+        if (!port || cJSON_IsNull(port))
+                port = &zero;
         if (!cJSON_IsString(port)) {
                 validate_port_number(port, path, e);
                 return;
@@ -227,67 +236,133 @@ static void validate_port_num_or_name(const cJSON *port, const cJSON *container,
                 validate_port_name(port->valuestring, path, e);
                 return;
         }
-        cJSON_ArrayForEach (p, get(container, "ports")) {
+        cJSON_ArrayForEach (p, (cJSON_IsArray(get(container, "ports")) ? get(container, "ports") : NULL)) {
                 const char *n = get_str(p, "name");
 
                 if (n && streq(n, port->valuestring))
                         return;
         }
-        field_error_add(e, FIELD_ERROR_INVALID, path, port,
-                        "must match the name of a port of the container");
+        field_error_add(e, FIELD_ERROR_INVALID, path, port, "must be the name of a port of this container");
 }
 
-/* validateHandler: exactly one of exec, httpGet, tcpSocket, grpc (grpc only for probes). */
-static void validate_handler(const cJSON *h, const cJSON *container, const char *path, bool probe,
-                             FieldErrors *e)
+/* IsHTTPHeaderName: [-A-Za-z0-9]+ */
+static bool is_http_header_name(const char *s)
+{
+        if (!s[0])
+                return false;
+        for (; *s; s++)
+                if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
+                    *s != '-')
+                        return false;
+        return true;
+}
+
+static void validate_http_get(const cJSON *v, const cJSON *container, const char *path, FieldErrors *e)
+{
+        const cJSON *headers = get(v, "httpHeaders"), *h;
+        _cleanup_free_ char *pathp = pod_path(path, "path"), *pp = pod_path(path, "port"),
+                            *hp = pod_path(path, "httpHeaders");
+
+        if (unset(v, "path"))
+                field_error_add(e, FIELD_ERROR_REQUIRED, pathp, NULL, NULL);
+        validate_port_num_or_name(get(v, "port"), container, pp, e);
+        validate_enum(v, "scheme", path, schemes, false, e);
+        if (headers && !cJSON_IsNull(headers) && !cJSON_IsArray(headers)) {
+                field_error_add(e, FIELD_ERROR_INVALID, hp, headers, "must be a list");
+                return;
+        }
+        /* upstream reports bad names at httpHeaders itself, without an index */
+        cJSON_ArrayForEach (h, headers) {
+                const char *name = get_str(h, "name");
+
+                if (!is_http_header_name(name ? name : ""))
+                        field_error_add_str(e, FIELD_ERROR_INVALID, hp, name ? name : "",
+                                            "a valid HTTP header must consist of alphanumeric characters or "
+                                            "'-' (e.g. 'X-Header-Name', regex used for validation is "
+                                            "'[-A-Za-z0-9]+')");
+        }
+}
+
+/* validateSleepAction with PodLifecycleSleepActionAllowZero (beta, on in 1.33): 0 is
+ * allowed; grace is the pod's terminationGracePeriodSeconds, unchecked when unset. */
+static void validate_sleep(const cJSON *v, const cJSON *grace, const char *path, FieldErrors *e)
+{
+        static const cJSON zero = {.type = cJSON_Number};
+        const cJSON *seconds = get(v, "seconds");
+
+        if (!validate_type_int(v, "seconds", path, e) || !cJSON_IsNumber(grace) ||
+            grace->valuedouble != floor(grace->valuedouble))
+                return;
+        if (!cJSON_IsNumber(seconds))
+                seconds = &zero;
+        if (seconds->valuedouble < 0 || seconds->valuedouble > grace->valuedouble)
+                field_error_add(e, FIELD_ERROR_INVALID, path, seconds,
+                                "must be non-negative and less than terminationGracePeriodSeconds (%lld)",
+                                (long long)grace->valuedouble);
+}
+
+static void validate_action(const char *kind, const cJSON *v, const cJSON *container, const cJSON *grace,
+                            const char *path, FieldErrors *e)
+{
+        _cleanup_free_ char *pp = pod_path(path, "port"), *cp = pod_path(path, "command");
+        const cJSON *cmd = get(v, "command");
+
+        if (!cJSON_IsObject(v)) {
+                field_error_add(e, FIELD_ERROR_INVALID, path, v, "must be an object");
+                return;
+        }
+        if (streq(kind, "exec")) {
+                if (!cmd || cJSON_IsNull(cmd) || (cJSON_IsArray(cmd) && cJSON_GetArraySize(cmd) == 0))
+                        field_error_add(e, FIELD_ERROR_REQUIRED, cp, NULL, NULL);
+                else
+                        validate_string_list(v, "command", path, e);
+        } else if (streq(kind, "httpGet"))
+                validate_http_get(v, container, path, e);
+        else if (streq(kind, "tcpSocket"))
+                validate_port_num_or_name(get(v, "port"), container, pp, e);
+        else if (streq(kind, "grpc")) {
+                /* a plain number: no port names here */
+                if (validate_type_int(v, "port", path, e))
+                        validate_port_num_or_name(cJSON_IsNumber(get(v, "port")) ? get(v, "port") : NULL,
+                                                  NULL, pp, e);
+        } else
+                validate_sleep(v, grace, path, e);
+}
+
+/* validateHandler: exactly one action; probes know exec, httpGet, tcpSocket and grpc,
+ * lifecycle hooks exec, httpGet, tcpSocket and sleep. */
+static void validate_handler(const cJSON *h, const cJSON *container, const cJSON *grace, const char *path,
+                             bool probe, FieldErrors *e)
 {
         static const char *const kinds[] = {"exec", "httpGet", "tcpSocket", "grpc", "sleep"};
         size_t n = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
                 const cJSON *v = get(h, kinds[i]);
-                _cleanup_free_ char *kp = pod_path(path, kinds[i]), *pp = pod_path(kp, "port");
+                _cleanup_free_ char *kp = pod_path(path, kinds[i]);
 
                 if (!v || cJSON_IsNull(v) || (probe && streq(kinds[i], "sleep")) ||
                     (!probe && streq(kinds[i], "grpc")))
                         continue;
-                if (n++ > 0) {
+                if (n++ > 0)
                         field_error_add(e, FIELD_ERROR_FORBIDDEN, kp, NULL,
                                         "may not specify more than 1 handler type");
-                        continue;
-                }
-                if (streq(kinds[i], "exec")) {
-                        const cJSON *cmd = get(v, "command");
-                        _cleanup_free_ char *cp = pod_path(kp, "command");
-
-                        if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) == 0)
-                                field_error_add(e, FIELD_ERROR_REQUIRED, cp, NULL, NULL);
-                        else
-                                validate_string_list(v, "command", kp, e);
-                } else if (streq(kinds[i], "httpGet")) {
-                        _cleanup_free_ char *pathp = pod_path(kp, "path");
-
-                        if (unset(v, "path"))
-                                field_error_add(e, FIELD_ERROR_REQUIRED, pathp, NULL, NULL);
-                        validate_port_num_or_name(get(v, "port"), container, pp, e);
-                        validate_enum(v, "scheme", kp, schemes, false, e);
-                } else if (streq(kinds[i], "tcpSocket"))
-                        validate_port_num_or_name(get(v, "port"), container, pp, e);
-                else if (streq(kinds[i], "grpc"))
-                        validate_port_number(get(v, "port"), pp, e);
                 else
-                        validate_nonnegative(v, "seconds", kp, e);
+                        validate_action(kinds[i], v, container, grace, kp, e);
         }
         if (n == 0)
                 field_error_add(e, FIELD_ERROR_REQUIRED, path, NULL, "must specify a handler type");
 }
 
-static void validate_probe(const cJSON *c, const char *field, const char *path, FieldErrors *e)
+/* validateLivenessProbe, validateReadinessProbe, validateStartupProbe and validateProbe. */
+static void validate_probe(const cJSON *c, const char *field, const cJSON *grace, const char *path,
+                           FieldErrors *e)
 {
         static const char *const ints[] = {"initialDelaySeconds", "timeoutSeconds", "periodSeconds",
                                            "successThreshold", "failureThreshold"};
-        const cJSON *probe = get(c, field), *st;
-        _cleanup_free_ char *pp = pod_path(path, field), *stp = pod_path(pp, "successThreshold");
+        const cJSON *probe = get(c, field), *st, *tg;
+        _cleanup_free_ char *pp = pod_path(path, field), *stp = pod_path(pp, "successThreshold"),
+                            *tgp = pod_path(pp, "terminationGracePeriodSeconds");
 
         if (!probe || cJSON_IsNull(probe))
                 return;
@@ -295,12 +370,17 @@ static void validate_probe(const cJSON *c, const char *field, const char *path, 
                 field_error_add(e, FIELD_ERROR_INVALID, pp, probe, "must be an object");
                 return;
         }
-        validate_handler(probe, c, pp, true, e);
+        validate_handler(probe, c, grace, pp, true, e);
         for (size_t i = 0; i < ELEMENTSOF(ints); i++)
                 validate_nonnegative(probe, ints[i], pp, e);
         validate_positive(probe, "terminationGracePeriodSeconds", pp, e);
         st = get(probe, "successThreshold");
-        if (!streq(field, "readinessProbe") && cJSON_IsNumber(st) && st->valuedouble != 1)
+        tg = get(probe, "terminationGracePeriodSeconds");
+        if (streq(field, "readinessProbe")) {
+                if (tg && !cJSON_IsNull(tg))
+                        field_error_add(e, FIELD_ERROR_INVALID, tgp, tg,
+                                        "must not be set for readinessProbes");
+        } else if (cJSON_IsNumber(st) && st->valuedouble != 1)
                 field_error_add(e, FIELD_ERROR_INVALID, stp, st, "must be 1");
 }
 
@@ -544,16 +624,16 @@ void pod_validate_security_context(const cJSON *sc, const char *path, FieldError
                                 "can only be set when seccomp type is Localhost");
 }
 
-static void validate_lifecycle(const cJSON *c, const char *path, FieldErrors *e)
+static void validate_lifecycle(const cJSON *c, const cJSON *grace, const char *path, FieldErrors *e)
 {
         const cJSON *lc = get(c, "lifecycle");
         _cleanup_free_ char *lp = pod_path(path, "lifecycle"), *ps = pod_path(lp, "postStart"),
                             *pr = pod_path(lp, "preStop");
 
         if (cJSON_IsObject(get(lc, "postStart")))
-                validate_handler(get(lc, "postStart"), c, ps, false, e);
+                validate_handler(get(lc, "postStart"), c, grace, ps, false, e);
         if (cJSON_IsObject(get(lc, "preStop")))
-                validate_handler(get(lc, "preStop"), c, pr, false, e);
+                validate_handler(get(lc, "preStop"), c, grace, pr, false, e);
 }
 
 static void validate_container(const cJSON *c, const char *path, bool init, Ctx *ctx)
@@ -610,10 +690,10 @@ static void validate_container(const cJSON *c, const char *path, bool init, Ctx 
                 if (!sidecar)
                         return;
         }
-        validate_lifecycle(c, path, e);
-        validate_probe(c, "livenessProbe", path, e);
-        validate_probe(c, "readinessProbe", path, e);
-        validate_probe(c, "startupProbe", path, e);
+        validate_lifecycle(c, ctx->grace, path, e);
+        validate_probe(c, "livenessProbe", ctx->grace, path, e);
+        validate_probe(c, "readinessProbe", ctx->grace, path, e);
+        validate_probe(c, "startupProbe", ctx->grace, path, e);
 }
 
 static void validate_list(const cJSON *spec, const char *field, const char *spec_path, bool init, Ctx *ctx)
@@ -644,7 +724,10 @@ void pod_containers_validate(const cJSON *spec, const char *spec_path, const cJS
                              FieldErrors *e)
 {
         _cleanup_json_ cJSON *names = cJSON_CreateArray();
-        Ctx ctx = {.e = e, .volume_names = volume_names, .names = names};
+        Ctx ctx = {.e = e,
+                   .volume_names = volume_names,
+                   .names = names,
+                   .grace = get(spec, "terminationGracePeriodSeconds")};
 
         if (!names) {
                 e->oom = true;

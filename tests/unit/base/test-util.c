@@ -74,3 +74,56 @@ Test(util, writes_files_atomically_and_removes_trees)
         cr_assert_eq(rm_rf(dir), 0);
         cr_assert_eq(access(dir, F_OK), -1);
 }
+
+static char *expand_env[] = {"A=1", "B=two", "A=3", "EMPTY=", NULL};
+
+static void assert_expands(const char *in, const char *want)
+{
+        _cleanup_free_ char *s = expand_vars(in, expand_env, 4);
+
+        cr_assert_not_null(s);
+        cr_assert_str_eq(s, want, "expand_vars(\"%s\")", in);
+}
+
+Test(util, expands_defined_variables_with_the_last_definition_winning)
+{
+        assert_expands("x$(B)y $(A)", "xtwoy 3");
+        assert_expands("$(EMPTY)|", "|");
+        assert_expands("$(A)$(B)$(A)", "3two3");
+        assert_expands("", "");
+}
+
+Test(util, keeps_undefined_references_as_written)
+{
+        assert_expands("$(C) $(A1) $()", "$(C) $(A1) $()");
+        /* a name is everything up to the first ')', as in Go's tryReadVariableName */
+        assert_expands("$(A B)", "$(A B)");
+}
+
+Test(util, treats_double_dollar_as_an_escape)
+{
+        assert_expands("$$(B)", "$(B)");
+        assert_expands("$$", "$");
+        assert_expands("$$$(B)", "$two");
+        assert_expands("$$$$(B)", "$$(B)");
+}
+
+Test(util, keeps_dollars_that_start_no_reference)
+{
+        assert_expands("$x $ $", "$x $ $");
+        assert_expands("cost: 5$", "cost: 5$");
+        /* an unterminated reference keeps "$(" and the rest is read on; a name ends at the first
+         * ")", so a reference cannot nest */
+        assert_expands("$(B", "$(B");
+        assert_expands("$($(B)", "$($(B)");
+}
+
+Test(util, finds_env_values_by_name_length)
+{
+        cr_assert_str_eq(strv_env_get_n(expand_env, 4, "A", 1), "3");
+        cr_assert_str_eq(strv_env_get_n(expand_env, 4, "Bx", 1), "two");
+        cr_assert_str_eq(strv_env_get_n(expand_env, 4, "EMPTY", 5), "");
+        cr_assert_null(strv_env_get_n(expand_env, 4, "EMPT", 4));
+        cr_assert_null(strv_env_get_n(expand_env, 2, "A", 0));
+        cr_assert_null(strv_env_get_n(NULL, 0, "A", 1));
+}

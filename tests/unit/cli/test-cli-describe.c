@@ -19,7 +19,7 @@ static char *describe(const KindInfo *k, const char *obj_json, const char *event
         FILE *f = open_memstream(&buf, &size);
 
         cr_assert_not_null(obj);
-        cr_assert_eq(cli_describe_print(f, k, obj, ev, NOW), 0);
+        cr_assert_eq(cli_describe_print(f, k, obj, ev, NULL, NOW), 0);
         fclose(f);
         return buf;
 }

@@ -1,0 +1,766 @@
+/* Tests of cri/grpc.c: the framing, grpc-timeout and grpc-message helpers, and unary calls
+ * against an in-process HTTP/2 server (libnghttp2) on the same sd-event loop, over loopback
+ * TCP and a unix socket, with replies set by each test. */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <nghttp2/nghttp2.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "grpc.h"
+
+/* What the server answers to every request. */
+typedef struct Reply {
+        int http_status;          /* 0: 200 */
+        const char *content_type; /* NULL: application/grpc */
+        const uint8_t *body;      /* sent as it is, framing included */
+        size_t body_size;
+        const char *grpc_status; /* NULL: none */
+        const char *grpc_message;
+        bool trailers_only; /* grpc-status with the response headers, no body */
+        bool hang;          /* never answers */
+} Reply;
+
+typedef struct Conn Conn;
+
+typedef struct Server {
+        sd_event *event;
+        int fd;
+        sd_event_source *source;
+        Conn *conns;
+        Reply reply;
+        char unix_path[108];
+        unsigned accepted;
+        unsigned resets; /* connections the client closed with a reset */
+        /* the last request */
+        char *method, *path, *content_type, *te, *user_agent, *grpc_timeout, *accept;
+        uint8_t body[4096];
+        size_t body_size;
+} Server;
+
+struct Conn {
+        Server *server;
+        int fd;
+        sd_event_source *source;
+        nghttp2_session *session;
+        size_t sent; /* of the reply body, for the one stream being answered */
+        Conn *next;
+};
+
+static void conn_free(Conn *c)
+{
+        Server *s = c->server;
+
+        for (Conn **p = &s->conns; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        sd_event_source_disable_unref(c->source);
+        nghttp2_session_del(c->session);
+        close(c->fd);
+        free(c);
+}
+
+static ssize_t on_send(nghttp2_session *session, const uint8_t *data, size_t length, int flags,
+                       void *userdata)
+{
+        Conn *c = userdata;
+        ssize_t n = send(c->fd, data, length, MSG_NOSIGNAL);
+
+        if (n < 0)
+                return errno == EAGAIN ? NGHTTP2_ERR_WOULDBLOCK : NGHTTP2_ERR_CALLBACK_FAILURE;
+        return n;
+}
+
+static void record(char **field, const uint8_t *value, size_t len)
+{
+        free(*field);
+        *field = strndup((const char *)value, len);
+}
+
+static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *userdata)
+{
+        Server *s = ((Conn *)userdata)->server;
+        struct {
+                const char *name;
+                char **field;
+        } wanted[] = {
+            {":method", &s->method},
+            {":path", &s->path},
+            {"content-type", &s->content_type},
+            {"te", &s->te},
+            {"user-agent", &s->user_agent},
+            {"grpc-timeout", &s->grpc_timeout},
+            {"accept", &s->accept},
+        };
+
+        for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+                if (strlen(wanted[i].name) == namelen && memcmp(wanted[i].name, name, namelen) == 0)
+                        record(wanted[i].field, value, valuelen);
+        return 0;
+}
+
+static int on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data,
+                   size_t len, void *userdata)
+{
+        Server *s = ((Conn *)userdata)->server;
+
+        cr_assert_leq(s->body_size + len, sizeof(s->body));
+        memcpy(s->body + s->body_size, data, len);
+        s->body_size += len;
+        return 0;
+}
+
+#define NV(n, v)                                                                                            \
+        {                                                                                                   \
+                (uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE                  \
+        }
+
+static ssize_t on_read_body(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+                            uint32_t *data_flags, nghttp2_data_source *source, void *userdata)
+{
+        Conn *c = userdata;
+        const Reply *r = &c->server->reply;
+        size_t n = r->body_size - c->sent < length ? r->body_size - c->sent : length;
+
+        memcpy(buf, r->body + c->sent, n);
+        c->sent += n;
+        if (c->sent == r->body_size) {
+                *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+                if (r->grpc_status) {
+                        nghttp2_nv trailers[] = {NV("grpc-status", r->grpc_status),
+                                                 NV("grpc-message", r->grpc_message ?: "")};
+
+                        *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+                        cr_assert_eq(
+                            nghttp2_submit_trailer(session, stream_id, trailers, r->grpc_message ? 2 : 1),
+                            0);
+                }
+        }
+        return (ssize_t)n;
+}
+
+static void respond(Conn *c, int32_t stream_id)
+{
+        const Reply *r = &c->server->reply;
+        char status[8];
+        nghttp2_data_provider body = {.read_callback = on_read_body};
+        size_t n = 2;
+
+        if (r->hang)
+                return;
+        snprintf(status, sizeof(status), "%d", r->http_status ?: 200);
+        nghttp2_nv h[] = {NV(":status", status), NV("content-type", r->content_type ?: "application/grpc"),
+                          NV("grpc-status", r->grpc_status ?: ""),
+                          NV("grpc-message", r->grpc_message ?: "")};
+        c->sent = 0;
+        if (r->trailers_only) {
+                n += r->grpc_message ? 2 : 1;
+                cr_assert_eq(nghttp2_submit_response(c->session, stream_id, h, n, NULL), 0);
+        } else
+                cr_assert_eq(nghttp2_submit_response(c->session, stream_id, h, n, &body), 0);
+}
+
+static int on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *userdata)
+{
+        if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+            (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+                respond(userdata, frame->hd.stream_id);
+        return 0;
+}
+
+static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        Conn *c = userdata;
+        uint8_t buf[16384];
+
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                if (n < 0 && errno == ECONNRESET)
+                        c->server->resets++;
+                if (n <= 0 || nghttp2_session_mem_recv(c->session, buf, (size_t)n) < 0) {
+                        conn_free(c);
+                        return 0;
+                }
+        }
+        if (nghttp2_session_send(c->session) != 0 ||
+            (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session))) {
+                conn_free(c);
+                return 0;
+        }
+        (void)sd_event_source_set_io_events(
+            c->source, EPOLLIN | (nghttp2_session_want_write(c->session) ? EPOLLOUT : 0));
+        return 0;
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+        Server *s = userdata;
+        nghttp2_session_callbacks *cb;
+        Conn *c;
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (cfd < 0)
+                return 0;
+        s->accepted++;
+        c = calloc(1, sizeof(*c));
+        cr_assert_not_null(c);
+        *c = (Conn){.server = s, .fd = cfd, .next = s->conns};
+        s->conns = c;
+        cr_assert_eq(nghttp2_session_callbacks_new(&cb), 0);
+        nghttp2_session_callbacks_set_send_callback(cb, on_send);
+        nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
+        nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame);
+        cr_assert_eq(nghttp2_session_server_new(&c->session, cb, c), 0);
+        nghttp2_session_callbacks_del(cb);
+        cr_assert_eq(nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, NULL, 0), 0);
+        cr_assert_eq(sd_event_add_io(s->event, &c->source, cfd, EPOLLIN | EPOLLOUT, on_conn_io, c), 0);
+        return 0;
+}
+
+static void server_listen(Server *s, bool unix_socket)
+{
+        if (unix_socket) {
+                struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+                snprintf(s->unix_path, sizeof(s->unix_path), "/tmp/test-grpc-%d.sock", (int)getpid());
+                unlink(s->unix_path);
+                strcpy(sa.sun_path, s->unix_path);
+                s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                cr_assert_geq(s->fd, 0);
+                cr_assert_eq(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        } else {
+                struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+                s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                cr_assert_geq(s->fd, 0);
+                cr_assert_eq(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        }
+        cr_assert_eq(listen(s->fd, 16), 0);
+        cr_assert_eq(sd_event_add_io(s->event, &s->source, s->fd, EPOLLIN, on_accept, s), 0);
+}
+
+static int server_port(const Server *s)
+{
+        struct sockaddr_in sa;
+        socklen_t len = sizeof(sa);
+
+        cr_assert_eq(getsockname(s->fd, (struct sockaddr *)&sa, &len), 0);
+        return ntohs(sa.sin_port);
+}
+
+static void server_done(Server *s)
+{
+        while (s->conns)
+                conn_free(s->conns);
+        sd_event_source_disable_unref(s->source);
+        if (s->fd >= 0)
+                close(s->fd);
+        if (s->unix_path[0])
+                unlink(s->unix_path);
+        free(s->method);
+        free(s->path);
+        free(s->content_type);
+        free(s->te);
+        free(s->user_agent);
+        free(s->grpc_timeout);
+        free(s->accept);
+}
+
+/* One call's outcome, copied out of the callback. */
+typedef struct Done {
+        bool called;
+        unsigned calls;
+        int status;
+        char message[256];
+        CURLcode curl;
+        bool connected;
+        uint8_t data[256]; /* the first bytes */
+        uint8_t last;
+        size_t size;
+        usec_t at;
+} Done;
+
+static void on_done(const GrpcResult *r, void *userdata)
+{
+        Done *d = userdata;
+
+        d->called = true;
+        d->calls++;
+        d->status = r->status;
+        cr_assert_not_null(r->message);
+        snprintf(d->message, sizeof(d->message), "%s", r->message);
+        d->curl = r->curl;
+        d->connected = r->connected;
+        cr_assert(r->status == GRPC_STATUS_OK || (!r->data && r->size == 0));
+        if (r->size > 0) {
+                memcpy(d->data, r->data, r->size < sizeof(d->data) ? r->size : sizeof(d->data));
+                d->last = r->data[r->size - 1];
+        }
+        d->size = r->size;
+        d->at = now_usec(CLOCK_MONOTONIC);
+}
+
+static sd_event *event;
+static CurlLoop *loop;
+static Server server;
+
+static void setup(void)
+{
+        cr_assert_eq(sd_event_new(&event), 0);
+        cr_assert_eq(curl_loop_new(&loop, event), 0);
+        server = (Server){.event = event, .fd = -EBADF};
+}
+
+static void teardown(void)
+{
+        curl_loop_free(loop);
+        server_done(&server);
+        sd_event_unref(event);
+}
+
+static void run_until(bool *flag, usec_t max)
+{
+        usec_t end = now_usec(CLOCK_MONOTONIC) + max;
+
+        while (!*flag && now_usec(CLOCK_MONOTONIC) < end)
+                cr_assert_geq(sd_event_run(event, 50 * USEC_PER_MSEC), 0);
+}
+
+/* Runs the loop for a while whatever happens, to let stray callbacks show up. */
+static void run_for(usec_t t)
+{
+        bool never = false;
+
+        run_until(&never, t);
+}
+
+static void tcp_url(char *buf, size_t size)
+{
+        snprintf(buf, size, "http://127.0.0.1:%d/pkg.Service/Method", server_port(&server));
+}
+
+static const uint8_t hello_framed[] = {0, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'};
+
+/* Starts a call of "ping" to the TCP server with a 2 s timeout and runs it to its end. */
+static void call(Done *d, bool reuse)
+{
+        char url[128];
+        GrpcCallOptions o = {.url = url,
+                             .user_agent = "berth-test/1",
+                             .timeout = 2 * USEC_PER_SEC,
+                             .reuse_connection = reuse};
+
+        tcp_url(url, sizeof(url));
+        *d = (Done){0};
+        cr_assert_eq(grpc_call_start(loop, &o, "ping", 4, on_done, d, NULL), 0);
+        cr_assert_not(d->called, "done must not run inside the start call");
+        run_until(&d->called, 5 * USEC_PER_SEC);
+        cr_assert(d->called);
+}
+
+Test(grpc, frame_prefixes_flag_zero_and_big_endian_length)
+{
+        uint8_t *buf = NULL;
+        size_t size = 0;
+        uint8_t big[300] = {[0] = 7, [299] = 9};
+
+        cr_assert_eq(grpc_frame("abc", 3, &buf, &size), 0);
+        cr_assert_eq(size, 8);
+        cr_assert_arr_eq(buf, ((uint8_t[]){0, 0, 0, 0, 3, 'a', 'b', 'c'}), 8);
+        free(buf);
+        cr_assert_eq(grpc_frame(NULL, 0, &buf, &size), 0);
+        cr_assert_eq(size, 5);
+        cr_assert_arr_eq(buf, ((uint8_t[]){0, 0, 0, 0, 0}), 5);
+        free(buf);
+        cr_assert_eq(grpc_frame(big, sizeof(big), &buf, &size), 0);
+        cr_assert_arr_eq(buf, ((uint8_t[]){0, 0, 0, 1, 44, 7}), 6);
+        cr_assert_eq(buf[304], 9);
+        free(buf);
+}
+
+Test(grpc, unframe_returns_the_message_inside_the_prefix)
+{
+        const uint8_t empty[] = {0, 0, 0, 0, 0};
+        const uint8_t *msg = NULL;
+        size_t size = 99;
+
+        cr_assert_eq(grpc_unframe(hello_framed, sizeof(hello_framed), &msg, &size), 0);
+        cr_assert_eq(size, 5);
+        cr_assert_eq(msg, hello_framed + 5);
+        cr_assert_eq(grpc_unframe(empty, sizeof(empty), &msg, &size), 0);
+        cr_assert_eq(size, 0);
+}
+
+Test(grpc, unframe_rejects_short_buffers_wrong_lengths_and_unknown_flags)
+{
+        const uint8_t two_messages[] = {0, 0, 0, 0, 1, 'a', 0, 0, 0, 0, 1, 'b'};
+        const uint8_t flag2[] = {2, 0, 0, 0, 1, 'a'};
+        const uint8_t *msg;
+        size_t size;
+
+        cr_assert_eq(grpc_unframe(hello_framed, 0, &msg, &size), -EBADMSG);
+        cr_assert_eq(grpc_unframe(hello_framed, 4, &msg, &size), -EBADMSG);
+        /* the length says 5, fewer or more bytes follow */
+        cr_assert_eq(grpc_unframe(hello_framed, 9, &msg, &size), -EBADMSG);
+        cr_assert_eq(grpc_unframe(two_messages, sizeof(two_messages), &msg, &size), -EBADMSG);
+        cr_assert_eq(grpc_unframe(flag2, sizeof(flag2), &msg, &size), -EBADMSG);
+}
+
+Test(grpc, unframe_refuses_a_compressed_message)
+{
+        const uint8_t compressed[] = {1, 0, 0, 0, 1, 'a'};
+        const uint8_t *msg;
+        size_t size;
+
+        cr_assert_eq(grpc_unframe(compressed, sizeof(compressed), &msg, &size), -EPROTONOSUPPORT);
+}
+
+Test(grpc, timeout_is_exact_in_milliseconds_or_microseconds_when_it_fits)
+{
+        char buf[GRPC_TIMEOUT_MAX];
+
+        cr_assert_eq(grpc_timeout_format(USEC_PER_SEC, buf, sizeof(buf)), 0);
+        cr_assert_str_eq(buf, "1000m");
+        cr_assert_eq(grpc_timeout_format(1500, buf, sizeof(buf)), 0);
+        cr_assert_str_eq(buf, "1500u");
+        cr_assert_eq(grpc_timeout_format(1, buf, sizeof(buf)), 0);
+        cr_assert_str_eq(buf, "1u");
+        cr_assert_eq(grpc_timeout_format(99999999 * USEC_PER_MSEC, buf, sizeof(buf)), 0);
+        cr_assert_str_eq(buf, "99999999m");
+}
+
+Test(grpc, timeout_rounds_up_to_a_coarser_unit_beyond_eight_digits)
+{
+        char buf[GRPC_TIMEOUT_MAX];
+
+        /* 100000 s: 9 digits in ms, so seconds */
+        cr_assert_eq(grpc_timeout_format(100000 * USEC_PER_SEC, buf, sizeof(buf)), 0);
+        cr_assert_str_eq(buf, "100000S");
+        /* not a whole number of ms and too long in us: rounded up to the next ms */
+        cr_assert_eq(grpc_timeout_format(123456789, buf, sizeof(buf)), 0);
+        cr_assert_str_eq(buf, "123457m");
+        cr_assert_eq(grpc_timeout_format(USEC_INFINITY - 1, buf, sizeof(buf)), 0);
+        cr_assert_str_eq(buf, "99999999H");
+}
+
+Test(grpc, timeout_refuses_zero_and_small_buffers)
+{
+        char buf[4];
+
+        cr_assert_eq(grpc_timeout_format(0, buf, sizeof(buf)), -EINVAL);
+        cr_assert_eq(grpc_timeout_format(USEC_PER_SEC, buf, sizeof(buf)), -ENOBUFS);
+}
+
+Test(grpc, message_decode_undoes_percent_encoding)
+{
+        char *s = NULL;
+
+        cr_assert_eq(grpc_message_decode("unknown%20service%3A%20x", 24, &s), 0);
+        cr_assert_str_eq(s, "unknown service: x");
+        free(s);
+        cr_assert_eq(grpc_message_decode("ok %e2%9C%93", 12, &s), 0);
+        cr_assert_str_eq(s, "ok \xe2\x9c\x93");
+        free(s);
+        /* only the n bytes given count */
+        cr_assert_eq(grpc_message_decode("ab%41cd", 5, &s), 0);
+        cr_assert_str_eq(s, "abA");
+        free(s);
+}
+
+Test(grpc, message_decode_keeps_a_percent_that_starts_no_escape)
+{
+        char *s = NULL;
+
+        cr_assert_eq(grpc_message_decode("100%", 4, &s), 0);
+        cr_assert_str_eq(s, "100%");
+        free(s);
+        cr_assert_eq(grpc_message_decode("%zz%4", 5, &s), 0);
+        cr_assert_str_eq(s, "%zz%4");
+        free(s);
+        cr_assert_eq(grpc_message_decode("", 0, &s), 0);
+        cr_assert_str_eq(s, "");
+        free(s);
+}
+
+Test(grpc, errors_read_as_grpc_go_prints_them)
+{
+        char *s = NULL;
+
+        cr_assert_str_eq(grpc_status_to_string(GRPC_STATUS_DEADLINE_EXCEEDED), "DeadlineExceeded");
+        cr_assert_str_eq(grpc_status_to_string(GRPC_STATUS_CANCELLED), "Canceled");
+        cr_assert_null(grpc_status_to_string(17));
+        cr_assert_null(grpc_status_to_string(-1));
+        cr_assert_eq(grpc_format_error(GRPC_STATUS_UNAVAILABLE, "connection refused", &s), 0);
+        cr_assert_str_eq(s, "rpc error: code = Unavailable desc = connection refused");
+        free(s);
+        cr_assert_eq(grpc_format_error(17, "odd", &s), 0);
+        cr_assert_str_eq(s, "rpc error: code = Code(17) desc = odd");
+        free(s);
+}
+
+Test(grpc, call_posts_a_framed_request_with_grpc_headers, .init = setup, .fini = teardown)
+{
+        Done d;
+
+        server_listen(&server, false);
+        server.reply = (Reply){.body = hello_framed, .body_size = sizeof(hello_framed), .grpc_status = "0"};
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
+        cr_assert_eq(d.curl, CURLE_OK);
+        cr_assert(d.connected);
+        cr_assert_eq(d.size, 5);
+        cr_assert_arr_eq(d.data, "hello", 5);
+        cr_assert_str_eq(server.method, "POST");
+        cr_assert_str_eq(server.path, "/pkg.Service/Method");
+        cr_assert_str_eq(server.content_type, "application/grpc");
+        cr_assert_str_eq(server.te, "trailers");
+        cr_assert_str_eq(server.user_agent, "berth-test/1");
+        cr_assert_str_eq(server.grpc_timeout, "2000m");
+        cr_assert_null(server.accept);
+        cr_assert_eq(server.body_size, 9);
+        cr_assert_arr_eq(server.body, ((uint8_t[]){0, 0, 0, 0, 4, 'p', 'i', 'n', 'g'}), 9);
+}
+
+Test(grpc, call_reads_an_error_status_and_decoded_message_from_the_trailers, .init = setup, .fini = teardown)
+{
+        Done d;
+
+        server_listen(&server, false);
+        server.reply = (Reply){.body = hello_framed,
+                               .body_size = sizeof(hello_framed),
+                               .grpc_status = "5",
+                               .grpc_message = "no%20such%20pod%3A%20%22x%22"};
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_NOT_FOUND);
+        cr_assert_str_eq(d.message, "no such pod: \"x\"");
+        cr_assert_eq(d.size, 0, "no message with an error status");
+}
+
+Test(grpc, call_reads_the_status_of_a_trailers_only_reply, .init = setup, .fini = teardown)
+{
+        Done d;
+
+        server_listen(&server, false);
+        server.reply = (Reply){.trailers_only = true,
+                               .grpc_status = "12",
+                               .grpc_message = "unknown service grpc.health.v1.Health"};
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_UNIMPLEMENTED);
+        cr_assert_str_eq(d.message, "unknown service grpc.health.v1.Health");
+        cr_assert(d.connected);
+}
+
+Test(grpc, call_maps_an_http_error_status_as_the_grpc_spec_says, .init = setup, .fini = teardown)
+{
+        static const uint8_t page[] = "not here";
+        Done d;
+
+        server_listen(&server, false);
+        server.reply =
+            (Reply){.http_status = 404, .content_type = "text/plain", .body = page, .body_size = 8};
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_UNIMPLEMENTED);
+        cr_assert_str_eq(d.message, "unexpected HTTP status code received from server: 404");
+        server.reply.http_status = 503;
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_UNAVAILABLE);
+}
+
+Test(grpc, call_without_grpc_status_is_internal, .init = setup, .fini = teardown)
+{
+        Done d;
+
+        server_listen(&server, false);
+        server.reply = (Reply){.body = hello_framed, .body_size = sizeof(hello_framed)};
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_INTERNAL);
+        cr_assert_str_eq(d.message, "server closed the stream without sending trailers");
+}
+
+Test(grpc, call_with_a_foreign_content_type_is_unknown, .init = setup, .fini = teardown)
+{
+        Done d;
+
+        server_listen(&server, false);
+        server.reply = (Reply){.content_type = "text/html",
+                               .body = hello_framed,
+                               .body_size = sizeof(hello_framed),
+                               .grpc_status = "0"};
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_UNKNOWN);
+        cr_assert_str_eq(d.message, "transport: received unexpected content-type \"text/html\"");
+}
+
+Test(grpc, call_rejects_a_compressed_or_misframed_reply, .init = setup, .fini = teardown)
+{
+        static const uint8_t compressed[] = {1, 0, 0, 0, 1, 'x'};
+        static const uint8_t short_body[] = {0, 0, 0, 0, 9, 'x'};
+        Done d;
+
+        server_listen(&server, false);
+        server.reply = (Reply){.body = compressed, .body_size = sizeof(compressed), .grpc_status = "0"};
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_INTERNAL);
+        cr_assert_str_eq(d.message, "grpc: compressed message received, but no compression was negotiated");
+        server.reply.body = short_body;
+        server.reply.body_size = sizeof(short_body);
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_INTERNAL);
+        cr_assert_str_eq(d.message, "grpc: malformed response message framing");
+        server.reply.body_size = 0;
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_INTERNAL);
+        cr_assert_str_eq(d.message, "grpc: the server sent no response message");
+}
+
+Test(grpc, call_stops_a_reply_larger_than_the_limit, .init = setup, .fini = teardown)
+{
+        static uint8_t big[5 + 1000] = {0, 0, 0, 0x03, 0xe8};
+        char url[128];
+        GrpcCallOptions o = {.url = url, .max_response = 100};
+        Done d = {0};
+
+        server_listen(&server, false);
+        server.reply = (Reply){.body = big, .body_size = sizeof(big), .grpc_status = "0"};
+        tcp_url(url, sizeof(url));
+        cr_assert_eq(grpc_call_start(loop, &o, "", 0, on_done, &d, NULL), 0);
+        run_until(&d.called, 5 * USEC_PER_SEC);
+        cr_assert_eq(d.status, GRPC_STATUS_RESOURCE_EXHAUSTED);
+        cr_assert_str_eq(d.message, "grpc: received message larger than max (more than 100 bytes)");
+        cr_assert_null(server.grpc_timeout, "no deadline, no grpc-timeout");
+}
+
+Test(grpc, call_collects_a_reply_spread_over_many_data_frames, .init = setup, .fini = teardown)
+{
+        static uint8_t big[5 + 100000] = {0, 0, 0x01, 0x86, 0xa0};
+        Done d;
+
+        for (size_t i = 5; i < sizeof(big); i++)
+                big[i] = (uint8_t)(i * 7);
+        server_listen(&server, false);
+        server.reply = (Reply){.body = big, .body_size = sizeof(big), .grpc_status = "0"};
+        call(&d, false);
+        cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
+        cr_assert_eq(d.size, 100000);
+        cr_assert_arr_eq(d.data, big + 5, sizeof(d.data));
+        cr_assert_eq(d.last, big[sizeof(big) - 1]);
+}
+
+Test(grpc, call_past_its_timeout_is_deadline_exceeded, .init = setup, .fini = teardown)
+{
+        char url[128];
+        GrpcCallOptions o = {.url = url, .timeout = 300 * USEC_PER_MSEC};
+        usec_t start;
+        Done d = {0};
+
+        server_listen(&server, false);
+        server.reply = (Reply){.hang = true};
+        tcp_url(url, sizeof(url));
+        start = now_usec(CLOCK_MONOTONIC);
+        cr_assert_eq(grpc_call_start(loop, &o, "x", 1, on_done, &d, NULL), 0);
+        run_until(&d.called, 5 * USEC_PER_SEC);
+        cr_assert(d.called);
+        cr_assert_eq(d.status, GRPC_STATUS_DEADLINE_EXCEEDED);
+        cr_assert_eq(d.curl, CURLE_OPERATION_TIMEDOUT);
+        cr_assert(d.connected);
+        cr_assert_geq(d.at - start, 290 * USEC_PER_MSEC);
+        cr_assert_lt(d.at - start, 2 * USEC_PER_SEC);
+        cr_assert_str_eq(server.grpc_timeout, "300m");
+}
+
+Test(grpc, call_to_a_closed_port_is_unavailable_and_never_connected, .init = setup, .fini = teardown)
+{
+        char url[128];
+        GrpcCallOptions o = {.url = url, .timeout = USEC_PER_SEC};
+        Done d = {0};
+
+        /* a port that was just ours and is closed now */
+        server_listen(&server, false);
+        tcp_url(url, sizeof(url));
+        server.source = sd_event_source_disable_unref(server.source);
+        server.fd = safe_close(server.fd);
+        cr_assert_eq(grpc_call_start(loop, &o, "x", 1, on_done, &d, NULL), 0);
+        run_until(&d.called, 5 * USEC_PER_SEC);
+        cr_assert_eq(d.status, GRPC_STATUS_UNAVAILABLE);
+        cr_assert_eq(d.curl, CURLE_COULDNT_CONNECT);
+        cr_assert_not(d.connected);
+        cr_assert_str_neq(d.message, "");
+}
+
+Test(grpc, call_over_a_unix_socket, .init = setup, .fini = teardown)
+{
+        GrpcCallOptions o = {.url = "http://localhost/runtime.v1.RuntimeService/Version",
+                             .unix_socket = server.unix_path,
+                             .timeout = 2 * USEC_PER_SEC};
+        Done d = {0};
+
+        server_listen(&server, true);
+        server.reply = (Reply){.body = hello_framed, .body_size = sizeof(hello_framed), .grpc_status = "0"};
+        cr_assert_eq(grpc_call_start(loop, &o, "v", 1, on_done, &d, NULL), 0);
+        run_until(&d.called, 5 * USEC_PER_SEC);
+        cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
+        cr_assert_arr_eq(d.data, "hello", 5);
+        cr_assert_str_eq(server.path, "/runtime.v1.RuntimeService/Version");
+}
+
+Test(grpc, calls_dial_afresh_and_reset_their_connection_unless_reuse_is_asked, .init = setup,
+     .fini = teardown)
+{
+        Done d;
+
+        server_listen(&server, false);
+        server.reply = (Reply){.body = hello_framed, .body_size = sizeof(hello_framed), .grpc_status = "0"};
+        call(&d, false);
+        call(&d, false);
+        cr_assert_eq(server.accepted, 2);
+        run_for(200 * USEC_PER_MSEC);
+        /* SO_LINGER 0: the client's close is a reset, so no TIME_WAIT is left behind */
+        cr_assert_eq(server.resets, 2);
+        call(&d, true);
+        cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
+        call(&d, true);
+        cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
+        cr_assert_eq(server.accepted, grpc_can_reuse_connections() ? 3 : 4);
+}
+
+Test(grpc, cancel_in_flight_calls_nothing_back, .init = setup, .fini = teardown)
+{
+        char url[128];
+        GrpcCallOptions o = {.url = url, .timeout = 300 * USEC_PER_MSEC};
+        GrpcCall *c = NULL;
+        Done d = {0};
+
+        server_listen(&server, false);
+        server.reply = (Reply){.hang = true};
+        tcp_url(url, sizeof(url));
+        cr_assert_eq(grpc_call_start(loop, &o, "x", 1, on_done, &d, &c), 0);
+        cr_assert_not_null(c);
+        run_until(&d.called, 100 * USEC_PER_MSEC);
+        cr_assert_eq(curl_loop_in_flight(loop), 1);
+        grpc_call_cancel(c);
+        cr_assert_eq(curl_loop_in_flight(loop), 0);
+        run_for(500 * USEC_PER_MSEC);
+        cr_assert_not(d.called);
+        grpc_call_cancel(NULL);
+}
+
+Test(grpc, start_refuses_missing_options, .init = setup, .fini = teardown)
+{
+        GrpcCallOptions o = {0};
+        Done d = {0};
+
+        cr_assert_eq(grpc_call_start(loop, &o, "x", 1, on_done, &d, NULL), -EINVAL);
+        o.url = "http://127.0.0.1:1/a/b";
+        cr_assert_eq(grpc_call_start(loop, &o, NULL, 1, on_done, &d, NULL), -EINVAL);
+        cr_assert_eq(grpc_call_start(loop, &o, "x", 1, NULL, &d, NULL), -EINVAL);
+        cr_assert_eq(curl_loop_in_flight(loop), 0);
+}

@@ -62,14 +62,9 @@ static void on_probe_event(Prober *p, const char *ns, const char *name, const ch
                            const char *type, const char *reason, const char *message, void *userdata)
 {
         Manager *m = userdata;
-        _cleanup_json_ cJSON *ref = cJSON_CreateObject();
-        cJSON *meta = ref ? json_ensure_object(ref, "metadata") : NULL;
 
-        if (!meta || json_set_string(ref, "apiVersion", "v1") < 0 ||
-            json_set_string(ref, "kind", "Pod") < 0 || json_set_string(meta, "namespace", ns) < 0 ||
-            json_set_string(meta, "name", name) < 0 || json_set_string(meta, "uid", pod_uid) < 0)
-                return;
-        (void)store_event(m->store, ref, type, reason, message);
+        if (m->pods)
+                pod_controller_event(m->pods, ns, name, pod_uid, type, reason, message);
 }
 
 static int pod_probes(void *userdata, const char *pod_uid, cJSON **ret)

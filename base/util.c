@@ -371,7 +371,19 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size)
         return read_full_fd(fd, max, ret, ret_size);
 }
 
+static int write_file_rename(const char *path, const void *data, size_t size, mode_t mode, bool sync);
+
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode)
+{
+        return write_file_rename(path, data, size, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t size, mode_t mode)
+{
+        return write_file_rename(path, data, size, mode, false);
+}
+
+static int write_file_rename(const char *path, const void *data, size_t size, mode_t mode, bool sync)
 {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
@@ -395,7 +407,7 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
                 p += k;
                 size -= (size_t)k;
         }
-        if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+        if ((sync && fsync(fd) < 0) || rename(tmp, path) < 0) {
                 r = negative_errno();
                 goto out_unlink;
         }

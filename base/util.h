@@ -51,6 +51,10 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 /* Writes data to path atomically (temp file + fsync + rename) with the given mode. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode);
+/* The same without the fsync: readers see the old or the new contents, never a mix, but a
+ * machine crash may lose it. For what is worthless after such a crash anyway (the pid of a
+ * running process). */
+int write_file_replace(const char *path, const void *data, size_t size, mode_t mode);
 /* mkdir -p with the given mode for created directories. */
 int mkdir_p(const char *path, mode_t mode);
 /* rm -rf that stays on one file system; returns 0 when path does not exist. */

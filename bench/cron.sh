@@ -115,7 +115,7 @@ sleep $((next - $(date +%s) + 20))
 burst_n=$(wc -l <"$T/burst" 2>/dev/null || echo 0)
 burst_last=$(sort -n "$T/burst" 2>/dev/null | tail -1 | awk -v n="$next" '{printf "%.0f", ($1-n)*1000}')
 burst_first=$(sort -n "$T/burst" 2>/dev/null | head -1 | awk -v n="$next" '{printf "%.0f", ($1-n)*1000}')
-# the exec of each container's process, as its shim recorded it (microseconds)
+# when each container's process called execve(), recorded by the shim's child (microseconds)
 read -r exec_n exec_first exec_last < <(python3 - "$T/state/containers" "$next" <<'PY'
 import glob, json, os, sys
 d, n = sys.argv[1], int(sys.argv[2])

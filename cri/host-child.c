@@ -102,6 +102,18 @@ static void report(int fd, int r, const char *message)
         (void)!write(fd, buf, sizeof(e) + n);
 }
 
+/* A record of its own ahead of any failure report: errno 0, then the CLOCK_REALTIME time. */
+static void report_exec_time(int fd)
+{
+        char buf[sizeof(int32_t) + sizeof(uint64_t)];
+        int32_t zero = 0;
+        uint64_t t = now_usec(CLOCK_REALTIME);
+
+        memcpy(buf, &zero, sizeof(zero));
+        memcpy(buf + sizeof(zero), &t, sizeof(t));
+        (void)!write(fd, buf, sizeof(buf));
+}
+
 static void wait_until(usec_t t)
 {
         struct timespec ts = {.tv_sec = (time_t)(t / USEC_PER_SEC),
@@ -163,6 +175,8 @@ _noreturn_ void host_child_exec(const HostChild *c)
          * moment the command is due, on the wall clock, so the exec is all that is left */
         if (c->start_at > 0)
                 wait_until(c->start_at);
+        /* the moment the command starts is this one, not when the parent gets to notice */
+        report_exec_time(errfd);
         r = exec_search(c->argv, cfg->env, err, sizeof(err));
         goto out;
 fail:
@@ -172,10 +186,11 @@ out:
         _exit(127);
 }
 
-int host_child_read_error(int fd, char *buf, size_t size)
+int host_child_read_report(int fd, usec_t *ret_exec_at, char *buf, size_t size)
 {
-        char raw[sizeof(int32_t) + HOST_CHILD_MESSAGE_MAX];
-        size_t n = 0;
+        char raw[sizeof(int32_t) + sizeof(uint64_t) + sizeof(int32_t) + HOST_CHILD_MESSAGE_MAX];
+        const size_t time_record = sizeof(int32_t) + sizeof(uint64_t);
+        size_t n = 0, off = 0;
         int32_t e;
 
         while (n < sizeof(raw)) {
@@ -188,19 +203,36 @@ int host_child_read_error(int fd, char *buf, size_t size)
         }
         if (size > 0)
                 buf[0] = 0;
-        if (n == 0)
+        if (ret_exec_at)
+                *ret_exec_at = 0;
+        if (n >= time_record) {
+                memcpy(&e, raw, sizeof(e));
+                if (e == 0) {
+                        uint64_t t;
+                        memcpy(&t, raw + sizeof(e), sizeof(t));
+                        if (ret_exec_at)
+                                *ret_exec_at = t;
+                        off = time_record;
+                }
+        }
+        if (n == off)
                 return 0;
-        if (n < sizeof(e)) {
+        if (n - off < sizeof(e)) {
                 /* cut short: the child died while reporting */
                 if (size > 0)
                         snprintf(buf, size, "setup failed without a report");
                 return -EIO;
         }
-        memcpy(&e, raw, sizeof(e));
+        memcpy(&e, raw + off, sizeof(e));
         if (size > 0) {
-                size_t len = MIN(n - sizeof(e), size - 1);
-                memcpy(buf, raw + sizeof(e), len);
+                size_t len = MIN(n - off - sizeof(e), size - 1);
+                memcpy(buf, raw + off + sizeof(e), len);
                 buf[len] = 0;
         }
         return e < 0 ? e : -EIO;
+}
+
+int host_child_read_error(int fd, char *buf, size_t size)
+{
+        return host_child_read_report(fd, NULL, buf, size);
 }

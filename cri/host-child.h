@@ -27,3 +27,6 @@ _noreturn_ void host_child_exec(const HostChild *c);
  * step, with buf holding its message (e.g. `exec: "x": executable file not found in $PATH`).
  * On a non-blocking fd only what is there is read: call it once the child has ended. */
 int host_child_read_error(int fd, char *buf, size_t size);
+/* The same, and *ret_exec_at: the CLOCK_REALTIME time the child called execve() (0 when it
+ * failed before getting there) — the container's startedAt, however late its parent looks. */
+int host_child_read_report(int fd, usec_t *ret_exec_at, char *buf, size_t size);

@@ -223,13 +223,14 @@ static int load_json(const char *dir, const char *name, cJSON **ret)
         return 0;
 }
 
-static int write_json(const char *dir, const char *name, const cJSON *o)
+static int write_json(const char *dir, const char *name, const cJSON *o, bool durable)
 {
         _cleanup_free_ char *p = strjoin(dir, "/", name, NULL), *s = json_print(o);
 
         if (!p || !s)
                 return -ENOMEM;
-        return write_file_atomic(p, s, strlen(s), 0644);
+        return durable ? write_file_atomic(p, s, strlen(s), 0644)
+                       : write_file_replace(p, s, strlen(s), 0644);
 }
 
 int host_config_load(const char *dir, HostConfig **ret)
@@ -254,7 +255,9 @@ int host_state_write(const char *dir, const HostState *s)
             json_set_int(o, "pidStartTime", (int64_t)s->pid_start) < 0 ||
             json_set_int(o, "startedAt", (int64_t)s->started_at) < 0)
                 return -ENOMEM;
-        return write_json(dir, "state.json", o);
+        /* the pids of running processes mean nothing after a machine crash: no fsync, which
+         * at a burst of starts would queue every shim behind the disk */
+        return write_json(dir, "state.json", o, false);
 }
 
 int host_state_load(const char *dir, HostState *ret)
@@ -285,7 +288,7 @@ int host_exit_write(const char *dir, const HostExit *e)
             json_set_int(o, "finishedAt", (int64_t)e->finished_at) < 0 ||
             set_opt_string(o, "reason", e->reason) < 0 || set_opt_string(o, "message", e->message) < 0)
                 return -ENOMEM;
-        return write_json(dir, "exit.json", o);
+        return write_json(dir, "exit.json", o, true);
 }
 
 int host_exit_load(const char *dir, HostExit *ret)

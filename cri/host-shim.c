@@ -188,6 +188,7 @@ static int spawn(Shim *s)
 static int shim_run(Shim *s)
 {
         _cleanup_free_ char *rel = NULL, *msg = NULL;
+        usec_t exec_at = 0;
         char err[4200];
         int r;
 
@@ -216,7 +217,7 @@ static int shim_run(Shim *s)
                 asprintf_safe(&msg, "fork: %s", strerror(-r));
                 return record_start_error(s, msg ? msg : "fork failed");
         }
-        if (host_child_read_error(s->errpipe[0], err, sizeof(err)) < 0) {
+        if (host_child_read_report(s->errpipe[0], &exec_at, err, sizeof(err)) < 0) {
                 while (!s->reaped && waitpid(s->child, &s->status, 0) < 0 && errno == EINTR)
                         ;
                 s->reaped = true;
@@ -224,7 +225,9 @@ static int shim_run(Shim *s)
                 return record_start_error(s, err);
         }
 
-        HostState st = {.shim_pid = getpid(), .pid = s->child, .started_at = now_usec(CLOCK_REALTIME)};
+        HostState st = {.shim_pid = getpid(),
+                        .pid = s->child,
+                        .started_at = exec_at > 0 ? exec_at : now_usec(CLOCK_REALTIME)};
         (void)host_proc_start_time(st.shim_pid, &st.shim_start);
         (void)host_proc_start_time(st.pid, &st.pid_start);
         r = host_state_write(s->dir, &st);

@@ -1,6 +1,7 @@
 /* Indexed Jobs (indexed_job_utils.go): completed and failed indexes (status strings
  * "0-2,4"), backoffLimitPerIndex with the per-pod failure-count annotations, the pending
- * indexes to create, and the per-index terminal decisions including successPolicy. */
+ * indexes to create, the pods to delete for a repeated or invalid index, and the per-index
+ * terminal decisions including successPolicy. */
 #include <string.h>
 
 #include "job-sync.h"
@@ -27,6 +28,51 @@ int job_index_init(JobSync *s)
         if (r >= 0)
                 r = job_indexes_parse(json_str(s->status, "failedIndexes"), s->failed_idx, n);
         return r;
+}
+
+bool job_index_pod_valid(const JobSync *s, const cJSON *pod)
+{
+        int64_t idx;
+
+        if (!s->p.indexed)
+                return true;
+        idx = job_pod_index(pod);
+        return idx >= 0 && idx < s->p.completions;
+}
+
+/* byCompletionIndex, and within one index controller.ActivePods */
+static int by_index_then_removal_order(const void *a, const void *b)
+{
+        int64_t x = job_pod_index(*(const cJSON *const *)a), y = job_pod_index(*(const cJSON *const *)b);
+
+        if (x != y)
+                return x < y ? -1 : 1;
+        return job_pod_removal_order(a, b);
+}
+
+int job_index_removals(const JobSync *s, const cJSON **v, size_t n)
+{
+        _cleanup_free_ const cJSON **left = NULL;
+        size_t n_rm = 0, n_left = 0;
+
+        if (!s->p.indexed || n == 0)
+                return 0;
+        left = calloc(n, sizeof(cJSON *));
+        if (!left)
+                return -ENOMEM;
+        qsort(v, n, sizeof(cJSON *), by_index_then_removal_order);
+        for (size_t i = 0; i < n; i++) {
+                int64_t idx = job_pod_index(v[i]);
+                /* of a run of one index, the last is the pod most worth keeping */
+                bool repeated = i + 1 < n && job_pod_index(v[i + 1]) == idx;
+
+                if (idx < 0 || idx >= s->p.completions || repeated)
+                        v[n_rm++] = v[i]; /* n_rm <= i: compacts in place */
+                else
+                        left[n_left++] = v[i];
+        }
+        memcpy(v + n_rm, left, n_left * sizeof(cJSON *));
+        return (int)n_rm; /* n came from an int-sized pod list */
 }
 
 static int64_t annotation_int(const cJSON *pod, const char *key)

@@ -1,6 +1,7 @@
-/* manageJob (SEMANTICS.md 3.4): deletes active pods of a suspended Job or beyond the wanted
- * number, creates missing pods in slow-start batches after the pod-failure back-off, then
- * the success check and the Suspended condition of syncJob. */
+/* manageJob (SEMANTICS.md 3.4): deletes active pods of a suspended Job, beyond the wanted
+ * number, or (Indexed) of a repeated or out-of-range index, creates missing pods in
+ * slow-start batches after the pod-failure back-off, then the success check and the
+ * Suspended condition of syncJob. */
 #include <string.h>
 
 #include "job-sync.h"
@@ -30,40 +31,104 @@ static usec_t creation_backoff(const JobSync *s)
         return job_backoff_remaining(failures, last_failure, s->now);
 }
 
-/* controller.ActivePods order: pending before running, not ready before ready, newer first. */
-static int removal_order(const void *a, const void *b)
+/* podPhaseToOrdinal: a phase outside the map, none yet included, ranks with Pending */
+static int phase_ordinal(const cJSON *pod)
 {
-        const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-        int rx = !streq_ptr(json_str(x, "status.phase"), "Pending") * 2 + job_pod_is_ready(x);
-        int ry = !streq_ptr(json_str(y, "status.phase"), "Pending") * 2 + job_pod_is_ready(y);
+        const char *phase = json_str(pod, "status.phase");
 
-        if (rx != ry)
-                return rx - ry;
-        /* RFC 3339 in UTC sorts as text */
-        return -strcmp(json_str(x, "metadata.creationTimestamp") ?: "",
-                       json_str(y, "metadata.creationTimestamp") ?: "");
+        return streq_ptr(phase, "Running") ? 2 : streq_ptr(phase, "Unknown") ? 1 : 0;
 }
 
-static int delete_active(JobSync *s, int64_t n)
+static usec_t pod_time(const cJSON *obj, const char *path)
+{
+        usec_t t;
+
+        return parse_rfc3339(json_str(obj, path), &t) >= 0 ? t : 0;
+}
+
+static usec_t ready_since(const cJSON *pod)
+{
+        const cJSON *c;
+
+        cJSON_ArrayForEach (c, json_path(pod, "status.conditions"))
+                if (streq_ptr(json_str(c, "type"), "Ready"))
+                        return pod_time(c, "lastTransitionTime");
+        return 0;
+}
+
+static int64_t max_restarts(const cJSON *pod)
+{
+        const cJSON *cs;
+        int64_t m = 0;
+
+        cJSON_ArrayForEach (cs, json_path(pod, "status.containerStatuses"))
+                m = MAX(m, json_int(cs, "restartCount", 0));
+        return m;
+}
+
+/* afterOrZero: a zero time sorts first, else the later one */
+static int after_or_zero_first(usec_t x, usec_t y)
+{
+        if (x == 0 || y == 0)
+                return x == 0 ? -1 : 1;
+        return x > y ? -1 : 1;
+}
+
+int job_pod_removal_order(const void *a, const void *b)
+{
+        const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+        bool bx = !isempty(json_str(x, "spec.nodeName")), by = !isempty(json_str(y, "spec.nodeName"));
+        bool rx = job_pod_is_ready(x), ry = job_pod_is_ready(y);
+        usec_t tx, ty;
+
+        if (bx != by)
+                return bx ? 1 : -1;
+        if (phase_ordinal(x) != phase_ordinal(y))
+                return phase_ordinal(x) - phase_ordinal(y);
+        if (rx != ry)
+                return rx ? 1 : -1;
+        if (rx) {
+                tx = ready_since(x);
+                ty = ready_since(y);
+                if (tx != ty)
+                        return after_or_zero_first(tx, ty);
+        }
+        if (max_restarts(x) != max_restarts(y))
+                return max_restarts(x) > max_restarts(y) ? -1 : 1;
+        tx = pod_time(x, "metadata.creationTimestamp");
+        ty = pod_time(y, "metadata.creationTimestamp");
+        return tx == ty ? 0 : after_or_zero_first(tx, ty);
+}
+
+/* activePodsForRemoval: an Indexed Job's pods without a valid index and its repeated
+ * indexes, then the cheapest others until at_least. Returns how many were deleted. */
+static int delete_active(JobSync *s, int64_t at_least)
 {
         size_t k = 0, total = (size_t)cJSON_GetArraySize(s->pods);
         _cleanup_free_ const cJSON **v = calloc(total + 1, sizeof(cJSON *));
         const cJSON *pod;
-        int r;
+        int64_t n;
+        int r, n_rm;
 
         if (!v)
                 return -ENOMEM;
         cJSON_ArrayForEach (pod, s->pods)
                 if (job_pod_is_active(pod))
                         v[k++] = pod;
-        qsort(v, k, sizeof(cJSON *), removal_order);
+        n_rm = job_index_removals(s, v, k);
+        if (n_rm < 0)
+                return n_rm;
+        qsort(v + n_rm, k - (size_t)n_rm, sizeof(cJSON *), job_pod_removal_order);
+        n = MIN(MAX(at_least, (int64_t)n_rm), (int64_t)k);
         n = MIN(n, (int64_t)JOB_MAX_POD_CREATE_DELETE_PER_SYNC);
-        for (size_t i = 0; i < k && (int64_t)i < n; i++) {
-                r = job_sync_delete_pod(s, v[i], true);
+        for (int64_t i = 0; i < n; i++) {
+                /* upstream deleteJobPods drops the tracking finalizer before deleting: a
+                 * duplicate or out-of-range pod leaves the counts alone */
+                r = job_sync_delete_pod(s, v[i], i >= n_rm);
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return (int)n;
 }
 
 static int create_one(JobSync *s, int64_t index)
@@ -137,8 +202,10 @@ static int manage_pods(JobSync *s)
                 return 0;
         }
         want = job_want_active(&s->p, s->succeeded, s->active);
-        if (s->active > want)
-                return delete_active(s, s->active - want);
+        /* deletions take precedence: never deleting and creating in one sync */
+        r = delete_active(s, s->active - want);
+        if (r != 0)
+                return MIN(r, 0);
         diff = want - s->active - (s->p.only_replace_failed ? s->terminating : 0);
         if (diff <= 0)
                 return 0;

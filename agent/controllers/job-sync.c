@@ -53,7 +53,7 @@ bool job_pod_is_failed(const JobSync *s, const cJSON *pod)
 }
 
 /* Marks pod for deletion in the commit; a tracked pod is counted as failed there unless
- * the Job is on its success path. */
+ * the Job is on its success path or, Indexed, the pod has no valid index. */
 int job_sync_delete_pod(JobSync *s, const cJSON *pod, bool count_failed)
 {
         const char *name = json_str(pod, "metadata.name");
@@ -68,7 +68,7 @@ int job_sync_delete_pod(JobSync *s, const cJSON *pod, bool count_failed)
                 r = strv_push_copy(&s->uncount, &s->n_uncount, name);
                 if (r < 0)
                         return r;
-                if (count_failed)
+                if (count_failed && job_index_pod_valid(s, pod))
                         s->failed++;
         }
         s->active--;
@@ -78,15 +78,13 @@ int job_sync_delete_pod(JobSync *s, const cJSON *pod, bool count_failed)
 
 static int count_succeeded(JobSync *s, const cJSON *pod)
 {
-        int64_t idx = job_pod_index(pod);
-
         if (!s->p.indexed) {
                 s->succeeded++;
                 return 0;
         }
         /* an index counts once, however many of its pods succeed */
-        if (idx >= 0 && idx < s->p.completions)
-                s->succeeded_idx[idx] = true;
+        if (job_index_pod_valid(s, pod))
+                s->succeeded_idx[job_pod_index(pod)] = true;
         return 0;
 }
 
@@ -105,6 +103,9 @@ static int count_failed(JobSync *s, const cJSON *pod)
                 return 0;
         if (act == JOB_FAILURE_FAIL_JOB && !s->fail_job_message)
                 s->fail_job_message = TAKE_PTR(msg);
+        /* getValidPodsWithFilter: an Indexed Job never counts a pod without a valid index */
+        if (!job_index_pod_valid(s, pod))
+                return 0;
         s->failed++;
         return job_index_count_failure(s, pod, act == JOB_FAILURE_FAIL_INDEX);
 }

@@ -47,9 +47,19 @@ int job_sync_finish(JobSync *s, bool success, const char *reason, const char *me
 
 /* job-manage.c */
 int job_manage(JobSync *s);
+/* controller.ActivePods as a qsort comparator over const cJSON *: the pods cheapest to lose
+ * first (unassigned, Pending, not ready, ready for less time, more restarts, newer). */
+int job_pod_removal_order(const void *a, const void *b);
 
 /* job-indexed.c; all no-ops for NonIndexed Jobs */
 int job_index_init(JobSync *s);
+/* true unless the Job is Indexed and the pod has no index or one >= completions */
+bool job_index_pod_valid(const JobSync *s, const cJSON *pod);
+/* appendDuplicatedIndexPodsForRemoval: reorders the active pods v[0..n) so that those an
+ * Indexed Job deletes whatever its parallelism come first (no valid index; every pod of a
+ * repeated index but the one job_pod_removal_order ranks last) and returns their number;
+ * the rest follow. Returns 0 for NonIndexed Jobs, -ENOMEM. */
+int job_index_removals(const JobSync *s, const cJSON **v, size_t n);
 int job_index_count_failure(JobSync *s, const cJSON *pod, bool fail_index);
 void job_index_decide_terminal(JobSync *s);
 int job_index_write_status(JobSync *s);

@@ -3,7 +3,6 @@
  * and the time it takes comes out of the termination grace period. Both run through the
  * prober's runner (exec in the container, httpGet, tcpSocket) or a timer (sleep), never
  * blocking the loop. */
-#include <stdarg.h>
 #include <string.h>
 
 #include "json-util.h"
@@ -58,24 +57,9 @@ void pod_hooks_free(PodController *c)
         }
 }
 
-static void hook_event(PodHookRun *h, const char *type, const char *reason, const char *fmt, ...)
-    _printf_(4, 5);
-static void hook_event(PodHookRun *h, const char *type, const char *reason, const char *fmt, ...)
+static void hook_event(PodHookRun *h, const char *type, const char *reason, const char *message)
 {
-        _cleanup_json_ cJSON *ref = cJSON_CreateObject();
-        cJSON *meta = ref ? json_ensure_object(ref, "metadata") : NULL;
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        if (!msg || !meta || json_set_string(ref, "apiVersion", "v1") < 0 ||
-            json_set_string(ref, "kind", "Pod") < 0 || json_set_string(meta, "namespace", h->ns) < 0 ||
-            json_set_string(meta, "name", h->name) < 0 || json_set_string(meta, "uid", h->uid) < 0)
-                return;
-        (void)store_event(h->c->store, ref, type, reason, msg);
+        pod_controller_event(h->c, h->ns, h->name, h->uid, type, reason, message);
 }
 
 /* The kubelet's words for a failed hook (handlers.go). */
@@ -155,7 +139,7 @@ static void on_hook_done(const ProbeOutcome *o, void *userdata)
         run_unlink(h);
         if (!ok) {
                 _cleanup_free_ char *text = failure_text(h, o);
-                hook_event(h, "Warning", h->pre_stop ? "FailedPreStopHook" : "FailedPostStartHook", "%s",
+                hook_event(h, "Warning", h->pre_stop ? "FailedPreStopHook" : "FailedPostStartHook",
                            text ? text : "lifecycle hook failed");
         }
         if (h->pre_stop)

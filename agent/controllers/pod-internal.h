@@ -47,6 +47,12 @@ void pod_schedule_retry(PodController *c, const char *ns, const char *name, usec
  * With the pod given, the container's preStop hook runs first, inside the grace period. */
 int pod_stop_container(PodController *c, const cJSON *pod, const RuntimeContainer *rc, usec_t grace);
 
+/* An event about a pod: involved is the pod, or a reference from pod_ref_new(). */
+void pod_record_event(PodController *c, const cJSON *involved, const char *type, const char *reason,
+                      const char *fmt, ...) _printf_(5, 6);
+/* {apiVersion, kind, metadata{namespace, name, uid}}: enough to name a pod in an event. */
+cJSON *pod_ref_new(const char *ns, const char *name, const char *uid);
+
 /* Lifecycle hooks (pod-hooks.c). */
 int pod_hook_post_start(PodController *c, const cJSON *pod, const cJSON *spec, const RuntimeContainer *rc);
 /* Runs preStop, then stops the container with what is left of grace (at least 2 s, as the

@@ -1,7 +1,6 @@
 /* One reconcile step of a pod: bind it to this node, run init containers in order, then the
  * containers, restart exited ones per restartPolicy with the crash-loop back-off, finish a
  * graceful deletion, and write the status when it changed. */
-#include <stdarg.h>
 #include <string.h>
 
 #include "json-util.h"
@@ -18,21 +17,6 @@ typedef struct SyncContext {
         RuntimeContainer *all;
         size_t n_all;
 } SyncContext;
-
-static void pod_event(SyncContext *s, const char *type, const char *reason, const char *fmt, ...)
-    _printf_(4, 5);
-static void pod_event(SyncContext *s, const char *type, const char *reason, const char *fmt, ...)
-{
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        va_end(ap);
-        if (msg)
-                (void)store_event(s->c->store, s->pod, type, reason, msg);
-}
 
 static PodControllerNote *note_for(SyncContext *s, const cJSON *spec)
 {
@@ -64,7 +48,8 @@ static int start_container(SyncContext *s, const cJSON *spec, unsigned attempt)
         r = container_launch_build(&ctx, s->pod, spec, attempt, &l, &err);
         if (r == -EINVAL) {
                 pod_note_set_waiting(note, "CreateContainerConfigError", err);
-                pod_event(s, "Warning", "Failed", "Error: %s", err ?: "invalid container configuration");
+                pod_record_event(s->c, s->pod, "Warning", "Failed", "Error: %s",
+                                 err ?: "invalid container configuration");
                 goto retry;
         }
         if (r < 0)
@@ -75,15 +60,16 @@ static int start_container(SyncContext *s, const cJSON *spec, unsigned attempt)
                 _cleanup_free_ char *m = NULL;
                 (void)asprintf_safe(&m, "failed to start container \"%s\": %s", cname, strerror(-r));
                 pod_note_set_waiting(note, "RunContainerError", m);
-                pod_event(s, "Warning", "Failed", "Error: %s", m ?: "failed to start container");
+                pod_record_event(s->c, s->pod, "Warning", "Failed", "Error: %s",
+                                 m ?: "failed to start container");
                 goto retry;
         }
         note->retry_at = 0;
         pod_note_set_waiting(note, NULL, NULL);
         free(note->post_start_id);
         note->post_start_id = json_path(spec, "lifecycle.postStart") ? strdup(id) : NULL;
-        pod_event(s, "Normal", "Created", "Created container %s", cname);
-        pod_event(s, "Normal", "Started", "Started container %s", cname);
+        pod_record_event(s->c, s->pod, "Normal", "Created", "Created container %s", cname);
+        pod_record_event(s->c, s->pod, "Normal", "Started", "Started container %s", cname);
         log_debug("Started container %s of pod %s/%s as %s (attempt %u).", cname, s->ns, s->name, id,
                   attempt);
         return 0;
@@ -111,9 +97,9 @@ static int restart_exited(SyncContext *s, const cJSON *spec, const ContainerInst
                                     s->name, s->ns, s->uid);
                 pod_note_set_waiting(note, "CrashLoopBackOff", m);
                 if (first)
-                        pod_event(s, "Warning", "BackOff",
-                                  "Back-off restarting failed container %s in pod %s_%s(%s)", cname, s->name,
-                                  s->ns, s->uid);
+                        pod_record_event(s->c, s->pod, "Warning", "BackOff",
+                                         "Back-off restarting failed container %s in pod %s_%s(%s)", cname,
+                                         s->name, s->ns, s->uid);
                 pod_schedule_retry(s->c, s->ns, s->name, until);
                 return 0;
         }
@@ -168,8 +154,9 @@ static int kill_unhealthy(SyncContext *s, const cJSON *spec, const RuntimeContai
                 if (grace < 0)
                         grace = MAX(json_int(s->pod, "spec.terminationGracePeriodSeconds", 30), 0);
                 if (pod_stop_container(s->c, s->pod, rc, (usec_t)grace * USEC_PER_SEC) == 1)
-                        pod_event(s, "Normal", "Killing", "Container %s failed %s probe, will be restarted",
-                                  cname, kinds[i] == PROBE_KIND_LIVENESS ? "liveness" : "startup");
+                        pod_record_event(s->c, s->pod, "Normal", "Killing",
+                                         "Container %s failed %s probe, will be restarted", cname,
+                                         kinds[i] == PROBE_KIND_LIVENESS ? "liveness" : "startup");
                 return 0;
         }
         return 0;
@@ -272,7 +259,8 @@ static int sync_deletion(SyncContext *s)
                 if (!streq_ptr(s->all[i].pod_uid, s->uid) || s->all[i].state == CONTAINER_EXITED)
                         continue;
                 if (pod_stop_container(s->c, s->pod, &s->all[i], grace) == 1)
-                        pod_event(s, "Normal", "Killing", "Stopping container %s", s->all[i].container_name);
+                        pod_record_event(s->c, s->pod, "Normal", "Killing", "Stopping container %s",
+                                         s->all[i].container_name);
                 running++;
         }
         if (running > 0)
@@ -324,8 +312,8 @@ static int bind_pod(SyncContext *s)
         cJSON_Delete(s->pod);
         s->pod = TAKE_PTR(updated);
         s->uid = json_str(s->pod, "metadata.uid") ?: ""; /* pointed into the old object */
-        pod_event(s, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", s->ns, s->name,
-                  s->c->node_name);
+        pod_record_event(s->c, s->pod, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", s->ns,
+                         s->name, s->c->node_name);
         return 0;
 }
 

@@ -1,5 +1,6 @@
 /* The pod controller's loop side: work queue, runtime calls, back-off timers, graceful
  * deletion and drain. What a pod's status says is computed in pod-status.c. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "json-util.h"
@@ -138,6 +139,41 @@ void pod_controller_on_container_start(PodController *c, const char *id)
         if (rc.pod_namespace && rc.pod_name)
                 pod_controller_enqueue(c, rc.pod_namespace, rc.pod_name);
         runtime_container_done(&rc);
+}
+
+cJSON *pod_ref_new(const char *ns, const char *name, const char *uid)
+{
+        _cleanup_json_ cJSON *ref = cJSON_CreateObject();
+        cJSON *meta = ref ? json_ensure_object(ref, "metadata") : NULL;
+
+        if (!meta || json_set_string(ref, "apiVersion", "v1") < 0 ||
+            json_set_string(ref, "kind", "Pod") < 0 ||
+            json_set_string(meta, "namespace", ns ?: "default") < 0 ||
+            json_set_string(meta, "name", name) < 0 || json_set_string(meta, "uid", uid ?: "") < 0)
+                return NULL;
+        return TAKE_PTR(ref);
+}
+
+void pod_record_event(PodController *c, const cJSON *involved, const char *type, const char *reason,
+                      const char *fmt, ...)
+{
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (msg && involved)
+                (void)store_event(c->store, involved, type, reason, msg);
+}
+
+void pod_controller_event(PodController *c, const char *ns, const char *name, const char *uid,
+                          const char *type, const char *reason, const char *message)
+{
+        _cleanup_json_ cJSON *ref = pod_ref_new(ns, name, uid);
+
+        pod_record_event(c, ref, type, reason, "%s", message ?: "");
 }
 
 int pod_stop_container(PodController *c, const cJSON *pod, const RuntimeContainer *rc, usec_t grace)

@@ -38,6 +38,9 @@ int pod_controller_resync(PodController *c);
 void pod_controller_on_store_change(PodController *c, StoreChange change, const cJSON *obj);
 void pod_controller_on_container_exit(PodController *c, const char *container_id);
 void pod_controller_on_container_start(PodController *c, const char *container_id);
+/* Records an event on the pod ns/name (uid) as the kubelet would (probes use it). */
+void pod_controller_event(PodController *c, const char *ns, const char *name, const char *uid,
+                          const char *type, const char *reason, const char *message);
 /* Stops every running container with its pod's grace period and starts no more. Returns
  * the number of containers still running. */
 int pod_controller_drain(PodController *c);

@@ -358,3 +358,363 @@ Test(job_sync, starts_a_job_prepared_ahead_at_its_scheduled_time)
         cr_assert_eq(parse_rfc3339(json_str(j, "status.startTime"), &t), 0);
         cr_assert_eq(t, future);
 }
+
+/* Writes status (JSON text) to pod name as the pod controller would. */
+static void set_pod_status(const char *name, const char *status)
+{
+        _cleanup_json_ cJSON *st = cJSON_Parse(status);
+
+        cr_assert_not_null(st, "bad test json: %s", status);
+        cr_assert_eq(store_update_status(store, "Pod", "default", name, st), 0);
+        drain();
+}
+
+static cJSON *pod_named(const char *name)
+{
+        cJSON *p = NULL;
+
+        cr_assert_eq(store_get(store, "Pod", "default", name, &p), 0, "pod %s", name);
+        return p;
+}
+
+static bool pod_deleted(const char *name)
+{
+        _cleanup_json_ cJSON *p = pod_named(name);
+
+        return json_str(p, "metadata.deletionTimestamp") != NULL;
+}
+
+/* The pod controller completes a graceful deletion. */
+static void remove_pod(const char *name)
+{
+        cr_assert_eq(store_delete(store, "Pod", "default", name, NULL), 0);
+        drain();
+}
+
+static size_t pods_of_index(int64_t idx)
+{
+        _cleanup_json_ cJSON *ps = pods();
+        const cJSON *p;
+        size_t n = 0;
+
+        cJSON_ArrayForEach (p, ps)
+                n += job_pod_index(p) == idx;
+        return n;
+}
+
+/* A pod of the Job written by someone else (a restore, a second writer): a copy of like with
+ * index idx (NULL: none) and, when given, a status, all in place before the Job syncs. */
+static char *create_pod_like(const cJSON *like, const char *idx, const char *status)
+{
+        static const char *const server[] = {"name", "uid", "resourceVersion", "creationTimestamp",
+                                             "generation"};
+        _cleanup_json_ cJSON *p = cJSON_Duplicate(like, true), *created = NULL;
+        cJSON *meta = json_path(p, "metadata");
+        char *name;
+
+        cr_assert_not_null(p);
+        cJSON_DeleteItemFromObjectCaseSensitive(p, "status");
+        for (size_t i = 0; i < ELEMENTSOF(server); i++)
+                cJSON_DeleteItemFromObjectCaseSensitive(meta, server[i]);
+        cJSON_DeleteItemFromObjectCaseSensitive(json_path(meta, "annotations"), JOB_COMPLETION_INDEX_KEY);
+        cJSON_DeleteItemFromObjectCaseSensitive(json_path(meta, "labels"), JOB_COMPLETION_INDEX_KEY);
+        if (idx)
+                cr_assert(json_set_string(json_path(meta, "annotations"), JOB_COMPLETION_INDEX_KEY, idx) >=
+                          0);
+        cr_assert(json_set_string(meta, "generateName", "pi-extra-") >= 0);
+        cr_assert_eq(store_create(store, p, &created), 0);
+        name = strdup(json_str(created, "metadata.name"));
+        cr_assert_not_null(name);
+        if (status) {
+                _cleanup_json_ cJSON *st = cJSON_Parse(status);
+                cr_assert_not_null(st);
+                cr_assert_eq(store_update_status(store, "Pod", "default", name, st), 0);
+        }
+        drain();
+        return name;
+}
+
+#define INDEXED(completions, parallelism)                                                                   \
+        "\"completions\":" #completions ",\"parallelism\":" #parallelism ",\"completionMode\":\"Indexed\","
+
+Test(job_sync, indexed_job_deletes_a_repeated_index_keeping_the_running_pod)
+{
+        create_job("{" INDEXED(2, 2) TEMPLATE("Never") "}");
+        _cleanup_json_ cJSON *ps = pods(), *j = NULL, *after = NULL, *dup = NULL;
+        _cleanup_free_ char *first = strdup(json_str(ps->child, "metadata.name")), *extra = NULL;
+
+        cr_assert_eq(job_pod_index(ps->child), 0);
+        set_pod_status(first, "{\"phase\":\"Running\"}");
+        extra = create_pod_like(ps->child, "0", NULL);
+        dup = pod_named(extra);
+        cr_assert_eq(job_pod_index(dup), 0);
+        cr_assert_not_null(json_str(dup, "metadata.deletionTimestamp"), "the repeated index is deleted");
+        cr_assert_not(job_pod_has_finalizer(dup), "and released uncounted");
+        cr_assert_not(pod_deleted(first), "the running pod of the index stays");
+        after = pods();
+        cr_assert_eq(cJSON_GetArraySize(after), 3, "no pod replaces it");
+        j = job();
+        cr_assert_eq(json_int(j, "status.active", -1), 2);
+        cr_assert_eq(json_int(j, "status.terminating", -1), 1);
+        cr_assert_eq(json_int(j, "status.failed", -1), 0);
+        cr_assert_eq(json_int(j, "status.succeeded", -1), 0);
+        cr_assert(has_event("SuccessfulDelete", "Deleted pod: pi-extra-"));
+        remove_pod(extra);
+        cr_assert_eq(pods_of_index(0), 1);
+        cr_assert_eq(pods_of_index(1), 1);
+        cr_assert_eq(status_int("failed"), 0);
+        cr_assert_eq(status_int("active"), 2);
+}
+
+Test(job_sync, indexed_job_keeps_a_running_repeat_over_a_pending_original)
+{
+        create_job("{" INDEXED(2, 2) TEMPLATE("Never") "}");
+        _cleanup_json_ cJSON *ps = pods();
+        _cleanup_free_ char *first = strdup(json_str(ps->child, "metadata.name")), *extra = NULL;
+
+        set_pod_status(first, "{\"phase\":\"Pending\"}");
+        extra = create_pod_like(ps->child, "0", "{\"phase\":\"Running\"}");
+        cr_assert(pod_deleted(first));
+        cr_assert_not(pod_deleted(extra));
+        cr_assert_eq(status_int("active"), 2);
+        cr_assert_eq(status_int("failed"), 0);
+}
+
+Test(job_sync, indexed_job_deletes_pods_without_a_valid_index_and_never_counts_them)
+{
+        create_job("{" INDEXED(2, 2) TEMPLATE("Never") "}");
+        _cleanup_json_ cJSON *ps = pods(), *j = NULL;
+        _cleanup_free_ char *beyond = NULL, *garbage = NULL, *none = NULL;
+
+        beyond = create_pod_like(ps->child, "2", NULL);
+        garbage = create_pod_like(ps->child, "x", NULL);
+        none = create_pod_like(ps->child, NULL, NULL);
+        {
+                _cleanup_json_ cJSON *p = pod_named(beyond);
+                cr_assert_eq(job_pod_index(p), 2);
+        }
+        cr_assert(pod_deleted(beyond), "index == completions is out of range");
+        cr_assert(pod_deleted(garbage));
+        cr_assert(pod_deleted(none));
+        cr_assert_eq(pods_of_index(0), 1);
+        cr_assert_eq(pods_of_index(1), 1);
+        j = job();
+        cr_assert_eq(json_int(j, "status.active", -1), 2);
+        cr_assert_eq(json_int(j, "status.failed", -1), 0);
+        cr_assert_null(json_str(j, "status.completedIndexes"));
+        remove_pod(beyond);
+        remove_pod(garbage);
+        remove_pod(none);
+        finish_pod(0, "Succeeded", 0, LONG_AGO);
+        finish_pod(0, "Succeeded", 0, LONG_AGO);
+        cJSON_Delete(j);
+        j = job();
+        cr_assert_str_eq(cond(j, "Complete"), "CompletionsReached");
+        cr_assert_str_eq(json_str(j, "status.completedIndexes"), "0,1");
+        cr_assert_eq(json_int(j, "status.succeeded", -1), 2);
+        cr_assert_eq(json_int(j, "status.failed", -1), 0);
+}
+
+Test(job_sync, indexed_job_releases_a_finished_out_of_range_pod_without_counting_it)
+{
+        create_job("{" INDEXED(2, 2) TEMPLATE("Never") "}");
+        _cleanup_json_ cJSON *ps = pods(), *p = NULL;
+        _cleanup_free_ char *failed = NULL, *succeeded = NULL;
+
+        failed = create_pod_like(ps->child, "7", "{\"phase\":\"Failed\"}");
+        succeeded = create_pod_like(ps->child, "5", "{\"phase\":\"Succeeded\"}");
+        p = pod_named(failed);
+        cr_assert_not(job_pod_has_finalizer(p));
+        cJSON_Delete(p);
+        p = pod_named(succeeded);
+        cr_assert_not(job_pod_has_finalizer(p));
+        cr_assert_eq(status_int("failed"), 0);
+        cr_assert_eq(status_int("succeeded"), 0);
+        cr_assert_eq(status_int("active"), 2);
+}
+
+/* The kubelet restarting pod name's containers in place (restartPolicy OnFailure). */
+static void set_restarts(const char *name, const char *phase, int init_restarts, int restarts)
+{
+        char buf[512];
+
+        snprintf(
+            buf, sizeof buf,
+            "{\"phase\":\"%s\",\"initContainerStatuses\":[{\"name\":\"init\",\"restartCount\":%d}],"
+            "\"containerStatuses\":[{\"name\":\"main\",\"restartCount\":%d,\"state\":{\"running\":{}}}]}",
+            phase, init_restarts, restarts);
+        set_pod_status(name, buf);
+}
+
+Test(job_sync, on_failure_restarts_fail_the_job_once_they_reach_the_backoff_limit)
+{
+        create_job("{\"backoffLimit\":3," TEMPLATE("OnFailure") "}");
+        _cleanup_json_ cJSON *ps = pods(), *j = NULL;
+        _cleanup_free_ char *name = strdup(json_str(ps->child, "metadata.name"));
+
+        set_restarts(name, "Running", 1, 1);
+        j = job();
+        cr_assert_null(cond(j, "FailureTarget"), "2 restarts < backoffLimit 3");
+        cr_assert_eq(json_int(j, "status.active", -1), 1);
+        cr_assert_not(pod_deleted(name));
+        set_restarts(name, "Running", 1, 2);
+        cJSON_Delete(j);
+        j = job();
+        cr_assert_str_eq(cond(j, "FailureTarget"), "BackoffLimitExceeded", "init + app restarts reach 3");
+        cr_assert_null(cond(j, "Failed"), "the pod is still terminating");
+        cr_assert(pod_deleted(name));
+        cr_assert_eq(json_int(j, "status.failed", -1), 1, "the deleted pod counts as failed");
+        remove_pod(name);
+        cJSON_Delete(j);
+        j = job();
+        cr_assert_str_eq(cond(j, "Failed"), "BackoffLimitExceeded");
+        cr_assert_str_eq(json_str(job_condition_find(json_path(j, "status"), "Failed"), "message"),
+                         "Job has reached the specified backoff limit");
+        cr_assert_eq(json_int(j, "status.failed", -1), 1);
+}
+
+Test(job_sync, on_failure_with_a_zero_backoff_limit_fails_at_the_first_restart)
+{
+        create_job("{\"backoffLimit\":0," TEMPLATE("OnFailure") "}");
+        _cleanup_json_ cJSON *ps = pods(), *j = NULL;
+        _cleanup_free_ char *name = strdup(json_str(ps->child, "metadata.name"));
+
+        set_restarts(name, "Pending", 0, 0);
+        j = job();
+        cr_assert_null(cond(j, "FailureTarget"));
+        set_restarts(name, "Pending", 1, 0);
+        cJSON_Delete(j);
+        j = job();
+        cr_assert_str_eq(cond(j, "FailureTarget"), "BackoffLimitExceeded");
+}
+
+Test(job_sync, on_failure_sums_restarts_of_running_and_pending_pods_only)
+{
+        create_job("{\"completions\":3,\"parallelism\":2,\"backoffLimit\":3," TEMPLATE("OnFailure") "}");
+        _cleanup_json_ cJSON *ps = pods(), *j = NULL, *now = NULL;
+        _cleanup_free_ char *a = strdup(json_str(ps->child, "metadata.name")),
+                            *b = strdup(json_str(ps->child->next, "metadata.name")), *c = NULL;
+        const cJSON *p;
+
+        set_pod_status(
+            a, "{\"phase\":\"Succeeded\",\"containerStatuses\":[{\"name\":\"main\",\"restartCount\":5,"
+               "\"state\":{\"terminated\":{\"exitCode\":0,\"finishedAt\":\"" LONG_AGO "\"}}}]}");
+        j = job();
+        cr_assert_null(cond(j, "FailureTarget"), "a finished pod's restarts do not count");
+        cr_assert_eq(json_int(j, "status.succeeded", -1), 1);
+        now = pods();
+        cr_assert_eq(cJSON_GetArraySize(now), 3);
+        cJSON_ArrayForEach (p, now)
+                if (!streq(json_str(p, "metadata.name"), a) && !streq(json_str(p, "metadata.name"), b))
+                        c = strdup(json_str(p, "metadata.name"));
+        cr_assert_not_null(c);
+        set_restarts(b, "Running", 0, 1);
+        set_restarts(c, "Pending", 0, 1);
+        cJSON_Delete(j);
+        j = job();
+        cr_assert_null(cond(j, "FailureTarget"), "1 + 1 restarts < 3");
+        set_restarts(c, "Pending", 1, 1);
+        cJSON_Delete(j);
+        j = job();
+        cr_assert_str_eq(cond(j, "FailureTarget"), "BackoffLimitExceeded", "1 + 2 restarts across pods");
+}
+
+Test(job_sync, never_restart_policy_ignores_restart_counts)
+{
+        create_job("{\"backoffLimit\":1," TEMPLATE("Never") "}");
+        _cleanup_json_ cJSON *ps = pods(), *j = NULL;
+
+        set_restarts(json_str(ps->child, "metadata.name"), "Running", 2, 2);
+        j = job();
+        cr_assert_null(cond(j, "FailureTarget"));
+        cr_assert_eq(json_int(j, "status.active", -1), 1);
+}
+
+#define FAIL_INDEX_ON_42                                                                                    \
+        "\"podFailurePolicy\":{\"rules\":[{\"action\":\"FailIndex\",\"onExitCodes\":{\"operator\":\"In\","  \
+        "\"values\":[42]}}]},"
+
+Test(job_sync, fail_index_fails_that_index_only_and_the_job_runs_the_others)
+{
+        create_job("{" INDEXED(3, 3) "\"backoffLimitPerIndex\":1," FAIL_INDEX_ON_42 TEMPLATE("Never") "}");
+        _cleanup_json_ cJSON *j = NULL;
+        const cJSON *c;
+
+        finish_pod(1, "Failed", 42, LONG_AGO);
+        j = job();
+        cr_assert_str_eq(json_str(j, "status.failedIndexes"), "1");
+        cr_assert_eq(json_int(j, "status.failed", -1), 1);
+        cr_assert_eq(json_int(j, "status.active", -1), 2);
+        cr_assert_null(cond(j, "FailureTarget"));
+        cr_assert_eq(pods_of_index(1), 1, "a failed index is not re-created");
+        finish_pod(0, "Succeeded", 0, LONG_AGO);
+        cr_assert_eq(pods_of_index(1), 1);
+        finish_pod(0, "Succeeded", 0, LONG_AGO);
+        cJSON_Delete(j);
+        j = job();
+        cr_assert_str_eq(json_str(j, "status.completedIndexes"), "0,2");
+        cr_assert_str_eq(json_str(j, "status.failedIndexes"), "1");
+        cr_assert_eq(json_int(j, "status.succeeded", -1), 2);
+        cr_assert_eq(json_int(j, "status.failed", -1), 1);
+        cr_assert_null(cond(j, "Complete"));
+        cr_assert_str_eq(cond(j, "Failed"), "FailedIndexes");
+        c = job_condition_find(json_path(j, "status"), "Failed");
+        cr_assert_str_eq(json_str(c, "message"), "Job has failed indexes");
+}
+
+Test(job_sync, a_counted_failure_below_the_per_index_limit_replaces_the_index)
+{
+        create_job("{" INDEXED(2, 2) "\"backoffLimitPerIndex\":1," FAIL_INDEX_ON_42 TEMPLATE("Never") "}");
+        _cleanup_json_ cJSON *j = NULL, *ps = NULL;
+        const cJSON *p;
+        bool replaced = false;
+
+        finish_pod(1, "Failed", 1, LONG_AGO);
+        j = job();
+        cr_assert_str_eq(json_str(j, "status.failedIndexes"), "");
+        cr_assert_eq(json_int(j, "status.failed", -1), 1);
+        ps = pods();
+        cJSON_ArrayForEach (p, ps) {
+                /* the key has dots: no json_str path */
+                const cJSON *count = cJSON_GetObjectItemCaseSensitive(json_path(p, "metadata.annotations"),
+                                                                      JOB_INDEX_FAILURE_COUNT_KEY);
+                if (job_pod_index(p) == 1 && !json_str(p, "status.phase"))
+                        replaced = cJSON_IsString(count) && streq(count->valuestring, "1");
+        }
+        cr_assert(replaced, "index 1 runs again with failure-count 1");
+}
+
+Test(job_sync, fail_index_beyond_max_failed_indexes_fails_the_job)
+{
+        create_job(
+            "{" INDEXED(4, 4) "\"backoffLimitPerIndex\":2,\"maxFailedIndexes\":1," FAIL_INDEX_ON_42 TEMPLATE(
+                "Never") "}");
+        _cleanup_json_ cJSON *j = NULL, *ps = NULL;
+        const cJSON *p;
+
+        finish_pod(0, "Failed", 42, LONG_AGO);
+        j = job();
+        cr_assert_str_eq(json_str(j, "status.failedIndexes"), "0");
+        cr_assert_null(cond(j, "FailureTarget"), "1 failed index is within maxFailedIndexes 1");
+        cr_assert_eq(json_int(j, "status.active", -1), 3);
+        finish_pod(1, "Failed", 42, LONG_AGO); /* index 2: index 0 has a phase now */
+        cJSON_Delete(j);
+        j = job();
+        cr_assert_str_eq(json_str(j, "status.failedIndexes"), "0,2");
+        cr_assert_str_eq(cond(j, "FailureTarget"), "MaxFailedIndexesExceeded");
+        cr_assert_null(cond(j, "Failed"), "indexes 1 and 3 are still terminating");
+        ps = pods();
+        cJSON_ArrayForEach (p, ps)
+                if (!json_str(p, "status.phase")) {
+                        cr_assert_not_null(json_str(p, "metadata.deletionTimestamp"));
+                        remove_pod(json_str(p, "metadata.name"));
+                }
+        cJSON_Delete(j);
+        j = job();
+        cr_assert_str_eq(cond(j, "Failed"), "MaxFailedIndexesExceeded");
+        cr_assert_str_eq(json_str(job_condition_find(json_path(j, "status"), "Failed"), "message"),
+                         "Job has exceeded the specified maximal number of failed indexes");
+        cr_assert_eq(json_int(j, "status.failed", -1), 4, "2 failed pods and 2 deleted active pods");
+        cr_assert(has_event("MaxFailedIndexesExceeded",
+                            "Job has exceeded the specified maximal number of failed indexes"));
+}

@@ -1,15 +1,13 @@
 /* Tests of cri/grpc.c: the framing, grpc-timeout and grpc-message helpers, and unary calls
  * against an in-process HTTP/2 server (libnghttp2) on the same sd-event loop, over loopback
  * TCP and a unix socket, with replies set by each test. */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <nghttp2/nghttp2.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
+#include "event-run.h"
 #include "grpc.h"
+#include "loopback.h"
 
 /* What the server answers to every request. */
 typedef struct Reply {
@@ -23,16 +21,9 @@ typedef struct Reply {
         bool hang;          /* never answers */
 } Reply;
 
-typedef struct Conn Conn;
-
 typedef struct Server {
-        sd_event *event;
-        int fd;
-        sd_event_source *source;
-        Conn *conns;
+        LoopbackServer base;
         Reply reply;
-        char unix_path[108];
-        unsigned accepted;
         unsigned resets; /* connections the client closed with a reset */
         /* the last request */
         char *method, *path, *content_type, *te, *user_agent, *grpc_timeout, *accept;
@@ -40,35 +31,22 @@ typedef struct Server {
         size_t body_size;
 } Server;
 
-struct Conn {
-        Server *server;
-        int fd;
-        sd_event_source *source;
+typedef struct Conn {
+        LoopbackConn base;
         nghttp2_session *session;
         size_t sent; /* of the reply body, for the one stream being answered */
-        Conn *next;
-};
+} Conn;
 
-static void conn_free(Conn *c)
+static Server *server_of(Conn *c)
 {
-        Server *s = c->server;
-
-        for (Conn **p = &s->conns; *p; p = &(*p)->next)
-                if (*p == c) {
-                        *p = c->next;
-                        break;
-                }
-        sd_event_source_disable_unref(c->source);
-        nghttp2_session_del(c->session);
-        close(c->fd);
-        free(c);
+        return (Server *)c->base.server;
 }
 
 static ssize_t on_send(nghttp2_session *session, const uint8_t *data, size_t length, int flags,
                        void *userdata)
 {
         Conn *c = userdata;
-        ssize_t n = send(c->fd, data, length, MSG_NOSIGNAL);
+        ssize_t n = send(c->base.fd, data, length, MSG_NOSIGNAL);
 
         if (n < 0)
                 return errno == EAGAIN ? NGHTTP2_ERR_WOULDBLOCK : NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -84,7 +62,7 @@ static void record(char **field, const uint8_t *value, size_t len)
 static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
                      size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags, void *userdata)
 {
-        Server *s = ((Conn *)userdata)->server;
+        Server *s = server_of(userdata);
         struct {
                 const char *name;
                 char **field;
@@ -107,7 +85,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 static int on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data,
                    size_t len, void *userdata)
 {
-        Server *s = ((Conn *)userdata)->server;
+        Server *s = server_of(userdata);
 
         cr_assert_leq(s->body_size + len, sizeof(s->body));
         memcpy(s->body + s->body_size, data, len);
@@ -124,7 +102,7 @@ static ssize_t on_read_body(nghttp2_session *session, int32_t stream_id, uint8_t
                             uint32_t *data_flags, nghttp2_data_source *source, void *userdata)
 {
         Conn *c = userdata;
-        const Reply *r = &c->server->reply;
+        const Reply *r = &server_of(c)->reply;
         size_t n = r->body_size - c->sent < length ? r->body_size - c->sent : length;
 
         memcpy(buf, r->body + c->sent, n);
@@ -146,7 +124,7 @@ static ssize_t on_read_body(nghttp2_session *session, int32_t stream_id, uint8_t
 
 static void respond(Conn *c, int32_t stream_id)
 {
-        const Reply *r = &c->server->reply;
+        const Reply *r = &server_of(c)->reply;
         char status[8];
         nghttp2_data_provider body = {.read_callback = on_read_body};
         size_t n = 2;
@@ -173,47 +151,11 @@ static int on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *
         return 0;
 }
 
-static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+static void conn_open(LoopbackConn *lc)
 {
-        Conn *c = userdata;
-        uint8_t buf[16384];
-
-        for (;;) {
-                ssize_t n = read(fd, buf, sizeof(buf));
-
-                if (n < 0 && errno == EAGAIN)
-                        break;
-                if (n < 0 && errno == ECONNRESET)
-                        c->server->resets++;
-                if (n <= 0 || nghttp2_session_mem_recv(c->session, buf, (size_t)n) < 0) {
-                        conn_free(c);
-                        return 0;
-                }
-        }
-        if (nghttp2_session_send(c->session) != 0 ||
-            (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session))) {
-                conn_free(c);
-                return 0;
-        }
-        (void)sd_event_source_set_io_events(
-            c->source, EPOLLIN | (nghttp2_session_want_write(c->session) ? EPOLLOUT : 0));
-        return 0;
-}
-
-static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
-{
-        Server *s = userdata;
+        Conn *c = (Conn *)lc;
         nghttp2_session_callbacks *cb;
-        Conn *c;
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-        if (cfd < 0)
-                return 0;
-        s->accepted++;
-        c = calloc(1, sizeof(*c));
-        cr_assert_not_null(c);
-        *c = (Conn){.server = s, .fd = cfd, .next = s->conns};
-        s->conns = c;
         cr_assert_eq(nghttp2_session_callbacks_new(&cb), 0);
         nghttp2_session_callbacks_set_send_callback(cb, on_send);
         nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
@@ -222,50 +164,50 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         cr_assert_eq(nghttp2_session_server_new(&c->session, cb, c), 0);
         nghttp2_session_callbacks_del(cb);
         cr_assert_eq(nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, NULL, 0), 0);
-        cr_assert_eq(sd_event_add_io(s->event, &c->source, cfd, EPOLLIN | EPOLLOUT, on_conn_io, c), 0);
+}
+
+static int conn_io(LoopbackConn *lc)
+{
+        Conn *c = (Conn *)lc;
+        uint8_t buf[16384];
+
+        for (;;) {
+                ssize_t n = read(lc->fd, buf, sizeof(buf));
+
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                if (n < 0 && errno == ECONNRESET)
+                        server_of(c)->resets++;
+                if (n <= 0 || nghttp2_session_mem_recv(c->session, buf, (size_t)n) < 0)
+                        return -EPIPE;
+        }
+        if (nghttp2_session_send(c->session) != 0 ||
+            (!nghttp2_session_want_read(c->session) && !nghttp2_session_want_write(c->session)))
+                return -EPIPE;
         return 0;
 }
 
-static void server_listen(Server *s, bool unix_socket)
+static bool conn_want_write(LoopbackConn *lc)
 {
-        if (unix_socket) {
-                struct sockaddr_un sa = {.sun_family = AF_UNIX};
-
-                snprintf(s->unix_path, sizeof(s->unix_path), "/tmp/test-grpc-%d.sock", (int)getpid());
-                unlink(s->unix_path);
-                strcpy(sa.sun_path, s->unix_path);
-                s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-                cr_assert_geq(s->fd, 0);
-                cr_assert_eq(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        } else {
-                struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-
-                s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-                cr_assert_geq(s->fd, 0);
-                cr_assert_eq(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        }
-        cr_assert_eq(listen(s->fd, 16), 0);
-        cr_assert_eq(sd_event_add_io(s->event, &s->source, s->fd, EPOLLIN, on_accept, s), 0);
+        return nghttp2_session_want_write(((Conn *)lc)->session);
 }
 
-static int server_port(const Server *s)
+static void conn_close(LoopbackConn *lc)
 {
-        struct sockaddr_in sa;
-        socklen_t len = sizeof(sa);
-
-        cr_assert_eq(getsockname(s->fd, (struct sockaddr *)&sa, &len), 0);
-        return ntohs(sa.sin_port);
+        nghttp2_session_del(((Conn *)lc)->session);
 }
+
+static const LoopbackServerOps h2_ops = {
+    .conn_size = sizeof(Conn),
+    .on_open = conn_open,
+    .on_io = conn_io,
+    .want_write = conn_want_write,
+    .on_close = conn_close,
+};
 
 static void server_done(Server *s)
 {
-        while (s->conns)
-                conn_free(s->conns);
-        sd_event_source_disable_unref(s->source);
-        if (s->fd >= 0)
-                close(s->fd);
-        if (s->unix_path[0])
-                unlink(s->unix_path);
+        loopback_server_done(&s->base);
         free(s->method);
         free(s->path);
         free(s->content_type);
@@ -317,7 +259,8 @@ static void setup(void)
 {
         cr_assert_eq(sd_event_new(&event), 0);
         cr_assert_eq(curl_loop_new(&loop, event), 0);
-        server = (Server){.event = event, .fd = -EBADF};
+        server = (Server){};
+        loopback_server_init(&server.base, event, &h2_ops);
 }
 
 static void teardown(void)
@@ -327,25 +270,9 @@ static void teardown(void)
         sd_event_unref(event);
 }
 
-static void run_until(bool *flag, usec_t max)
-{
-        usec_t end = now_usec(CLOCK_MONOTONIC) + max;
-
-        while (!*flag && now_usec(CLOCK_MONOTONIC) < end)
-                cr_assert_geq(sd_event_run(event, 50 * USEC_PER_MSEC), 0);
-}
-
-/* Runs the loop for a while whatever happens, to let stray callbacks show up. */
-static void run_for(usec_t t)
-{
-        bool never = false;
-
-        run_until(&never, t);
-}
-
 static void tcp_url(char *buf, size_t size)
 {
-        snprintf(buf, size, "http://127.0.0.1:%d/pkg.Service/Method", server_port(&server));
+        snprintf(buf, size, "http://127.0.0.1:%d/pkg.Service/Method", server.base.port);
 }
 
 static const uint8_t hello_framed[] = {0, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'};
@@ -363,7 +290,7 @@ static void call(Done *d, bool reuse)
         *d = (Done){0};
         cr_assert_eq(grpc_call_start(loop, &o, "ping", 4, on_done, d, NULL), 0);
         cr_assert_not(d->called, "done must not run inside the start call");
-        run_until(&d->called, 5 * USEC_PER_SEC);
+        event_run_until_set(event, &d->called, 5 * USEC_PER_SEC);
         cr_assert(d->called);
 }
 
@@ -511,7 +438,7 @@ Test(grpc, call_posts_a_framed_request_with_grpc_headers, .init = setup, .fini =
 {
         Done d;
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.body = hello_framed, .body_size = sizeof(hello_framed), .grpc_status = "0"};
         call(&d, false);
         cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
@@ -534,7 +461,7 @@ Test(grpc, call_reads_an_error_status_and_decoded_message_from_the_trailers, .in
 {
         Done d;
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.body = hello_framed,
                                .body_size = sizeof(hello_framed),
                                .grpc_status = "5",
@@ -549,7 +476,7 @@ Test(grpc, call_reads_the_status_of_a_trailers_only_reply, .init = setup, .fini 
 {
         Done d;
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.trailers_only = true,
                                .grpc_status = "12",
                                .grpc_message = "unknown service grpc.health.v1.Health"};
@@ -564,7 +491,7 @@ Test(grpc, call_maps_an_http_error_status_as_the_grpc_spec_says, .init = setup, 
         static const uint8_t page[] = "not here";
         Done d;
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply =
             (Reply){.http_status = 404, .content_type = "text/plain", .body = page, .body_size = 8};
         call(&d, false);
@@ -579,7 +506,7 @@ Test(grpc, call_without_grpc_status_is_internal, .init = setup, .fini = teardown
 {
         Done d;
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.body = hello_framed, .body_size = sizeof(hello_framed)};
         call(&d, false);
         cr_assert_eq(d.status, GRPC_STATUS_INTERNAL);
@@ -590,7 +517,7 @@ Test(grpc, call_with_a_foreign_content_type_is_unknown, .init = setup, .fini = t
 {
         Done d;
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.content_type = "text/html",
                                .body = hello_framed,
                                .body_size = sizeof(hello_framed),
@@ -606,7 +533,7 @@ Test(grpc, call_rejects_a_compressed_or_misframed_reply, .init = setup, .fini = 
         static const uint8_t short_body[] = {0, 0, 0, 0, 9, 'x'};
         Done d;
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.body = compressed, .body_size = sizeof(compressed), .grpc_status = "0"};
         call(&d, false);
         cr_assert_eq(d.status, GRPC_STATUS_INTERNAL);
@@ -629,11 +556,11 @@ Test(grpc, call_stops_a_reply_larger_than_the_limit, .init = setup, .fini = tear
         GrpcCallOptions o = {.url = url, .max_response = 100};
         Done d = {0};
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.body = big, .body_size = sizeof(big), .grpc_status = "0"};
         tcp_url(url, sizeof(url));
         cr_assert_eq(grpc_call_start(loop, &o, "", 0, on_done, &d, NULL), 0);
-        run_until(&d.called, 5 * USEC_PER_SEC);
+        event_run_until_set(event, &d.called, 5 * USEC_PER_SEC);
         cr_assert_eq(d.status, GRPC_STATUS_RESOURCE_EXHAUSTED);
         cr_assert_str_eq(d.message, "grpc: received message larger than max (more than 100 bytes)");
         cr_assert_null(server.grpc_timeout, "no deadline, no grpc-timeout");
@@ -646,7 +573,7 @@ Test(grpc, call_collects_a_reply_spread_over_many_data_frames, .init = setup, .f
 
         for (size_t i = 5; i < sizeof(big); i++)
                 big[i] = (uint8_t)(i * 7);
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.body = big, .body_size = sizeof(big), .grpc_status = "0"};
         call(&d, false);
         cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
@@ -662,12 +589,12 @@ Test(grpc, call_past_its_timeout_is_deadline_exceeded, .init = setup, .fini = te
         usec_t start;
         Done d = {0};
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.hang = true};
         tcp_url(url, sizeof(url));
         start = now_usec(CLOCK_MONOTONIC);
         cr_assert_eq(grpc_call_start(loop, &o, "x", 1, on_done, &d, NULL), 0);
-        run_until(&d.called, 5 * USEC_PER_SEC);
+        event_run_until_set(event, &d.called, 5 * USEC_PER_SEC);
         cr_assert(d.called);
         cr_assert_eq(d.status, GRPC_STATUS_DEADLINE_EXCEEDED);
         cr_assert_eq(d.curl, CURLE_OPERATION_TIMEDOUT);
@@ -684,12 +611,11 @@ Test(grpc, call_to_a_closed_port_is_unavailable_and_never_connected, .init = set
         Done d = {0};
 
         /* a port that was just ours and is closed now */
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         tcp_url(url, sizeof(url));
-        server.source = sd_event_source_disable_unref(server.source);
-        server.fd = safe_close(server.fd);
+        loopback_server_done(&server.base);
         cr_assert_eq(grpc_call_start(loop, &o, "x", 1, on_done, &d, NULL), 0);
-        run_until(&d.called, 5 * USEC_PER_SEC);
+        event_run_until_set(event, &d.called, 5 * USEC_PER_SEC);
         cr_assert_eq(d.status, GRPC_STATUS_UNAVAILABLE);
         cr_assert_eq(d.curl, CURLE_COULDNT_CONNECT);
         cr_assert_not(d.connected);
@@ -699,14 +625,16 @@ Test(grpc, call_to_a_closed_port_is_unavailable_and_never_connected, .init = set
 Test(grpc, call_over_a_unix_socket, .init = setup, .fini = teardown)
 {
         GrpcCallOptions o = {.url = "http://localhost/runtime.v1.RuntimeService/Version",
-                             .unix_socket = server.unix_path,
+                             .unix_socket = server.base.unix_path,
                              .timeout = 2 * USEC_PER_SEC};
+        char path[64];
         Done d = {0};
 
-        server_listen(&server, true);
+        snprintf(path, sizeof(path), "/tmp/test-grpc-%d.sock", (int)getpid());
+        loopback_server_listen_unix(&server.base, path);
         server.reply = (Reply){.body = hello_framed, .body_size = sizeof(hello_framed), .grpc_status = "0"};
         cr_assert_eq(grpc_call_start(loop, &o, "v", 1, on_done, &d, NULL), 0);
-        run_until(&d.called, 5 * USEC_PER_SEC);
+        event_run_until_set(event, &d.called, 5 * USEC_PER_SEC);
         cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
         cr_assert_arr_eq(d.data, "hello", 5);
         cr_assert_str_eq(server.path, "/runtime.v1.RuntimeService/Version");
@@ -717,19 +645,19 @@ Test(grpc, calls_dial_afresh_and_reset_their_connection_unless_reuse_is_asked, .
 {
         Done d;
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.body = hello_framed, .body_size = sizeof(hello_framed), .grpc_status = "0"};
         call(&d, false);
         call(&d, false);
-        cr_assert_eq(server.accepted, 2);
-        run_for(200 * USEC_PER_MSEC);
+        cr_assert_eq(server.base.accepted, 2);
+        event_run_for(event, 200 * USEC_PER_MSEC);
         /* SO_LINGER 0: the client's close is a reset, so no TIME_WAIT is left behind */
         cr_assert_eq(server.resets, 2);
         call(&d, true);
         cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
         call(&d, true);
         cr_assert_eq(d.status, GRPC_STATUS_OK, "%d %s", d.status, d.message);
-        cr_assert_eq(server.accepted, grpc_can_reuse_connections() ? 3 : 4);
+        cr_assert_eq(server.base.accepted, grpc_can_reuse_connections() ? 3 : 4);
 }
 
 Test(grpc, cancel_in_flight_calls_nothing_back, .init = setup, .fini = teardown)
@@ -739,16 +667,16 @@ Test(grpc, cancel_in_flight_calls_nothing_back, .init = setup, .fini = teardown)
         GrpcCall *c = NULL;
         Done d = {0};
 
-        server_listen(&server, false);
+        loopback_server_listen(&server.base);
         server.reply = (Reply){.hang = true};
         tcp_url(url, sizeof(url));
         cr_assert_eq(grpc_call_start(loop, &o, "x", 1, on_done, &d, &c), 0);
         cr_assert_not_null(c);
-        run_until(&d.called, 100 * USEC_PER_MSEC);
+        event_run_until_set(event, &d.called, 100 * USEC_PER_MSEC);
         cr_assert_eq(curl_loop_in_flight(loop), 1);
         grpc_call_cancel(c);
         cr_assert_eq(curl_loop_in_flight(loop), 0);
-        run_for(500 * USEC_PER_MSEC);
+        event_run_for(event, 500 * USEC_PER_MSEC);
         cr_assert_not(d.called);
         grpc_call_cancel(NULL);
 }

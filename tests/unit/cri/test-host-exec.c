@@ -7,14 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host-cgroup.h"
-#include "runtime.h"
+#include "event-run.h"
+#include "runtime-fixture.h"
 
-static char tmpdir[] = "/tmp/berth-test-host-exec-XXXXXX";
-static char cgname[64];
-static sd_event *event;
-static Runtime *rt;
-static size_t n_exited;
+static RuntimeFixture fx;
 
 /* What the last done callback saw (copied: the result is only valid inside it). */
 typedef struct Done {
@@ -51,162 +47,34 @@ static void done_clear(Done *d)
         *d = (Done){0};
 }
 
-static void on_exit_cb(Runtime *r, const char *id, void *userdata)
-{
-        n_exited++;
-}
-
-static bool cgroups_writable(void)
-{
-        HostCgroup *cg = NULL;
-        bool ok;
-        char rel[128];
-
-        snprintf(rel, sizeof(rel), "%s-probe/pod-x/y", cgname);
-        if (host_cgroup_new(&cg, NULL, rel) < 0)
-                return false;
-        ok = host_cgroup_create(cg) >= 0;
-        host_cgroup_remove(cg);
-        for (size_t i = 0; i < cg->n; i++) {
-                char p[512];
-                snprintf(p, sizeof(p), "%s/%s-probe", cg->roots[i], cgname);
-                rmdir(p);
-        }
-        host_cgroup_free(cg);
-        return ok;
-}
-
-static void new_runtime(void)
-{
-        RuntimeOptions o = {
-            .type = RUNTIME_HOST,
-            .state_dir = tmpdir,
-            .cgroup_name = cgname,
-            .shim_path = getenv("BERTH_TEST_SHIM"),
-        };
-
-        cr_assert_not_null(o.shim_path, "BERTH_TEST_SHIM is not set");
-        cr_assert_eq(runtime_new(&rt, event, &o), 0);
-        runtime_set_on_exit(rt, on_exit_cb, NULL);
-}
-
 static void setup(void)
 {
-        cr_assert_not_null(mkdtemp(tmpdir));
-        snprintf(cgname, sizeof(cgname), "berth-test-exec-%d", (int)getpid());
-        if (geteuid() != 0 || !cgroups_writable()) {
-                if (getenv("CI") && strcmp(getenv("CI"), "true") == 0)
-                        cr_assert_fail("the host exec test needs root and writable cgroups (CI=true)");
-                rm_rf(tmpdir);
-                cr_skip_test("needs root and writable cgroups (run as root; CI=true makes this a failure)");
-        }
-        cr_assert_eq(sd_event_new(&event), 0);
-        new_runtime();
+        runtime_fixture_setup(&fx, "host-exec");
 }
 
-/* What a failed test left running: stopped and removed, so that no process outlives it. */
-static void remove_all(void)
-{
-        RuntimeContainer *l = NULL;
-        size_t n = 0, running;
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
-
-        do {
-                runtime_container_array_free(l, n);
-                cr_assert_eq(runtime_list_containers(rt, &l, &n), 0);
-                running = 0;
-                for (size_t i = 0; i < n; i++)
-                        if (l[i].state != CONTAINER_EXITED) {
-                                (void)runtime_stop_container(rt, l[i].id, 0);
-                                running++;
-                        }
-                if (running > 0)
-                        (void)sd_event_run(event, 100 * USEC_PER_MSEC);
-        } while (running > 0 && now_usec(CLOCK_MONOTONIC) < deadline);
-        for (size_t i = 0; i < n; i++)
-                (void)runtime_remove_container(rt, l[i].id);
-        runtime_container_array_free(l, n);
-}
-
-/* Only the empty top directory of ours may be left in any hierarchy (so no process is). */
 static void teardown(void)
 {
-        HostCgroup *cg = NULL;
-
-        if (rt)
-                remove_all();
-        runtime_free(rt);
-        rt = NULL;
-        sd_event_unref(event);
-        event = NULL;
-        n_exited = 0;
-        cr_assert_eq(host_cgroup_new(&cg, NULL, "x/y/z"), 0);
-        for (size_t i = 0; i < cg->n; i++) {
-                char p[512];
-                snprintf(p, sizeof(p), "%s/%s", cg->roots[i], cgname);
-                int k = rmdir(p) < 0 ? errno : 0;
-                cr_expect(k == 0 || k == ENOENT, "left behind: %s: %s", p, strerror(k));
-        }
-        host_cgroup_free(cg);
-        cr_assert_eq(rm_rf(tmpdir), 0);
+        runtime_fixture_teardown(&fx);
 }
 
 TestSuite(host_exec, .init = setup, .fini = teardown, .timeout = 60);
-
-static char *start(RuntimeContainerConfig *cfg, char **argv)
-{
-        static char *env[] = {"PATH=/usr/bin:/bin", "HOME=/", NULL};
-        char *id = NULL;
-        char log[512];
-
-        snprintf(log, sizeof(log), "%s/logs/c.log", tmpdir);
-        cfg->pod_uid = "uid-1";
-        cfg->pod_name = "pod";
-        cfg->pod_namespace = "default";
-        cfg->container_name = "c";
-        cfg->argv = argv;
-        if (!cfg->env)
-                cfg->env = env;
-        cfg->log_path = log;
-        cr_assert_eq(runtime_start_container(rt, cfg, &id), 0);
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
-        for (;;) {
-                RuntimeContainer c = {0};
-                cr_assert_eq(runtime_container_status(rt, id, &c), 0);
-                ContainerState st = c.state;
-                runtime_container_done(&c);
-                if (st != CONTAINER_CREATED)
-                        break;
-                cr_assert_lt(now_usec(CLOCK_MONOTONIC), deadline, "the container never left CREATED");
-                cr_assert_geq(sd_event_run(event, 100 * USEC_PER_MSEC), 0);
-        }
-        return id;
-}
 
 static char *start_sleeper(void)
 {
         RuntimeContainerConfig cfg = {};
         char *argv[] = {"sleep", "1000", NULL};
 
-        return start(&cfg, argv);
+        return runtime_fixture_start(&fx, &cfg, argv);
+}
+
+static bool exec_done(void *userdata)
+{
+        return ((Done *)userdata)->calls > 0;
 }
 
 static void run_until_done(Done *d)
 {
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
-
-        while (d->calls == 0) {
-                cr_assert_lt(now_usec(CLOCK_MONOTONIC), deadline, "the exec never completed");
-                cr_assert_geq(sd_event_run(event, 100 * USEC_PER_MSEC), 0);
-        }
-}
-
-static void run_for(usec_t t)
-{
-        usec_t until = now_usec(CLOCK_MONOTONIC) + t;
-
-        while (now_usec(CLOCK_MONOTONIC) < until)
-                cr_assert_geq(sd_event_run(event, 10 * USEC_PER_MSEC), 0);
+        cr_assert(event_run_until(fx.event, exec_done, d, 30 * USEC_PER_SEC), "the exec never completed");
 }
 
 /* Runs argv in container id and waits for the result. */
@@ -214,28 +82,18 @@ static void exec_and_wait(const char *id, char **argv, usec_t timeout, size_t ma
 {
         RuntimeExec *x = NULL;
 
-        cr_assert_eq(runtime_exec(rt, id, argv, timeout, max_output, on_done, d, &x), 0);
+        cr_assert_eq(runtime_exec(fx.rt, id, argv, timeout, max_output, on_done, d, &x), 0);
         cr_assert_not_null(x);
         cr_assert_eq(d->calls, 0, "done must not be called from inside runtime_exec");
         run_until_done(d);
-        run_for(50 * USEC_PER_MSEC);
+        event_run_for(fx.event, 50 * USEC_PER_MSEC);
         cr_assert_eq(d->calls, 1, "done is called exactly once");
-}
-
-static HostCgroup *container_cgroup(const char *id)
-{
-        HostCgroup *cg = NULL;
-        char rel[256];
-
-        snprintf(rel, sizeof(rel), "%s/pod-uid-1/%s", cgname, id);
-        cr_assert_eq(host_cgroup_new(&cg, NULL, rel), 0);
-        return cg;
 }
 
 /* The processes in the container's cgroup other than main. */
 static size_t others_in_cgroup(const char *id, pid_t main, pid_t *ret, size_t max)
 {
-        HostCgroup *cg = container_cgroup(id);
+        HostCgroup *cg = runtime_fixture_cgroup(&fx, id);
         char p[512];
         _cleanup_free_ char *s = NULL;
         size_t n = 0;
@@ -255,35 +113,19 @@ static pid_t main_pid(const char *id)
 {
         RuntimeContainer c = {0};
 
-        cr_assert_eq(runtime_container_status(rt, id, &c), 0);
+        cr_assert_eq(runtime_container_status(fx.rt, id, &c), 0);
         pid_t pid = c.pid;
         runtime_container_done(&c);
         cr_assert_gt(pid, 0);
         return pid;
 }
 
-/* Stops and removes the container; its cgroup and directory must be gone. */
+/* Stops and removes the container; its state, directory and cgroups must be gone. */
 static void stop_and_remove(const char *id)
 {
-        HostCgroup *cg = container_cgroup(id);
-        size_t before = n_exited;
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
-
-        cr_assert_eq(runtime_stop_container(rt, id, 0), 0);
-        while (n_exited == before) {
-                RuntimeContainer c = {0};
-                cr_assert_eq(runtime_container_status(rt, id, &c), 0);
-                bool exited = c.state == CONTAINER_EXITED;
-                runtime_container_done(&c);
-                if (exited)
-                        break;
-                cr_assert_lt(now_usec(CLOCK_MONOTONIC), deadline, "container %s did not exit", id);
-                cr_assert_geq(sd_event_run(event, 100 * USEC_PER_MSEC), 0);
-        }
-        cr_assert_eq(runtime_remove_container(rt, id), 0);
-        for (size_t i = 0; i < cg->n; i++)
-                cr_assert_neq(access(cg->dirs[i], F_OK), 0, "cgroup left: %s", cg->dirs[i]);
-        host_cgroup_free(cg);
+        cr_assert_eq(runtime_stop_container(fx.rt, id, 0), 0);
+        runtime_fixture_wait_exit(&fx, id);
+        runtime_fixture_remove_and_check(&fx, id, 0);
 }
 
 Test(host_exec, reports_interleaved_output_and_the_exit_code)
@@ -319,8 +161,8 @@ Test(host_exec, runs_two_execs_at_once)
         RuntimeExec *xa = NULL, *xb = NULL;
         Done da = {}, db = {};
 
-        cr_assert_eq(runtime_exec(rt, id, a, 0, 100, on_done, &da, &xa), 0);
-        cr_assert_eq(runtime_exec(rt, id, b, 0, 100, on_done, &db, &xb), 0);
+        cr_assert_eq(runtime_exec(fx.rt, id, a, 0, 100, on_done, &da, &xa), 0);
+        cr_assert_eq(runtime_exec(fx.rt, id, b, 0, 100, on_done, &db, &xb), 0);
         run_until_done(&da);
         run_until_done(&db);
         cr_assert_lt(db.at, da.at, "the quick one ends first");
@@ -345,7 +187,7 @@ Test(host_exec, runs_with_the_containers_env_dir_user_and_filters)
                                       .no_new_privs = true,
                                       .seccomp_runtime_default = true};
         char *argv[] = {"sleep", "1000", NULL};
-        _cleanup_free_ char *id = start(&cfg, argv);
+        _cleanup_free_ char *id = runtime_fixture_start(&fx, &cfg, argv);
         char *exec_argv[] = {
             "sh", "-c",
             "echo \"$GREETING\"; pwd; id -u; id -G; grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status",
@@ -366,7 +208,7 @@ Test(host_exec, runs_in_the_containers_cgroups_and_its_own_session)
         _cleanup_free_ char *id = start_sleeper();
         char *argv[] = {"sh", "-c", "cat /proc/self/cgroup; echo sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$",
                         NULL};
-        HostCgroup *cg = container_cgroup(id);
+        HostCgroup *cg = runtime_fixture_cgroup(&fx, id);
         char rel[256];
         Done d = {};
         size_t lines = 0;
@@ -375,7 +217,7 @@ Test(host_exec, runs_in_the_containers_cgroups_and_its_own_session)
         cr_assert_eq(d.error, 0);
         cr_assert_eq(d.exit_code, 0, "output: %s", d.output);
         /* every hierarchy the container uses lists the container's cgroup */
-        snprintf(rel, sizeof(rel), "/%s/pod-uid-1/%s\n", cgname, id);
+        snprintf(rel, sizeof(rel), "/%s/pod-uid-1/%s\n", fx.cgname, id);
         for (const char *p = d.output; (p = strstr(p, rel)); p++)
                 lines++;
         cr_assert_eq(lines, cg->n, "expected %zu hierarchies in:\n%s", cg->n, d.output);
@@ -430,7 +272,7 @@ Test(host_exec, kills_the_process_group_at_the_timeout)
         usec_t deadline = now_usec(CLOCK_MONOTONIC) + 5 * USEC_PER_SEC;
         while (others_in_cgroup(id, main, others, ELEMENTSOF(others)) > 0) {
                 cr_assert_lt(now_usec(CLOCK_MONOTONIC), deadline, "the exec's processes survived");
-                run_for(20 * USEC_PER_MSEC);
+                event_run_for(fx.event, 20 * USEC_PER_MSEC);
         }
         done_clear(&d);
         stop_and_remove(id);
@@ -496,7 +338,7 @@ static void wait_gone(pid_t pid)
         /* reaped, not a zombie: kill() fails only once nothing is left of it */
         while (kill(pid, 0) == 0) {
                 cr_assert_lt(now_usec(CLOCK_MONOTONIC), deadline, "process %d is still there", (int)pid);
-                run_for(10 * USEC_PER_MSEC);
+                event_run_for(fx.event, 10 * USEC_PER_MSEC);
         }
         cr_assert_eq(errno, ESRCH);
 }
@@ -509,11 +351,11 @@ Test(host_exec, cancel_kills_and_reaps_without_calling_back)
         RuntimeExec *x = NULL;
         Done d = {};
 
-        cr_assert_eq(runtime_exec(rt, id, argv, 60 * USEC_PER_SEC, 100, on_done, &d, &x), 0);
+        cr_assert_eq(runtime_exec(fx.rt, id, argv, 60 * USEC_PER_SEC, 100, on_done, &d, &x), 0);
         wait_for_others(id, main, &pid);
         runtime_exec_cancel(x);
         wait_gone(pid);
-        run_for(200 * USEC_PER_MSEC);
+        event_run_for(fx.event, 200 * USEC_PER_MSEC);
         cr_assert_eq(d.calls, 0);
         runtime_exec_cancel(NULL);
         stop_and_remove(id);
@@ -526,15 +368,14 @@ Test(host_exec, runtime_free_cancels_execs_in_flight)
         pid_t main = main_pid(id), pid = 0;
         Done d = {};
 
-        cr_assert_eq(runtime_exec(rt, id, argv, 0, 100, on_done, &d, NULL), 0);
+        cr_assert_eq(runtime_exec(fx.rt, id, argv, 0, 100, on_done, &d, NULL), 0);
         wait_for_others(id, main, &pid);
-        runtime_free(rt);
-        rt = NULL;
+        fx.rt = runtime_free(fx.rt);
         /* reaped by the free itself */
         cr_assert_neq(kill(pid, 0), 0);
         cr_assert_eq(errno, ESRCH);
         cr_assert_eq(d.calls, 0);
-        new_runtime();
+        runtime_fixture_new_runtime(&fx);
         stop_and_remove(id);
 }
 
@@ -546,7 +387,7 @@ Test(host_exec, ends_with_its_container)
         RuntimeExec *x = NULL;
         Done d = {};
 
-        cr_assert_eq(runtime_exec(rt, id, argv, 0, 100, on_done, &d, &x), 0);
+        cr_assert_eq(runtime_exec(fx.rt, id, argv, 0, 100, on_done, &d, &x), 0);
         wait_for_others(id, main, &pid);
         stop_and_remove(id);
         run_until_done(&d);
@@ -559,21 +400,17 @@ Test(host_exec, refuses_unknown_and_exited_containers)
 {
         RuntimeContainerConfig cfg = {};
         char *argv[] = {"true", NULL};
-        _cleanup_free_ char *id = start(&cfg, argv);
+        _cleanup_free_ char *id = runtime_fixture_start(&fx, &cfg, argv);
         RuntimeExec *x = NULL;
         Done d = {};
 
-        cr_assert_eq(runtime_exec(rt, "nope", argv, 0, 100, on_done, &d, &x), -ENOENT);
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
-        while (n_exited == 0) {
-                cr_assert_lt(now_usec(CLOCK_MONOTONIC), deadline, "the container did not exit");
-                cr_assert_geq(sd_event_run(event, 100 * USEC_PER_MSEC), 0);
-        }
-        cr_assert_eq(runtime_exec(rt, id, argv, 0, 100, on_done, &d, &x), -ESRCH);
-        cr_assert_eq(runtime_exec(rt, id, (char *[]){NULL}, 0, 100, on_done, &d, &x), -EINVAL);
-        run_for(50 * USEC_PER_MSEC);
+        cr_assert_eq(runtime_exec(fx.rt, "nope", argv, 0, 100, on_done, &d, &x), -ENOENT);
+        runtime_fixture_wait_exit(&fx, id);
+        cr_assert_eq(runtime_exec(fx.rt, id, argv, 0, 100, on_done, &d, &x), -ESRCH);
+        cr_assert_eq(runtime_exec(fx.rt, id, (char *[]){NULL}, 0, 100, on_done, &d, &x), -EINVAL);
+        event_run_for(fx.event, 50 * USEC_PER_MSEC);
         cr_assert_eq(d.calls, 0);
-        cr_assert_eq(runtime_remove_container(rt, id), 0);
+        cr_assert_eq(runtime_remove_container(fx.rt, id), 0);
 }
 
 Test(host_exec, reports_a_failed_setup_step_with_its_errno)
@@ -584,9 +421,9 @@ Test(host_exec, reports_a_failed_setup_step_with_its_errno)
         char *exec_argv[] = {"true", NULL};
         Done d = {};
 
-        snprintf(dir, sizeof(dir), "%s/workdir", tmpdir);
+        snprintf(dir, sizeof(dir), "%s/workdir", fx.tmpdir);
         cr_assert_eq(mkdir(dir, 0755), 0);
-        _cleanup_free_ char *id = start(&cfg, argv);
+        _cleanup_free_ char *id = runtime_fixture_start(&fx, &cfg, argv);
         /* the container keeps running in its deleted working directory; an exec cannot enter it */
         cr_assert_eq(rmdir(dir), 0);
         exec_and_wait(id, exec_argv, 10 * USEC_PER_SEC, 100, &d);
@@ -602,12 +439,11 @@ Test(host_exec, runs_in_a_container_adopted_after_a_restart)
         RuntimeContainerConfig cfg = {.env = env};
         char *argv[] = {"sleep", "1000", NULL};
         char *exec_argv[] = {"sh", "-c", "echo $WHO", NULL};
-        _cleanup_free_ char *id = start(&cfg, argv);
+        _cleanup_free_ char *id = runtime_fixture_start(&fx, &cfg, argv);
         Done d = {};
 
-        runtime_free(rt);
-        rt = NULL;
-        new_runtime();
+        fx.rt = runtime_free(fx.rt);
+        runtime_fixture_new_runtime(&fx);
         exec_and_wait(id, exec_argv, 10 * USEC_PER_SEC, 100, &d);
         cr_assert_eq(d.error, 0);
         cr_assert_str_eq(d.output, "adopted\n");

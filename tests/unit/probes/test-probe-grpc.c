@@ -3,13 +3,13 @@
  * it reads the request message from the DATA frames (the service name is in it, so the
  * request headers need no HPACK decoding) and writes its headers as plain HPACK literals.
  * Wire details of the call itself are tested against libnghttp2 in test-grpc.c. */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "event-run.h"
 #include "grpc.h"
 #include "health.pb-c.h"
+#include "loopback.h"
 #include "probe.h"
 
 typedef enum Mode {
@@ -18,22 +18,15 @@ typedef enum Mode {
         MODE_SILENT,        /* reads the call, never answers */
 } Mode;
 
-typedef struct Conn Conn;
-
 typedef struct Server {
-        sd_event *event;
-        int fd;
-        sd_event_source *source;
+        LoopbackServer base;
         Mode mode;
-        Conn *conns;
         unsigned requests;
         char *last_service;
 } Server;
 
-struct Conn {
-        Server *server;
-        int fd;
-        sd_event_source *source;
+typedef struct Conn {
+        LoopbackConn base;
         bool preface;
         uint8_t in[16384];
         size_t in_size;
@@ -41,24 +34,11 @@ struct Conn {
         size_t body_size;
         uint8_t out[16384]; /* not yet written */
         size_t out_size;
-        Conn *next;
-};
+} Conn;
 
 enum { FRAME_DATA = 0, FRAME_HEADERS = 1, FRAME_SETTINGS = 4, FRAME_PING = 6 };
 enum { FLAG_END_STREAM = 0x1, FLAG_ACK = 0x1, FLAG_END_HEADERS = 0x4, FLAG_PADDED = 0x8 };
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-
-static void conn_free(Conn *c)
-{
-        for (Conn **p = &c->server->conns; *p; p = &(*p)->next)
-                if (*p == c) {
-                        *p = c->next;
-                        break;
-                }
-        sd_event_source_disable_unref(c->source);
-        close(c->fd);
-        free(c);
-}
 
 static void put_frame(Conn *c, uint8_t type, uint8_t flags, uint32_t stream, const void *payload, size_t len)
 {
@@ -172,7 +152,7 @@ static void reply_health(Conn *c, uint32_t stream, const char *service)
 
 static void on_request(Conn *c, uint32_t stream)
 {
-        Server *s = c->server;
+        Server *s = (Server *)c->base.server;
         Grpc__Health__V1__HealthCheckRequest *req;
         const uint8_t *msg;
         size_t size;
@@ -250,7 +230,7 @@ static void parse(Conn *c)
 static int flush(Conn *c)
 {
         while (c->out_size > 0) {
-                ssize_t n = send(c->fd, c->out, c->out_size, MSG_NOSIGNAL);
+                ssize_t n = send(c->base.fd, c->out, c->out_size, MSG_NOSIGNAL);
 
                 if (n < 0)
                         return errno == EAGAIN ? 0 : -errno;
@@ -260,71 +240,44 @@ static int flush(Conn *c)
         return 0;
 }
 
-static int on_conn_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+static void conn_open(LoopbackConn *lc)
 {
-        Conn *c = userdata;
+        put_frame((Conn *)lc, FRAME_SETTINGS, 0, 0, NULL, 0);
+}
+
+static int conn_io(LoopbackConn *lc)
+{
+        Conn *c = (Conn *)lc;
 
         for (;;) {
-                ssize_t n = read(fd, c->in + c->in_size, sizeof(c->in) - c->in_size);
+                ssize_t n = read(lc->fd, c->in + c->in_size, sizeof(c->in) - c->in_size);
 
                 if (n < 0 && errno == EAGAIN)
                         break;
-                if (n <= 0) {
-                        conn_free(c);
-                        return 0;
-                }
+                if (n <= 0)
+                        return -EPIPE;
                 c->in_size += (size_t)n;
                 parse(c);
                 cr_assert_lt(c->in_size, sizeof(c->in));
         }
-        if (flush(c) < 0) {
-                conn_free(c);
-                return 0;
-        }
-        (void)sd_event_source_set_io_events(c->source, EPOLLIN | (c->out_size > 0 ? EPOLLOUT : 0));
-        return 0;
+        return flush(c);
 }
 
-static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+static bool conn_want_write(LoopbackConn *lc)
 {
-        Server *s = userdata;
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        Conn *c;
-
-        if (cfd < 0)
-                return 0;
-        c = calloc(1, sizeof(*c));
-        cr_assert_not_null(c);
-        *c = (Conn){.server = s, .fd = cfd, .next = s->conns};
-        s->conns = c;
-        put_frame(c, FRAME_SETTINGS, 0, 0, NULL, 0);
-        cr_assert_eq(sd_event_add_io(s->event, &c->source, cfd, EPOLLIN | EPOLLOUT, on_conn_io, c), 0);
-        return 0;
+        return ((Conn *)lc)->out_size > 0;
 }
 
-/* Listens on 127.0.0.1 with an ephemeral port; returns the port. */
-static int server_listen(Server *s, int backlog, bool accepting)
-{
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        socklen_t len = sizeof(sa);
-
-        s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        cr_assert_geq(s->fd, 0);
-        cr_assert_eq(bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        cr_assert_eq(listen(s->fd, backlog), 0);
-        if (accepting)
-                cr_assert_eq(sd_event_add_io(s->event, &s->source, s->fd, EPOLLIN, on_accept, s), 0);
-        cr_assert_eq(getsockname(s->fd, (struct sockaddr *)&sa, &len), 0);
-        return ntohs(sa.sin_port);
-}
+static const LoopbackServerOps h2_ops = {
+    .conn_size = sizeof(Conn),
+    .on_open = conn_open,
+    .on_io = conn_io,
+    .want_write = conn_want_write,
+};
 
 static void server_done(Server *s)
 {
-        while (s->conns)
-                conn_free(s->conns);
-        sd_event_source_disable_unref(s->source);
-        if (s->fd >= 0)
-                close(s->fd);
+        loopback_server_done(&s->base);
         free(s->last_service);
 }
 
@@ -357,7 +310,8 @@ static void setup(void)
 {
         cr_assert_eq(sd_event_new(&event), 0);
         cr_assert_eq(curl_loop_new(&loop, event), 0);
-        server = (Server){.event = event, .fd = -EBADF};
+        server = (Server){};
+        loopback_server_init(&server.base, event, &h2_ops);
 }
 
 static void teardown(void)
@@ -365,14 +319,6 @@ static void teardown(void)
         curl_loop_free(loop);
         server_done(&server);
         sd_event_unref(event);
-}
-
-static void run_until(bool *flag, usec_t max)
-{
-        usec_t end = now_usec(CLOCK_MONOTONIC) + max;
-
-        while (!*flag && now_usec(CLOCK_MONOTONIC) < end)
-                cr_assert_geq(sd_event_run(event, 50 * USEC_PER_MSEC), 0);
 }
 
 /* Runs a grpc probe of 127.0.0.1:port (service NULL for "") to its end. */
@@ -386,7 +332,7 @@ static void probe(int port, const char *service, usec_t timeout, Done *d)
         cr_assert_eq(probe_grpc_start(loop, &h, timeout, on_done, d, &c), 0);
         cr_assert_not_null(c);
         cr_assert_not(d->called, "the callback must not run inside the start call");
-        run_until(&d->called, timeout + 3 * USEC_PER_SEC);
+        event_run_until_set(event, &d->called, timeout + 3 * USEC_PER_SEC);
         cr_assert(d->called);
         cr_assert_eq(d->calls, 1);
         cr_assert_eq(curl_loop_in_flight(loop), 0);
@@ -394,7 +340,7 @@ static void probe(int port, const char *service, usec_t timeout, Done *d)
 
 Test(probe_grpc, succeeds_when_the_service_is_serving, .init = setup, .fini = teardown)
 {
-        int port = server_listen(&server, 16, true);
+        int port = loopback_server_listen(&server.base);
         Done d;
 
         probe(port, NULL, USEC_PER_SEC, &d);
@@ -408,7 +354,7 @@ Test(probe_grpc, succeeds_when_the_service_is_serving, .init = setup, .fini = te
 
 Test(probe_grpc, fails_with_the_status_a_service_not_serving_reports, .init = setup, .fini = teardown)
 {
-        int port = server_listen(&server, 16, true);
+        int port = loopback_server_listen(&server.base);
         Done d;
 
         probe(port, "bad", USEC_PER_SEC, &d);
@@ -426,7 +372,7 @@ Test(probe_grpc, fails_with_the_status_a_service_not_serving_reports, .init = se
 
 Test(probe_grpc, fails_when_the_server_has_no_health_service, .init = setup, .fini = teardown)
 {
-        int port = server_listen(&server, 16, true);
+        int port = loopback_server_listen(&server.base);
         Done d;
 
         server.mode = MODE_UNIMPLEMENTED;
@@ -438,7 +384,7 @@ Test(probe_grpc, fails_when_the_server_has_no_health_service, .init = setup, .fi
 
 Test(probe_grpc, fails_with_the_rpc_error_of_any_other_status, .init = setup, .fini = teardown)
 {
-        int port = server_listen(&server, 16, true);
+        int port = loopback_server_listen(&server.base);
         Done d;
 
         probe(port, "missing", USEC_PER_SEC, &d);
@@ -454,7 +400,7 @@ Test(probe_grpc, fails_with_the_rpc_error_of_any_other_status, .init = setup, .f
 
 Test(probe_grpc, fails_after_timeout_when_the_server_never_answers, .init = setup, .fini = teardown)
 {
-        int port = server_listen(&server, 16, true);
+        int port = loopback_server_listen(&server.base);
         usec_t start = now_usec(CLOCK_MONOTONIC);
         Done d;
 
@@ -473,12 +419,11 @@ Test(probe_grpc, fails_after_timeout_when_the_server_never_answers, .init = setu
 
 Test(probe_grpc, fails_at_once_on_a_closed_port, .init = setup, .fini = teardown)
 {
-        int port = server_listen(&server, 16, false);
+        int port = loopback_closed_port();
         usec_t start;
         char prefix[128];
         Done d;
 
-        server.fd = safe_close(server.fd);
         snprintf(prefix, sizeof(prefix),
                  "timeout: failed to connect service \"127.0.0.1:%d\" within 1s: ", port);
         start = now_usec(CLOCK_MONOTONIC);
@@ -493,26 +438,18 @@ Test(probe_grpc, fails_with_the_dial_deadline_when_the_connection_never_complete
      .fini = teardown)
 {
         /* a listener that never accepts, its queue full: further SYNs go unanswered */
-        int port = server_listen(&server, 0, false), fillers[4];
-        struct sockaddr_in sa = {
-            .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int port, filler, fd = loopback_full_listener(&filler, &port);
         char expected[160];
         Done d;
 
-        for (size_t i = 0; i < 4; i++) {
-                fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-                cr_assert_geq(fillers[i], 0);
-                (void)connect(fillers[i], (struct sockaddr *)&sa, sizeof(sa));
-        }
-        usleep(100 * 1000);
         probe(port, NULL, USEC_PER_SEC, &d);
         snprintf(expected, sizeof(expected),
                  "timeout: failed to connect service \"127.0.0.1:%d\" within 1s: context deadline exceeded",
                  port);
         cr_assert_eq(d.result, PROBE_FAILURE);
         cr_assert_str_eq(d.message, expected);
-        for (size_t i = 0; i < 4; i++)
-                close(fillers[i]);
+        close(filler);
+        close(fd);
 }
 
 Test(probe_grpc, writes_an_ipv6_target_in_brackets, .init = setup, .fini = teardown)
@@ -522,7 +459,7 @@ Test(probe_grpc, writes_an_ipv6_target_in_brackets, .init = setup, .fini = teard
         Done d = {0};
 
         cr_assert_eq(probe_grpc_start(loop, &h, USEC_PER_SEC, on_done, &d, &c), 0);
-        run_until(&d.called, 3 * USEC_PER_SEC);
+        event_run_until_set(event, &d.called, 3 * USEC_PER_SEC);
         cr_assert_eq(d.result, PROBE_FAILURE);
         cr_assert(strncmp(d.message, "timeout: failed to connect service \"[::1]:1\" within 1s: ", 56) == 0,
                   "%s", d.message);
@@ -538,7 +475,7 @@ Test(probe_grpc, errors_on_an_unresolved_named_port_without_calling_back_at_once
 
         cr_assert_eq(probe_grpc_start(loop, &h, USEC_PER_SEC, on_done, &d, &c), 0);
         cr_assert_not(d.called);
-        run_until(&d.called, 2 * USEC_PER_SEC);
+        event_run_until_set(event, &d.called, 2 * USEC_PER_SEC);
         cr_assert_eq(d.calls, 1);
         cr_assert_eq(d.result, PROBE_ERROR);
         cr_assert_str_eq(d.message, "port \"grpc\" not found");
@@ -547,22 +484,21 @@ Test(probe_grpc, errors_on_an_unresolved_named_port_without_calling_back_at_once
 
 Test(probe_grpc, cancel_in_flight_calls_nothing_back, .init = setup, .fini = teardown)
 {
-        int port = server_listen(&server, 16, true);
+        int port = loopback_server_listen(&server.base);
         ProbeHandler h = {.action = PROBE_ACTION_GRPC, .host = "127.0.0.1", .port = port};
         ProbeHandler bad = {.action = PROBE_ACTION_GRPC, .host = "127.0.0.1", .port_error = "no port"};
         ProbeCall *c = NULL, *e = NULL;
-        bool never = false;
         Done d = {0};
 
         server.mode = MODE_SILENT;
         cr_assert_eq(probe_grpc_start(loop, &h, 300 * USEC_PER_MSEC, on_done, &d, &c), 0);
         cr_assert_eq(probe_grpc_start(loop, &bad, 300 * USEC_PER_MSEC, on_done, &d, &e), 0);
         probe_call_cancel(e);
-        run_until(&never, 100 * USEC_PER_MSEC);
+        event_run_for(event, 100 * USEC_PER_MSEC);
         cr_assert_eq(server.requests, 1, "cancelled while the server holds the call");
         probe_call_cancel(c);
         cr_assert_eq(curl_loop_in_flight(loop), 0);
-        run_until(&never, 600 * USEC_PER_MSEC);
+        event_run_for(event, 600 * USEC_PER_MSEC);
         cr_assert_not(d.called);
         probe_call_cancel(NULL);
 }

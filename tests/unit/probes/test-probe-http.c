@@ -2,66 +2,28 @@
  * run on a real sd-event loop: the kubelet's result mapping, messages, headers, redirect rule,
  * timeout, body cap, cancellation, and no TIME_WAIT left behind. */
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "event-run.h"
+#include "loopback.h"
+#include "probe-run.h"
 #include "probe.h"
 
 #define BIG_BODY_SIZE (64U * 1024U)
 
-typedef struct Server {
-        int fd;
-        int port;
-        int stop[2];
-        pthread_t thread;
-        pthread_mutex_t lock;
-        pthread_t conns[32];
-        size_t n_conns;
-        char *requests[32]; /* each request's head, in arrival order */
-        size_t n_requests;
-} Server;
-
-typedef struct Conn {
-        Server *server;
-        int fd;
-} Conn;
-
-/* Waits for fd to be readable; false when the server stops or after timeout_ms. */
-static bool wait_readable(Server *s, int fd, int timeout_ms)
-{
-        struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->stop[0], .events = POLLIN}};
-
-        return poll(p, 2, timeout_ms) > 0 && !(p[1].revents & POLLIN) && p[0].revents;
-}
-
-static bool send_all(int fd, const char *data, size_t size)
-{
-        while (size > 0) {
-                ssize_t k = send(fd, data, size, MSG_NOSIGNAL);
-                if (k <= 0)
-                        return false;
-                data += k;
-                size -= (size_t)k;
-        }
-        return true;
-}
-
-static bool respond(Conn *c, int status, const char *location, const char *body)
+static bool respond(LoopbackHttpConn *c, int status, const char *location, const char *body)
 {
         char head[512];
         int n =
             snprintf(head, sizeof(head), "HTTP/1.1 %d Whatever\r\nContent-Length: %zu\r\n%s%s%s\r\n", status,
                      strlen(body), location ? "Location: " : "", location ?: "", location ? "\r\n" : "");
 
-        return send_all(c->fd, head, (size_t)n) && send_all(c->fd, body, strlen(body));
+        return loopback_send_all(c->fd, head, (size_t)n) && loopback_send_all(c->fd, body, strlen(body));
 }
 
 /* What each path does; the probe under test picks its path. */
-static bool answer(Conn *c, const char *path)
+static bool answer(LoopbackHttpConn *c, const char *path)
 {
         char location[128];
 
@@ -85,7 +47,7 @@ static bool answer(Conn *c, const char *path)
                 return respond(c, 500, NULL, "boom");
         if (streq(path, "/slow")) {
                 /* answers after 3 s, unless the client gives up first */
-                if (wait_readable(c->server, c->fd, 3000))
+                if (loopback_http_wait_readable(c->server, c->fd, 3000))
                         return false;
                 return respond(c, 200, NULL, "late");
         }
@@ -104,7 +66,7 @@ static bool answer(Conn *c, const char *path)
         if (streq(path, "/slow-body")) {
                 /* the headers at once, the body never */
                 static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
-                return send_all(c->fd, head, strlen(head));
+                return loopback_send_all(c->fd, head, strlen(head));
         }
         if (streq(path, "/reset")) {
                 struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -113,178 +75,11 @@ static bool answer(Conn *c, const char *path)
         return false; /* "/close", "/reset" and anything else: hang up without an answer */
 }
 
-static void *serve_conn(void *userdata)
-{
-        Conn *c = userdata;
-        char req[4096], path[256] = "";
-        size_t n = 0;
-        ssize_t k;
-
-        req[0] = 0;
-        while (n < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
-                if (!wait_readable(c->server, c->fd, 5000))
-                        goto out;
-                k = read(c->fd, req + n, sizeof(req) - 1 - n);
-                if (k <= 0)
-                        goto out;
-                n += (size_t)k;
-                req[n] = 0;
-        }
-        pthread_mutex_lock(&c->server->lock);
-        if (c->server->n_requests < ELEMENTSOF(c->server->requests))
-                c->server->requests[c->server->n_requests++] = strdup(req);
-        pthread_mutex_unlock(&c->server->lock);
-        (void)sscanf(req, "GET %255s", path);
-        /* after an answer, the client is the one to close */
-        if (answer(c, path))
-                while (wait_readable(c->server, c->fd, 5000) && read(c->fd, req, sizeof(req)) > 0)
-                        ;
-out:
-        close(c->fd);
-        free(c);
-        return NULL;
-}
-
-static void *serve(void *userdata)
-{
-        Server *s = userdata;
-
-        while (wait_readable(s, s->fd, 20000)) {
-                Conn *c = calloc(1, sizeof(*c));
-
-                if (!c)
-                        abort();
-                c->server = s;
-                c->fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-                if (c->fd < 0) {
-                        free(c);
-                        continue;
-                }
-                pthread_mutex_lock(&s->lock);
-                if (s->n_conns >= ELEMENTSOF(s->conns) ||
-                    pthread_create(&s->conns[s->n_conns++], NULL, serve_conn, c) != 0)
-                        abort();
-                pthread_mutex_unlock(&s->lock);
-        }
-        return NULL;
-}
-
-static void server_start(Server *s)
-{
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        socklen_t len = sizeof(a);
-
-        *s = (Server){};
-        pthread_mutex_init(&s->lock, NULL);
-        s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        cr_assert_geq(s->fd, 0);
-        cr_assert_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-        cr_assert_eq(listen(s->fd, 16), 0);
-        cr_assert_eq(getsockname(s->fd, (struct sockaddr *)&a, &len), 0);
-        s->port = ntohs(a.sin_port);
-        cr_assert_eq(pipe2(s->stop, O_CLOEXEC), 0);
-        cr_assert_eq(pthread_create(&s->thread, NULL, serve, s), 0);
-}
-
-/* Stops accepting and waits for every connection's thread: afterwards the server has closed
- * all its sockets. */
-static void server_stop(Server *s)
-{
-        cr_assert_eq(write(s->stop[1], "x", 1), 1);
-        pthread_join(s->thread, NULL);
-        for (size_t i = 0; i < s->n_conns; i++)
-                pthread_join(s->conns[i], NULL);
-        close(s->fd);
-        close(s->stop[0]);
-        close(s->stop[1]);
-}
-
-static void server_free(Server *s)
-{
-        for (size_t i = 0; i < s->n_requests; i++)
-                free(s->requests[i]);
-        pthread_mutex_destroy(&s->lock);
-}
-
-/* Sockets in TIME_WAIT (state 06) with port at either end, from /proc/net/tcp{,6}. */
-static int count_time_wait(int port)
-{
-        static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
-        char line[512];
-        int n = 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
-                FILE *f = fopen(files[i], "re");
-
-                if (!f)
-                        continue;
-                while (fgets(line, sizeof(line), f)) {
-                        char local[64], remote[64];
-                        unsigned st;
-                        const char *lp, *rp;
-
-                        if (sscanf(line, " %*d: %63s %63s %x", local, remote, &st) != 3 || st != 0x06)
-                                continue;
-                        lp = strrchr(local, ':');
-                        rp = strrchr(remote, ':');
-                        if ((lp && strtol(lp + 1, NULL, 16) == port) ||
-                            (rp && strtol(rp + 1, NULL, 16) == port))
-                                n++;
-                }
-                fclose(f);
-        }
-        return n;
-}
-
-typedef struct Run {
-        bool starting; /* inside probe_http_start: done must not come now */
-        int calls;
-        ProbeResult result;
-        char *message;
-        usec_t finished;
-        ProbeCall *call;
-        bool cancel_in_done;
-} Run;
-
-static void on_done(const ProbeOutcome *o, void *userdata)
-{
-        Run *r = userdata;
-
-        cr_assert_not(r->starting, "done was called from inside the start call");
-        r->calls++;
-        r->result = o->result;
-        free(r->message);
-        r->message = o->message ? strdup(o->message) : NULL;
-        r->finished = now_usec(CLOCK_MONOTONIC);
-        /* the implementation frees the call after done returns: a cancel here is a no-op */
-        if (r->cancel_in_done)
-                probe_call_cancel(r->call);
-}
-
-static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        *(bool *)userdata = true;
-        return 0;
-}
-
-/* Runs the loop as the agent does (no timeout of its own) until the run reported or max. */
-static void run_loop(sd_event *e, const Run *r, usec_t max)
-{
-        sd_event_source *guard = NULL;
-        bool expired = false;
-
-        cr_assert_geq(sd_event_add_time_relative(e, &guard, CLOCK_MONOTONIC, max, 1, on_deadline, &expired),
-                      0);
-        while (!(r && r->calls > 0) && !expired)
-                cr_assert_geq(sd_event_run(e, UINT64_MAX), 0);
-        sd_event_source_disable_unref(guard);
-}
-
 typedef struct Fixture {
         sd_event *event;
         CurlLoop *loop;
-        Server server;
-        Run run;
+        LoopbackHttp server;
+        ProbeRun run;
         char url[128];
 } Fixture;
 
@@ -293,16 +88,15 @@ static void fixture_init(Fixture *f)
         *f = (Fixture){};
         cr_assert_eq(sd_event_new(&f->event), 0);
         cr_assert_eq(curl_loop_new(&f->loop, f->event), 0);
-        server_start(&f->server);
+        loopback_http_start(&f->server, answer);
 }
 
 static void fixture_done(Fixture *f)
 {
         curl_loop_free(f->loop);
         sd_event_unref(f->event);
-        server_stop(&f->server);
-        server_free(&f->server);
-        free(f->run.message);
+        loopback_http_free(&f->server);
+        probe_run_clear(&f->run);
 }
 
 /* Probes path on the fixture's server and runs the loop until the outcome. */
@@ -321,11 +115,8 @@ static void probe(Fixture *f, const char *host, int port, const char *path, Prob
 
         snprintf(f->url, sizeof(f->url), "http://%s:%d%s", host, port, path);
         f->run.starting = true;
-        cr_assert_eq(probe_http_start(f->loop, &h, timeout, on_done, &f->run, &f->run.call), 0);
-        f->run.starting = false;
-        cr_assert_eq(f->run.calls, 0);
-        run_loop(f->event, &f->run, 10 * USEC_PER_SEC);
-        cr_assert_eq(f->run.calls, 1, "done was called %d times", f->run.calls);
+        cr_assert_eq(probe_http_start(f->loop, &h, timeout, probe_run_on_done, &f->run, &f->run.call), 0);
+        probe_run_wait(&f->run, f->event, 10 * USEC_PER_SEC);
         cr_assert_eq(curl_loop_in_flight(f->loop), 0);
 }
 
@@ -336,23 +127,15 @@ static void probe_path(Fixture *f, const char *path)
 
 static const char *request(Fixture *f, size_t i)
 {
-        const char *r;
+        const char *r = loopback_http_request(&f->server, i);
 
-        pthread_mutex_lock(&f->server.lock);
-        r = i < f->server.n_requests ? f->server.requests[i] : NULL;
-        pthread_mutex_unlock(&f->server.lock);
         cr_assert_not_null(r, "request %zu did not reach the server", i);
         return r;
 }
 
 static size_t n_requests(Fixture *f)
 {
-        size_t n;
-
-        pthread_mutex_lock(&f->server.lock);
-        n = f->server.n_requests;
-        pthread_mutex_unlock(&f->server.lock);
-        return n;
+        return loopback_http_n_requests(&f->server);
 }
 
 static int count(const char *s, const char *needle)
@@ -362,19 +145,6 @@ static int count(const char *s, const char *needle)
         for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
                 n++;
         return n;
-}
-
-static int closed_port(void)
-{
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        socklen_t len = sizeof(a);
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        cr_assert_geq(fd, 0);
-        cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-        cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-        close(fd);
-        return ntohs(a.sin_port);
 }
 
 Test(probe_http, succeeds_on_200_with_the_body_as_message)
@@ -522,7 +292,7 @@ Test(probe_http, fails_with_eof_when_the_server_closes_without_answering)
 Test(probe_http, fails_with_connection_refused_on_a_closed_port)
 {
         char want[256];
-        int port = closed_port();
+        int port = loopback_closed_port();
         Fixture f;
 
         fixture_init(&f);
@@ -538,7 +308,7 @@ Test(probe_http, fails_with_connection_refused_on_a_closed_port)
 Test(probe_http, brackets_an_ipv6_host)
 {
         char want[256];
-        int port = closed_port();
+        int port = loopback_closed_port();
         Fixture f;
 
         fixture_init(&f);
@@ -611,8 +381,7 @@ Test(probe_http, keeps_the_host_header_on_relative_redirects_only)
         cr_assert_not_null(strstr(request(&f, 1), "\r\nHost: example.test\r\n"), "%s", request(&f, 1));
 
         /* Go drops a custom Host when the Location is an absolute URL */
-        free(f.run.message);
-        f.run = (Run){};
+        probe_run_clear(&f.run);
         probe(&f, "127.0.0.1", f.server.port, "/redirect-absolute", headers, 1, 5 * USEC_PER_SEC);
         cr_assert_eq(f.run.result, PROBE_SUCCESS, "%s", f.run.message);
         cr_assert_eq(n_requests(&f), 4);
@@ -659,22 +428,17 @@ Test(probe_http, leaves_no_socket_in_time_wait)
         port = f.server.port;
         probe_path(&f, "/ok");
         cr_assert_eq(f.run.result, PROBE_SUCCESS);
-        free(f.run.message);
-        f.run = (Run){};
+        probe_run_clear(&f.run);
         /* the body cut short at 10 KiB: the client closes mid-transfer */
         probe_path(&f, "/big");
         cr_assert_eq(f.run.result, PROBE_SUCCESS);
-        free(f.run.message);
-        f.run = (Run){};
+        probe_run_clear(&f.run);
         probe_path(&f, "/redirect");
         cr_assert_eq(f.run.result, PROBE_SUCCESS);
         /* every connection's thread has closed its end */
-        server_stop(&f.server);
-        cr_assert_eq(count_time_wait(port), 0, "a probe socket was left in TIME_WAIT");
-        curl_loop_free(f.loop);
-        sd_event_unref(f.event);
-        server_free(&f.server);
-        free(f.run.message);
+        loopback_http_stop(&f.server);
+        cr_assert_eq(loopback_count_time_wait(port), 0, "a probe socket was left in TIME_WAIT");
+        fixture_done(&f);
 }
 
 Test(probe_http, errors_with_the_port_error_from_the_loop)
@@ -689,11 +453,8 @@ Test(probe_http, errors_with_the_port_error_from_the_loop)
 
         fixture_init(&f);
         f.run.starting = true;
-        cr_assert_eq(probe_http_start(f.loop, &h, USEC_PER_SEC, on_done, &f.run, &f.run.call), 0);
-        f.run.starting = false;
-        cr_assert_eq(f.run.calls, 0);
-        run_loop(f.event, &f.run, 5 * USEC_PER_SEC);
-        cr_assert_eq(f.run.calls, 1);
+        cr_assert_eq(probe_http_start(f.loop, &h, USEC_PER_SEC, probe_run_on_done, &f.run, &f.run.call), 0);
+        probe_run_wait(&f.run, f.event, 5 * USEC_PER_SEC);
         cr_assert_eq(f.run.result, PROBE_ERROR);
         cr_assert_str_eq(f.run.message, "port \"web\" not found in container");
         cr_assert_eq(n_requests(&f), 0);
@@ -711,21 +472,24 @@ Test(probe_http, cancelled_in_flight_never_calls_back)
 
         fixture_init(&f);
         h.port = f.server.port;
-        cr_assert_eq(probe_http_start(f.loop, &h, 5 * USEC_PER_SEC, on_done, &f.run, &f.run.call), 0);
-        run_loop(f.event, NULL, 200 * USEC_PER_MSEC);
+        cr_assert_eq(probe_http_start(f.loop, &h, 5 * USEC_PER_SEC, probe_run_on_done, &f.run, &f.run.call),
+                     0);
+        event_run_for(f.event, 200 * USEC_PER_MSEC);
         cr_assert_eq(n_requests(&f), 1, "the request is in flight");
         probe_call_cancel(f.run.call);
         cr_assert_eq(curl_loop_in_flight(f.loop), 0);
-        run_loop(f.event, NULL, 300 * USEC_PER_MSEC);
+        event_run_for(f.event, 300 * USEC_PER_MSEC);
         cr_assert_eq(f.run.calls, 0);
 
         /* and before the loop ever ran, and a deferred port error */
-        cr_assert_eq(probe_http_start(f.loop, &h, 5 * USEC_PER_SEC, on_done, &f.run, &f.run.call), 0);
+        cr_assert_eq(probe_http_start(f.loop, &h, 5 * USEC_PER_SEC, probe_run_on_done, &f.run, &f.run.call),
+                     0);
         probe_call_cancel(f.run.call);
         h.port_error = (char *)"no such port";
-        cr_assert_eq(probe_http_start(f.loop, &h, 5 * USEC_PER_SEC, on_done, &f.run, &f.run.call), 0);
+        cr_assert_eq(probe_http_start(f.loop, &h, 5 * USEC_PER_SEC, probe_run_on_done, &f.run, &f.run.call),
+                     0);
         probe_call_cancel(f.run.call);
-        run_loop(f.event, NULL, 300 * USEC_PER_MSEC);
+        event_run_for(f.event, 300 * USEC_PER_MSEC);
         cr_assert_eq(f.run.calls, 0);
         cr_assert_eq(curl_loop_in_flight(f.loop), 0);
         probe_call_cancel(NULL);

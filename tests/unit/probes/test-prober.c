@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "event-run.h"
 #include "json-util.h"
 #include "prober.h"
 
@@ -317,14 +318,6 @@ static void on_event(Prober *p, const char *ns, const char *name, const char *ui
                 }                                                                                           \
         } while (0)
 
-static void run_for(sd_event *e, usec_t d)
-{
-        usec_t end = now_usec(CLOCK_MONOTONIC) + d;
-
-        while (now_usec(CLOCK_MONOTONIC) < end)
-                cr_assert_geq(sd_event_run(e, 50 * USEC_PER_MSEC), 0);
-}
-
 static const char *const POD = "{\"metadata\":{\"name\":\"web\",\"namespace\":\"default\",\"uid\":\"u1\"},"
                                "\"status\":{\"podIP\":\"127.0.0.1\"}}";
 static const char *const CONTAINER =
@@ -387,7 +380,7 @@ Test(prober, loop_readiness_and_events)
 
         prober_forget_pod(p, "u1");
         cr_assert_eq(prober_n_workers(p), 0);
-        run_for(e, 100 * USEC_PER_MSEC);
+        event_run_for(e, 100 * USEC_PER_MSEC);
         prober_free(p);
         cJSON_Delete(pod);
         cJSON_Delete(c);

@@ -3,9 +3,10 @@
 # Does nothing when everything is already there; needs root otherwise.
 set -eu
 
+# e2fsprogs and xfsprogs are run by the agent: mkfs and grow of local persistent volumes
 BUILD="make meson ninja-build pkg-config gcc libc6-dev tzdata libsystemd-dev libyaml-dev libcjson-dev
 libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libmount-dev libblkid-dev libseccomp-dev
-protobuf-c-compiler libprotobuf-c-dev"
+protobuf-c-compiler libprotobuf-c-dev e2fsprogs xfsprogs"
 TEST="libcriterion-dev clang-format procps curl python3 git libnghttp2-dev"
 
 want="$BUILD"

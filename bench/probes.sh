@@ -41,8 +41,10 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
     def log_message(self, *a): pass
-http.server.HTTPServer.request_queue_size = 1024
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+class S(http.server.HTTPServer):
+    request_queue_size = 1024
+    def handle_error(self, request, client_address): pass  # a probe's reset after a timeout
+S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 SERVER=$!
 
@@ -86,24 +88,26 @@ c1=$(cpu_ticks "$AGENT")
 metrics >"$T/m1"
 rss=$(rss_kb "$AGENT")
 
-read -r probes b50 b99 < <(python3 - "$T/m0" "$T/m1" <<'PY'
+read -r probes failed b50 b99 < <(python3 - "$T/m0" "$T/m1" <<'PY'
 import re, sys
 def load(f):
-    b, n = {}, 0
+    b, n, bad = {}, 0, 0
     for l in open(f):
         m = re.match(r'berth_probe_duration_seconds_bucket\{le="([^"]+)"\} (\d+)', l)
         if m: b[m.group(1)] = int(m.group(2))
-        m = re.match(r'berth_probe_total\{probe_type="Readiness",[^}]*\} (\d+)', l)
-        if m: n += int(m.group(1))
-    return b, n
-b0, n0 = load(sys.argv[1]); b1, n1 = load(sys.argv[2])
+        m = re.match(r'berth_probe_total\{probe_type="Readiness",result="(\w+)",[^}]*\} (\d+)', l)
+        if m:
+            n += int(m.group(2))
+            if m.group(1) != "successful": bad += int(m.group(2))
+    return b, n, bad
+b0, n0, f0 = load(sys.argv[1]); b1, n1, f1 = load(sys.argv[2])
 les = sorted((float(k), k) for k in b1 if k != "+Inf")
 total = b1["+Inf"] - b0.get("+Inf", 0)
 def q(p):
     for v, k in les:
         if b1[k] - b0.get(k, 0) >= p * total: return v * 1000
     return float("inf")
-print(n1 - n0, "%.2f" % q(0.5), "%.2f" % q(0.99))
+print(n1 - n0, f1 - f0, "%.2f" % q(0.5), "%.2f" % q(0.99))
 PY
 )
 berth_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v d="$DURATION" 'BEGIN{printf "%.1f", (b-a)/hz/d*100}')
@@ -125,8 +129,8 @@ PY
 )
 
 echo "berth probe bench ($(nproc) cores, $(uname -r)), $N containers, $DURATION s"
-awk -v n="$probes" -v d="$DURATION" -v cpu="$berth_cpu" -v b50="$b50" -v b99="$b99" \
-        'BEGIN{printf "berth:  %d probes (%.0f/s), agent CPU %s%% of one core, latency p50 %s ms p99 %s ms\n", n, n/d, cpu, b50, b99}'
+awk -v n="$probes" -v f="$failed" -v d="$DURATION" -v cpu="$berth_cpu" -v b50="$b50" -v b99="$b99" \
+        'BEGIN{printf "berth:  %d probes (%.0f/s, %d not successful), agent CPU %s%% of one core, latency p50 %s ms p99 %s ms\n", n, n/d, f, cpu, b50, b99}'
 awk -v n="$curl_n" -v d="$DURATION" -v cpu="$curl_cpu" -v c50="$c50" -v c99="$c99" \
         'BEGIN{printf "curl loop: %d probes (%.0f/s), CPU %s%% of one core, latency p50 %s ms p99 %s ms\n", n, n/d, cpu, c50, c99}'
 awk -v bn="$probes" -v bc="$berth_cpu" -v cn="$curl_n" -v cc="$curl_cpu" \

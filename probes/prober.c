@@ -556,7 +556,9 @@ static int worker_new(Prober *p, const cJSON *pod, const cJSON *spec, ProbeKind 
                         goto oom;
         }
         w->describe = probe_describe(probe);
-        r = sd_event_add_time(p->event, &w->timer, CLOCK_BOOTTIME, USEC_INFINITY, 0, on_tick, w);
+        /* 1 ms, not sd-event's default 250 ms: coalesced ticks would fire the probes of a
+         * quarter second all at once, the bursts kubernetes#52154 is about */
+        r = sd_event_add_time(p->event, &w->timer, CLOCK_BOOTTIME, USEC_INFINITY, USEC_PER_MSEC, on_tick, w);
         if (r < 0) {
                 worker_free(w);
                 return r;

@@ -16,10 +16,17 @@ typedef struct HostChild {
         int stdout_fd, stderr_fd; /* may be the same fd; stdin is /dev/null */
         int error_fd;             /* write end of a CLOEXEC pipe: gets the failure report */
         usec_t start_at; /* CLOCK_REALTIME; everything is set up, then exec no earlier (0 = at once) */
+        /* > 0 (an exec into a running container): join the mount namespace of this process, the
+         * container's main one, whose pidfd is ns_pidfd, instead of binding cfg's mounts in a
+         * namespace of the child's own */
+        pid_t ns_pid;
+        int ns_pidfd;
 } HostChild;
 
 /* Runs in the forked child and never returns: sets up the context, closes every other fd and
- * execs. On failure writes a report to error_fd for host_child_read_error() and _exit(127)s. */
+ * execs. On failure writes a report to error_fd for host_child_read_error() and _exit(127)s.
+ * With cfg->mounts (and no ns_pid) the child gets a mount namespace of its own holding them;
+ * without, it stays in the caller's and pays nothing for the feature. */
 _noreturn_ void host_child_exec(const HostChild *c);
 
 /* Reads the report of host_child_exec() from the read end of the error pipe, until it closes.

@@ -1,12 +1,20 @@
 /* The JSON files of a host container's directory: config.json (the container's config as
  * the agent asked for it), state.json (the shim's and the command's pids and start time),
  * exit.json (how it ended). All are written atomically. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "host-config.h"
 #include "json-util.h"
 
 #define HOST_CONFIG_MAX_SIZE ((size_t)4 * 1024 * 1024)
+
+/* CRI's names of the MountPropagation values */
+static const char *const propagation_names[_RUNTIME_MOUNT_PROPAGATION_MAX] = {
+    [RUNTIME_MOUNT_PROPAGATION_PRIVATE] = "PROPAGATION_PRIVATE",
+    [RUNTIME_MOUNT_PROPAGATION_HOST_TO_CONTAINER] = "PROPAGATION_HOST_TO_CONTAINER",
+    [RUNTIME_MOUNT_PROPAGATION_BIDIRECTIONAL] = "PROPAGATION_BIDIRECTIONAL",
+};
 
 static void strv_free(char **l)
 {
@@ -33,6 +41,11 @@ HostConfig *host_config_free(HostConfig *c)
         free(c->working_dir);
         free(c->supplementary_gids);
         free(c->log_path);
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                free(c->mounts[i].host_path);
+                free(c->mounts[i].container_path);
+        }
+        free(c->mounts);
         free(c);
         return NULL;
 }
@@ -59,13 +72,57 @@ static int set_opt_string(cJSON *o, const char *key, const char *v)
         return v ? json_set_string(o, key, v) : 0;
 }
 
+/* Absolute; and a mount point other than "/" itself, which would be shadowed by the root of
+ * the container's processes instead of replacing it. */
+static bool mount_path_valid(const char *p, bool container)
+{
+        return p && p[0] == '/' && (!container || p[strspn(p, "/")] != 0);
+}
+
+static bool mounts_valid(const RuntimeMount *m, size_t n)
+{
+        if (n > 0 && !m)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!mount_path_valid(m[i].host_path, false) ||
+                    !mount_path_valid(m[i].container_path, true) ||
+                    (unsigned)m[i].propagation >= _RUNTIME_MOUNT_PROPAGATION_MAX)
+                        return false;
+        return true;
+}
+
+static int mounts_to_json(cJSON *o, const RuntimeMount *m, size_t n)
+{
+        cJSON *a;
+
+        /* none: the key is left out, as in the configs written before mounts existed */
+        if (n == 0)
+                return 0;
+        a = cJSON_AddArrayToObject(o, "mounts");
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                cJSON *e = cJSON_CreateObject();
+                if (!e || !cJSON_AddItemToArray(a, e)) {
+                        cJSON_Delete(e);
+                        return -ENOMEM;
+                }
+                if (json_set_string(e, "hostPath", m[i].host_path) < 0 ||
+                    json_set_string(e, "containerPath", m[i].container_path) < 0 ||
+                    json_set_bool(e, "readOnly", m[i].read_only) < 0 ||
+                    json_set_string(e, "propagation", propagation_names[m[i].propagation]) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 int host_config_format(const RuntimeContainerConfig *cfg, const char *id, const char *cgroup_name,
                        usec_t created_at, char **ret)
 {
         _cleanup_json_ cJSON *o = cJSON_CreateObject();
         cJSON *gids;
 
-        if (!o || !cfg->argv || !cfg->argv[0])
+        if (!o || !cfg->argv || !cfg->argv[0] || !mounts_valid(cfg->mounts, cfg->n_mounts))
                 return o ? -EINVAL : -ENOMEM;
         if (set_opt_string(o, "id", id) < 0 || set_opt_string(o, "cgroupName", cgroup_name) < 0 ||
             set_opt_string(o, "podUID", cfg->pod_uid) < 0 ||
@@ -95,6 +152,8 @@ int host_config_format(const RuntimeContainerConfig *cfg, const char *id, const 
         for (size_t i = 0; i < cfg->n_supplementary_gids; i++)
                 if (!cJSON_AddItemToArray(gids, cJSON_CreateNumber(cfg->supplementary_gids[i])))
                         return -ENOMEM;
+        if (mounts_to_json(o, cfg->mounts, cfg->n_mounts) < 0)
+                return -ENOMEM;
         *ret = json_print(o);
         return *ret ? 0 : -ENOMEM;
 }
@@ -158,14 +217,106 @@ static int parse_gids(const cJSON *a, HostConfig *c)
         return 0;
 }
 
+/* -EBADMSG, with what is wrong in *ret_error when asked for. */
+_printf_(2, 3) static int bad(char **ret_error, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ret_error) {
+                free(*ret_error);
+                va_start(ap, fmt);
+                if (vasprintf(ret_error, fmt, ap) < 0)
+                        *ret_error = NULL;
+                va_end(ap);
+        }
+        return -EBADMSG;
+}
+
+static int parse_propagation(const cJSON *m, RuntimeMountPropagation *ret)
+{
+        const cJSON *v = cJSON_GetObjectItem(m, "propagation");
+
+        *ret = RUNTIME_MOUNT_PROPAGATION_PRIVATE;
+        if (!v)
+                return 0;
+        for (unsigned i = 0; cJSON_IsString(v) && i < _RUNTIME_MOUNT_PROPAGATION_MAX; i++)
+                if (streq(v->valuestring, propagation_names[i])) {
+                        *ret = (RuntimeMountPropagation)i;
+                        return 0;
+                }
+        return -EBADMSG;
+}
+
+/* What the agent wrote is checked again: the container child trusts it to bind paths. */
+static int parse_mount(const cJSON *m, size_t i, HostMount *ret, char **ret_error)
+{
+        const cJSON *ro;
+        const char *host, *container;
+
+        if (!cJSON_IsObject(m))
+                return bad(ret_error, "mounts[%zu] is not an object", i);
+        ro = cJSON_GetObjectItem(m, "readOnly");
+        host = json_str(m, "hostPath");
+        container = json_str(m, "containerPath");
+        if (!host || !container)
+                return bad(ret_error, "mounts[%zu]: %s is missing (or not a string)", i,
+                           host ? "containerPath" : "hostPath");
+        if (!mount_path_valid(host, false))
+                return bad(ret_error, "mounts[%zu]: hostPath \"%s\" is not an absolute path", i, host);
+        if (!mount_path_valid(container, true))
+                return bad(ret_error,
+                           "mounts[%zu]: containerPath \"%s\" is not an absolute path other than \"/\"", i,
+                           container);
+        if (ro && !cJSON_IsBool(ro))
+                return bad(ret_error, "mounts[%zu]: readOnly is not a boolean", i);
+        ret->read_only = cJSON_IsTrue(ro);
+        if (parse_propagation(m, &ret->propagation) < 0)
+                return bad(ret_error, "mounts[%zu]: unknown propagation (expected one of %s, %s, %s)", i,
+                           propagation_names[0], propagation_names[1], propagation_names[2]);
+        ret->host_path = strdup(host);
+        ret->container_path = strdup(container);
+        return ret->host_path && ret->container_path ? 0 : -ENOMEM;
+}
+
+static int parse_mounts(const cJSON *a, HostConfig *c, char **ret_error)
+{
+        const cJSON *m;
+        int r;
+
+        if (!a)
+                return 0;
+        if (!cJSON_IsArray(a))
+                return bad(ret_error, "mounts is not an array");
+        c->mounts = calloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(HostMount));
+        if (!c->mounts)
+                return -ENOMEM;
+        cJSON_ArrayForEach (m, a) {
+                /* counted first: host_config_free() frees a half-filled entry */
+                size_t i = c->n_mounts++;
+                r = parse_mount(m, i, &c->mounts[i], ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int host_config_parse(const char *json, HostConfig **ret)
+{
+        return host_config_parse_full(json, ret, NULL);
+}
+
+int host_config_parse_full(const char *json, HostConfig **ret, char **ret_error)
 {
         _cleanup_json_ cJSON *o = cJSON_Parse(json);
         _cleanup_(host_config_freep) HostConfig *c = NULL;
         int r;
 
-        if (!o || !cJSON_IsObject(o) || !json_str(o, "id"))
-                return -EBADMSG;
+        if (ret_error)
+                *ret_error = NULL;
+        if (!o || !cJSON_IsObject(o))
+                return bad(ret_error, "not a JSON object");
+        if (!json_str(o, "id"))
+                return bad(ret_error, "id is missing");
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
@@ -176,14 +327,23 @@ int host_config_parse(const char *json, HostConfig **ret)
             dup_opt(o, "workingDir", &c->working_dir) < 0 || dup_opt(o, "logPath", &c->log_path) < 0)
                 return -ENOMEM;
         r = strv_from_json(cJSON_GetObjectItem(o, "argv"), &c->argv);
+        if (r == -EBADMSG)
+                return bad(ret_error, "argv is not an array of strings");
         if (r < 0)
                 return r;
         if (!c->argv[0] || isempty(c->argv[0]))
-                return -EBADMSG;
+                return bad(ret_error, "argv is empty");
         r = strv_from_json(cJSON_GetObjectItem(o, "env"), &c->env);
+        if (r == -EBADMSG)
+                return bad(ret_error, "env is not an array of strings");
         if (r < 0)
                 return r;
         r = parse_gids(cJSON_GetObjectItem(o, "supplementaryGIDs"), c);
+        if (r == -EBADMSG)
+                return bad(ret_error, "supplementaryGIDs is not an array of group ids");
+        if (r < 0)
+                return r;
+        r = parse_mounts(cJSON_GetObjectItem(o, "mounts"), c, ret_error);
         if (r < 0)
                 return r;
         c->attempt = (unsigned)json_int(o, "attempt", 0);
@@ -235,15 +395,22 @@ static int write_json(const char *dir, const char *name, const cJSON *o, bool du
 
 int host_config_load(const char *dir, HostConfig **ret)
 {
+        return host_config_load_full(dir, ret, NULL);
+}
+
+int host_config_load_full(const char *dir, HostConfig **ret, char **ret_error)
+{
         _cleanup_free_ char *p = strjoin(dir, "/config.json", NULL), *buf = NULL;
         int r;
 
+        if (ret_error)
+                *ret_error = NULL;
         if (!p)
                 return -ENOMEM;
         r = read_full_file(p, HOST_CONFIG_MAX_SIZE, &buf, NULL);
         if (r < 0)
                 return r;
-        return host_config_parse(buf, ret);
+        return host_config_parse_full(buf, ret, ret_error);
 }
 
 int host_state_write(const char *dir, const HostState *s)

@@ -10,6 +10,12 @@
 
 #include "runtime.h"
 
+typedef struct HostMount {
+        char *host_path, *container_path;
+        bool read_only;
+        RuntimeMountPropagation propagation;
+} HostMount;
+
 typedef struct HostConfig {
         char *id, *cgroup_name;
         char *pod_uid, *pod_name, *pod_namespace, *container_name, *image;
@@ -28,6 +34,8 @@ typedef struct HostConfig {
         unsigned log_max_files;
         usec_t created_at;
         usec_t start_at; /* CLOCK_REALTIME; 0 = at once */
+        HostMount *mounts;
+        size_t n_mounts;
 } HostConfig;
 
 typedef struct HostState {
@@ -42,11 +50,18 @@ typedef struct HostExit {
         char *reason, *message;
 } HostExit;
 
+/* -EINVAL without argv, or for a mount without both paths, with a relative one or with an
+ * unknown propagation. */
 int host_config_format(const RuntimeContainerConfig *cfg, const char *id, const char *cgroup_name,
                        usec_t created_at, char **ret);
-/* -EBADMSG for malformed JSON or missing/mistyped required fields (id, argv). */
+/* -EBADMSG for malformed JSON, missing/mistyped required fields (id, argv) or an invalid mount
+ * (a relative or missing path, an unknown propagation). */
 int host_config_parse(const char *json, HostConfig **ret);
 int host_config_load(const char *dir, HostConfig **ret);
+/* The same, and on -EBADMSG what is wrong, for the user, in *ret_error (malloc'd; NULL on
+ * other results). */
+int host_config_parse_full(const char *json, HostConfig **ret, char **ret_error);
+int host_config_load_full(const char *dir, HostConfig **ret, char **ret_error);
 HostConfig *host_config_free(HostConfig *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HostConfig *, host_config_free);
 

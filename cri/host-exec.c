@@ -210,10 +210,39 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* The pid behind a pidfd, if that process has not exited. */
+static pid_t pidfd_live_pid(int pidfd)
+{
+        struct pollfd p = {pidfd, POLLIN, 0};
+        _cleanup_free_ char *info = NULL;
+        char path[64];
+        const char *line;
+        int pid;
+
+        if (pidfd < 0 || poll(&p, 1, 0) != 0)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+        if (read_full_file(path, 4096, &info, NULL) < 0)
+                return 0;
+        line = strstr(info, "\nPid:");
+        if (!line || sscanf(line + strlen("\nPid:"), "%d", &pid) != 1 || pid <= 0)
+                return 0;
+        return (pid_t)pid;
+}
+
 static int spawn(RuntimeExec *x, const HostExecTarget *t, char *const *argv)
 {
         _cleanup_close_ int out_wr = -EBADF, err_wr = -EBADF;
+        pid_t ns_pid = 0;
         int fds[2];
+
+        /* the container's mounts live in its main process's mount namespace: it must be there
+         * to be joined */
+        if (t->cfg->n_mounts > 0) {
+                ns_pid = pidfd_live_pid(t->main_pidfd);
+                if (ns_pid <= 0)
+                        return -ESRCH;
+        }
 
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return negative_errno();
@@ -237,6 +266,8 @@ static int spawn(RuntimeExec *x, const HostExecTarget *t, char *const *argv)
                     .stdout_fd = out_wr,
                     .stderr_fd = out_wr,
                     .error_fd = err_wr,
+                    .ns_pid = ns_pid,
+                    .ns_pidfd = ns_pid > 0 ? t->main_pidfd : -EBADF,
                 };
                 /* a process group of its own, for the timeout's kill */
                 (void)setsid();

@@ -295,15 +295,15 @@ int runtime_shim_main(const char *dir)
             .err = {-EBADF, -EBADF},
             .errpipe = {-EBADF, -EBADF},
         };
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_free_ char *msg = NULL, *why = NULL;
         int r;
 
         if (isempty(dir))
                 return 2;
         s.ready_fd = detach();
-        r = host_config_load(dir, &s.cfg);
+        r = host_config_load_full(dir, &s.cfg, &why);
         if (r < 0) {
-                asprintf_safe(&msg, "shim: cannot load %s/config.json: %s", dir, strerror(-r));
+                asprintf_safe(&msg, "shim: cannot load %s/config.json: %s", dir, why ? why : strerror(-r));
                 r = record_start_error(&s, msg ? msg : "shim: cannot load config.json");
         } else
                 r = shim_run(&s);

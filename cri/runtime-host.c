@@ -723,7 +723,11 @@ int runtime_host_exec(RuntimeHost *h, const char *id, char *const *argv, usec_t 
         /* never outside the container's cgroups; it could only have started with them */
         if (!c->cg)
                 return -EOPNOTSUPP;
-        HostExecTarget t = {
-            .event = h->event, .id = c->info.id, .cfg = c->cfg, .cg = c->cg, .execs = &h->execs};
+        HostExecTarget t = {.event = h->event,
+                            .id = c->info.id,
+                            .cfg = c->cfg,
+                            .cg = c->cg,
+                            .main_pidfd = c->main_pidfd,
+                            .execs = &h->execs};
         return host_exec_start(&t, argv, timeout, max_output, done, userdata, ret);
 }

@@ -34,6 +34,9 @@ typedef struct HostExecTarget {
         const char *id;        /* the container's */
         const HostConfig *cfg; /* borrowed for the call only: the child has its own copy */
         HostCgroup *cg;        /* likewise */
+        /* the container's main process, borrowed: its mount namespace is joined when the
+         * container has mounts */
+        int main_pidfd;
         RuntimeExec **execs;
 } HostExecTarget;
 

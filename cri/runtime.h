@@ -33,6 +33,28 @@ typedef enum ContainerState {
         CONTAINER_UNKNOWN,
 } ContainerState;
 
+typedef enum RuntimeMountPropagation {
+        RUNTIME_MOUNT_PROPAGATION_PRIVATE,           /* the default: rprivate */
+        RUNTIME_MOUNT_PROPAGATION_HOST_TO_CONTAINER, /* rslave: later host mounts below it show */
+        /* rshared; host backend: as HOST_TO_CONTAINER, and shared with namespaces made from the
+         * container's, but what the container mounts below it does not reach the host */
+        RUNTIME_MOUNT_PROPAGATION_BIDIRECTIONAL,
+        _RUNTIME_MOUNT_PROPAGATION_MAX,
+} RuntimeMountPropagation;
+
+/* A host path the container's processes (and commands exec'd into it) see at container_path,
+ * as CRI's Mount, through a private mount namespace: nothing of it shows on the host.
+ * host_path must exist; container_path is absolute (and not "/"); a file host_path is
+ * bound on a file.
+ * The host backend has no root file system of its own: a missing container_path is created
+ * on the host (mkdir -p 0755, or an empty file 0644) to serve as the mount point. */
+typedef struct RuntimeMount {
+        const char *host_path;
+        const char *container_path;
+        bool read_only; /* submounts too */
+        RuntimeMountPropagation propagation;
+} RuntimeMount;
+
 typedef struct RuntimeContainerConfig {
         /* identity, recorded with the container and returned by list */
         const char *pod_uid;
@@ -59,8 +81,10 @@ typedef struct RuntimeContainerConfig {
         /* CLOCK_REALTIME: everything is set up at once and the command exec'd no earlier than
          * this (0 = at once); the container stays CREATED until then */
         usec_t start_at;
-        uint64_t log_max_size;  /* bytes; 0 = 10 MiB */
-        unsigned log_max_files; /* including the live one; 0 = 5 */
+        uint64_t log_max_size;      /* bytes; 0 = 10 MiB */
+        unsigned log_max_files;     /* including the live one; 0 = 5 */
+        const RuntimeMount *mounts; /* bound in this order; none: the host's mount namespace */
+        size_t n_mounts;
 } RuntimeContainerConfig;
 
 typedef struct RuntimeContainer {
@@ -129,11 +153,11 @@ typedef void (*runtime_exec_done_t)(const RuntimeExecResult *r, void *userdata);
 typedef struct RuntimeExec RuntimeExec;
 
 /* Runs argv inside running container id, as `crictl exec` would: host backend — the
- * container's cgroups, user, groups, environment, working directory, no_new_privs and
- * seccomp filter; argv[0] is looked up in the container's PATH. Output beyond max_output
- * is read and dropped. After timeout (0 = none) the command and its children are killed
- * and the result says timed_out. The process is reaped through a pidfd on the loop.
- * -ENOENT for an unknown id, -ESRCH when the container is not running. */
+ * container's cgroups, user, groups, environment, working directory, no_new_privs, seccomp
+ * filter and, with mounts, its mount namespace; argv[0] is looked up in the container's PATH. Output beyond
+ * max_output is read and dropped. After timeout (0 = none) the command and its children are killed and the
+ * result says timed_out. The process is reaped through a pidfd on the loop. -ENOENT for an unknown id,
+ * -ESRCH when the container is not running. */
 int runtime_exec(Runtime *rt, const char *id, char *const *argv, usec_t timeout, size_t max_output,
                  runtime_exec_done_t done, void *userdata, RuntimeExec **ret);
 /* Kills an exec in flight (SIGKILL) and frees it; done is not called. NULL is a no-op.

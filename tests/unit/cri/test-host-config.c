@@ -132,3 +132,108 @@ Test(host_config, reads_process_start_times)
         cr_assert_leq(b, a);
         cr_assert_lt(host_proc_start_time(-5, &b), 0);
 }
+
+Test(host_config, round_trips_mounts)
+{
+        char *argv[] = {"true", NULL};
+        RuntimeMount mounts[] = {
+            {.host_path = "/var/lib/x", .container_path = "/data"},
+            {.host_path = "/etc/hostname",
+             .container_path = "/etc/name",
+             .read_only = true,
+             .propagation = RUNTIME_MOUNT_PROPAGATION_HOST_TO_CONTAINER},
+            {.host_path = "/mnt",
+             .container_path = "/mnt/in",
+             .propagation = RUNTIME_MOUNT_PROPAGATION_BIDIRECTIONAL},
+        };
+        RuntimeContainerConfig cfg = {.argv = argv, .mounts = mounts, .n_mounts = ELEMENTSOF(mounts)};
+        _cleanup_free_ char *json = NULL, *none = NULL;
+        HostConfig *c = NULL;
+
+        cr_assert_eq(host_config_format(&cfg, "abc", "berth", 1, &json), 0);
+        cr_assert_eq(host_config_parse(json, &c), 0);
+        cr_assert_eq(c->n_mounts, 3);
+        for (size_t i = 0; i < ELEMENTSOF(mounts); i++) {
+                cr_assert_str_eq(c->mounts[i].host_path, mounts[i].host_path);
+                cr_assert_str_eq(c->mounts[i].container_path, mounts[i].container_path);
+                cr_assert_eq(c->mounts[i].read_only, mounts[i].read_only);
+                cr_assert_eq(c->mounts[i].propagation, mounts[i].propagation);
+        }
+        host_config_free(c);
+        c = NULL;
+
+        /* none: nothing written, nothing read back */
+        cfg.n_mounts = 0;
+        cr_assert_eq(host_config_format(&cfg, "abc", "berth", 1, &none), 0);
+        cr_assert_null(strstr(none, "mounts"));
+        cr_assert_eq(host_config_parse(none, &c), 0);
+        cr_assert_eq(c->n_mounts, 0);
+        host_config_free(c);
+}
+
+Test(host_config, refuses_to_write_invalid_mounts)
+{
+        char *argv[] = {"true", NULL};
+        RuntimeMount bad[] = {
+            {.host_path = "/a", .container_path = "relative"},
+            {.host_path = "relative", .container_path = "/b"},
+            {.host_path = "/a", .container_path = NULL},
+            {.host_path = NULL, .container_path = "/b"},
+            {.host_path = "/a", .container_path = "/"},
+            {.host_path = "/a", .container_path = "//"},
+            {.host_path = "/a", .container_path = "/b", .propagation = _RUNTIME_MOUNT_PROPAGATION_MAX},
+        };
+        _cleanup_free_ char *json = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                RuntimeContainerConfig cfg = {.argv = argv, .mounts = &bad[i], .n_mounts = 1};
+                cr_assert_eq(host_config_format(&cfg, "abc", "berth", 1, &json), -EINVAL, "mount %zu", i);
+        }
+        RuntimeContainerConfig cfg = {.argv = argv, .mounts = NULL, .n_mounts = 1};
+        cr_assert_eq(host_config_format(&cfg, "abc", "berth", 1, &json), -EINVAL);
+        cr_assert_null(json);
+}
+
+/* What the container child would bind is checked again when read back. */
+static void expect_rejected(const char *mounts, const char *message)
+{
+        _cleanup_free_ char *json = NULL, *error = NULL;
+        HostConfig *c = NULL;
+
+        cr_assert_gt(asprintf_safe(&json, "{\"id\":\"x\",\"argv\":[\"a\"],\"mounts\":%s}", mounts), 0);
+        cr_assert_eq(host_config_parse_full(json, &c, &error), -EBADMSG, "%s", json);
+        cr_assert_null(c);
+        cr_assert_str_eq(error, message);
+        cr_assert_eq(host_config_parse(json, &c), -EBADMSG);
+}
+
+Test(host_config, rejects_invalid_mounts_read_back)
+{
+        expect_rejected("[{\"hostPath\":\"/a\",\"containerPath\":\"rel\"}]",
+                        "mounts[0]: containerPath \"rel\" is not an absolute path other than \"/\"");
+        expect_rejected("[{\"hostPath\":\"/a\",\"containerPath\":\"/b\"},{\"hostPath\":\"/a\"}]",
+                        "mounts[1]: containerPath is missing (or not a string)");
+        expect_rejected("[{\"hostPath\":\"a\",\"containerPath\":\"/b\"}]",
+                        "mounts[0]: hostPath \"a\" is not an absolute path");
+        expect_rejected("[{\"hostPath\":\"/a\",\"containerPath\":\"/b\",\"propagation\":\"rshared\"}]",
+                        "mounts[0]: unknown propagation (expected one of PROPAGATION_PRIVATE, "
+                        "PROPAGATION_HOST_TO_CONTAINER, PROPAGATION_BIDIRECTIONAL)");
+        expect_rejected("[{\"hostPath\":\"/a\",\"containerPath\":\"/b\",\"readOnly\":1}]",
+                        "mounts[0]: readOnly is not a boolean");
+        expect_rejected("[\"/a:/b\"]", "mounts[0] is not an object");
+        expect_rejected("{}", "mounts is not an array");
+}
+
+Test(host_config, explains_other_malformed_configs)
+{
+        _cleanup_free_ char *e1 = NULL, *e2 = NULL, *e3 = NULL;
+        HostConfig *c = NULL;
+
+        cr_assert_eq(host_config_parse_full("{", &c, &e1), -EBADMSG);
+        cr_assert_str_eq(e1, "not a JSON object");
+        cr_assert_eq(host_config_parse_full("{\"id\":\"x\",\"argv\":[]}", &c, &e2), -EBADMSG);
+        cr_assert_str_eq(e2, "argv is empty");
+        cr_assert_eq(host_config_parse_full("{\"id\":\"x\",\"argv\":[\"a\"]}", &c, &e3), 0);
+        cr_assert_null(e3);
+        host_config_free(c);
+}

@@ -4,11 +4,14 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "event-run.h"
 #include "runtime-fixture.h"
+#include "runtime-host.h"
 
 static RuntimeFixture fx;
 
@@ -449,4 +452,64 @@ Test(host_exec, runs_in_a_container_adopted_after_a_restart)
         cr_assert_str_eq(d.output, "adopted\n");
         done_clear(&d);
         stop_and_remove(id);
+}
+
+Test(host_exec, joins_the_mount_namespace_of_a_container_with_mounts)
+{
+        char host[256], inside[256], f[512], script[1024], ns[64], theirs[64] = {0};
+        RuntimeMount m = {.host_path = host, .container_path = inside};
+        RuntimeContainerConfig cfg = {.mounts = &m, .n_mounts = 1};
+        char *argv[] = {"sleep", "1000", NULL};
+        char *exec_argv[] = {"sh", "-c", script, NULL};
+        Done d = {};
+
+        snprintf(host, sizeof(host), "%s/host", fx.tmpdir);
+        snprintf(inside, sizeof(inside), "%s/inside", fx.tmpdir);
+        snprintf(f, sizeof(f), "%s/f", host);
+        cr_assert_eq(mkdir(host, 0755), 0);
+        cr_assert_eq(write_file_atomic(f, "hello\n", 6, 0644), 0);
+        snprintf(script, sizeof(script), "cat %s/f; readlink /proc/self/ns/mnt", inside);
+        _cleanup_free_ char *id = runtime_fixture_start(&fx, &cfg, argv);
+        snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)main_pid(id));
+        cr_assert_gt(readlink(ns, theirs, sizeof(theirs) - 1), 0);
+        _cleanup_free_ char *expected = strjoin("hello\n", theirs, "\n", NULL);
+        cr_assert_not_null(expected);
+
+        exec_and_wait(id, exec_argv, 10 * USEC_PER_SEC, 10240, &d);
+        cr_assert_eq(d.error, 0, "%s", d.message);
+        cr_assert_str_eq(d.output, expected);
+        done_clear(&d);
+        /* and once adopted by a new runtime */
+        fx.rt = runtime_free(fx.rt);
+        runtime_fixture_new_runtime(&fx);
+        exec_and_wait(id, exec_argv, 10 * USEC_PER_SEC, 10240, &d);
+        cr_assert_eq(d.error, 0, "%s", d.message);
+        cr_assert_str_eq(d.output, expected);
+        done_clear(&d);
+        stop_and_remove(id);
+}
+
+Test(host_exec, refuses_a_container_with_mounts_whose_main_process_is_gone)
+{
+        HostMount m = {.host_path = "/tmp", .container_path = "/mnt"};
+        char *argv[] = {"true", NULL};
+        HostConfig cfg = {.argv = argv, .mounts = &m, .n_mounts = 1};
+        RuntimeExec *execs = NULL, *x = NULL;
+        HostExecTarget t = {
+            .event = fx.event, .id = "x", .cfg = &cfg, .main_pidfd = -EBADF, .execs = &execs};
+        Done d = {};
+
+        cr_assert_eq(host_exec_start(&t, argv, 0, 100, on_done, &d, &x), -ESRCH);
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0)
+                _exit(0);
+        t.main_pidfd = pidfd_open(pid, 0);
+        cr_assert_geq(t.main_pidfd, 0);
+        cr_assert_eq(waitpid(pid, NULL, 0), pid);
+        cr_assert_eq(host_exec_start(&t, argv, 0, 100, on_done, &d, &x), -ESRCH);
+        close(t.main_pidfd);
+        cr_assert_null(execs);
+        event_run_for(fx.event, 50 * USEC_PER_MSEC);
+        cr_assert_eq(d.calls, 0);
 }

@@ -76,3 +76,21 @@ Test(host_shim, refuses_an_empty_directory_argument)
 {
         cr_assert_eq(runtime_shim_main(""), 2);
 }
+
+Test(host_shim, names_an_invalid_mount_in_the_start_error)
+{
+        const char *json = "{\"id\":\"x\",\"argv\":[\"true\"],"
+                           "\"mounts\":[{\"hostPath\":\"/tmp\",\"containerPath\":\"in/side\"}]}";
+        char p[300], ready = 0;
+        HostExit e;
+
+        snprintf(p, sizeof(p), "%s/config.json", tmpdir);
+        cr_assert_eq(write_file_atomic(p, json, strlen(json), 0600), 0);
+        cr_assert_eq(run_shim(&ready), 0);
+        cr_assert_eq(ready, 'E');
+        cr_assert_eq(host_exit_load(tmpdir, &e), 0);
+        cr_assert_str_eq(e.reason, "StartError");
+        cr_assert(strstr(e.message, "mounts[0]: containerPath \"in/side\" is not an absolute path"),
+                  "message: %s", e.message);
+        host_exit_done(&e);
+}

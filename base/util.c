@@ -297,6 +297,22 @@ char *expand_vars(const char *in, char *const *env, size_t n_env)
         return buf;
 }
 
+int set_errorf(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+
+        if (!ret_error)
+                return r;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        free(*ret_error);
+        *ret_error = s;
+        return r;
+}
+
 int asprintf_safe(char **ret, const char *fmt, ...)
 {
         va_list ap;

@@ -43,6 +43,9 @@ const char *strv_env_get_n(char *const *env, size_t n_env, const char *name, siz
  * on OOM. */
 char *expand_vars(const char *in, char *const *env, size_t n_env);
 int asprintf_safe(char **ret, const char *fmt, ...) _printf_(2, 3);
+/* Replaces *ret_error (when ret_error is not NULL) with the formatted message and returns r:
+ * `return set_errorf(ret_error, -EINVAL, "subPath %s ...", p);`. */
+int set_errorf(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
 

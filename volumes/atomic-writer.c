@@ -38,23 +38,6 @@ static bool errno_means_changed(int e)
         return e == ENOENT || e == ENOTDIR || e == ELOOP || e == EACCES;
 }
 
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-        char *s = NULL;
-
-        if (!ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_error);
-        *ret_error = s;
-        return r;
-}
-
 void projected_files_free(ProjectedFile *f, size_t n)
 {
         if (!f)
@@ -106,21 +89,21 @@ int projected_path_validate(const char *path, char **ret_error)
         size_t first;
 
         if (isempty(path))
-                return set_error(ret_error, -EINVAL, "invalid path: must not be empty: \"\"");
+                return set_errorf(ret_error, -EINVAL, "invalid path: must not be empty: \"\"");
         if (path[0] == '/')
-                return set_error(ret_error, -EINVAL, "invalid path: must be relative path: %s", path);
+                return set_errorf(ret_error, -EINVAL, "invalid path: must be relative path: %s", path);
         if (strlen(path) > MAX_PATH_LENGTH)
-                return set_error(ret_error, -EINVAL,
-                                 "invalid path: must be less than or equal to %d characters: %.64s...",
-                                 MAX_PATH_LENGTH, path);
+                return set_errorf(ret_error, -EINVAL,
+                                  "invalid path: must be less than or equal to %d characters: %.64s...",
+                                  MAX_PATH_LENGTH, path);
         for (const char *p = path; *p;) {
                 size_t len = strcspn(p, "/");
 
                 if (len == 2 && strneq(p, "..", 2))
-                        return set_error(ret_error, -EINVAL, "invalid path: must not contain '..': %s",
-                                         path);
+                        return set_errorf(ret_error, -EINVAL, "invalid path: must not contain '..': %s",
+                                          path);
                 if (len > MAX_FILE_NAME_LENGTH)
-                        return set_error(
+                        return set_errorf(
                             ret_error, -EINVAL,
                             "invalid path: filenames must be less than or equal to %d characters: %s",
                             MAX_FILE_NAME_LENGTH, path);
@@ -133,10 +116,10 @@ int projected_path_validate(const char *path, char **ret_error)
         if (!clean)
                 return -ENOMEM;
         if (isempty(clean))
-                return set_error(ret_error, -EINVAL, "invalid path: must name a file: %s", path);
+                return set_errorf(ret_error, -EINVAL, "invalid path: must name a file: %s", path);
         first = strcspn(clean, "/");
         if (first > 2 && strneq(clean, "..", 2))
-                return set_error(ret_error, -EINVAL, "invalid path: must not start with '..': %s", path);
+                return set_errorf(ret_error, -EINVAL, "invalid path: must not start with '..': %s", path);
         return 0;
 }
 
@@ -244,10 +227,10 @@ static int payload_prepare(const ProjectedFile *files, size_t n, Payload *ret, c
                 const char *path = p.entries[i].path;
 
                 if (i > 0 && streq(path, p.entries[i - 1].path))
-                        return set_error(ret_error, -EINVAL, "invalid path: %s is given twice", path);
+                        return set_errorf(ret_error, -EINVAL, "invalid path: %s is given twice", path);
                 for (const char *s = strchr(path, '/'); s; s = strchr(s + 1, '/'))
                         if (payload_has_file(&p, path, (size_t)(s - path)))
-                                return set_error(
+                                return set_errorf(
                                     ret_error, -EINVAL,
                                     "invalid path: %s needs %.*s to be a directory, but it is a file", path,
                                     (int)(s - path), path);
@@ -284,11 +267,12 @@ static int file_matches(int fd, const char *path, const ProjectedFile *f)
         return size == f->size && (size == 0 || memcmp(buf, f->data, size) == 0);
 }
 
-static int count_tree(int fd, size_t *files, size_t *dirs)
+/* A DIR stream over a duplicate of dir fd, from its start (fd itself stays usable). */
+static int opendir_at(int fd, DIR **ret)
 {
         int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         DIR *d;
-        int r = 0;
+        int r;
 
         if (dfd < 0)
                 return negative_errno();
@@ -299,6 +283,18 @@ static int count_tree(int fd, size_t *files, size_t *dirs)
                 return r;
         }
         rewinddir(d);
+        *ret = d;
+        return 0;
+}
+
+static int count_tree(int fd, size_t *files, size_t *dirs)
+{
+        DIR *d;
+        int r;
+
+        r = opendir_at(fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; r >= 0 && (de = readdir(d));) {
                 struct stat st;
 
@@ -343,18 +339,12 @@ static bool payload_has_top(const Payload *p, const char *name)
  * it is not ours. */
 static int scan_stale_links(int dir_fd, const Payload *p, bool remove)
 {
-        int dfd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3), r = 0, n = 0;
         DIR *d;
+        int r = 0, n = 0;
 
-        if (dfd < 0)
-                return negative_errno();
-        d = fdopendir(dfd);
-        if (!d) {
-                r = negative_errno();
-                close(dfd);
+        r = opendir_at(dir_fd, &d);
+        if (r < 0)
                 return r;
-        }
-        rewinddir(d);
         for (struct dirent *de; (de = readdir(d));) {
                 _cleanup_free_ char *target = NULL;
 
@@ -511,18 +501,12 @@ static int write_file_at(int fd, const char *path, const ProjectedFile *f)
  * that its files do not. */
 static int fsync_tree(int fd)
 {
-        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3), r = 0;
         DIR *d;
+        int r;
 
-        if (dfd < 0)
-                return negative_errno();
-        d = fdopendir(dfd);
-        if (!d) {
-                r = negative_errno();
-                close(dfd);
+        r = opendir_at(fd, &d);
+        if (r < 0)
                 return r;
-        }
-        rewinddir(d);
         for (struct dirent *de; r >= 0 && (de = readdir(d));) {
                 if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
@@ -552,8 +536,8 @@ static int link_visible_names(int dir_fd, const Payload *p, bool *created, char 
                         continue;
                 if (r == -ENOENT) {
                         if (symlinkat(want, dir_fd, name) < 0)
-                                return set_error(ret_error, negative_errno(),
-                                                 "failed to create symlink %s: %m", name);
+                                return set_errorf(ret_error, negative_errno(),
+                                                  "failed to create symlink %s: %m", name);
                         created[i] = true;
                         continue;
                 }
@@ -562,12 +546,12 @@ static int link_visible_names(int dir_fd, const Payload *p, bool *created, char 
                         (void)unlinkat(dir_fd, NEW_DATA_DIR_NAME, 0);
                         if (symlinkat(want, dir_fd, NEW_DATA_DIR_NAME) < 0 ||
                             renameat(dir_fd, NEW_DATA_DIR_NAME, dir_fd, name) < 0)
-                                return set_error(ret_error, negative_errno(),
-                                                 "failed to replace symlink %s: %m", name);
+                                return set_errorf(ret_error, negative_errno(),
+                                                  "failed to replace symlink %s: %m", name);
                         continue;
                 }
-                return set_error(ret_error, r == -EINVAL ? -EEXIST : r,
-                                 "cannot project %s: something that is not a symlink is in the way", name);
+                return set_errorf(ret_error, r == -EINVAL ? -EEXIST : r,
+                                  "cannot project %s: something that is not a symlink is in the way", name);
         }
         return 0;
 }
@@ -576,18 +560,12 @@ static int link_visible_names(int dir_fd, const Payload *p, bool *created, char 
  * swap; this also sweeps up what a crashed write left behind. */
 static int remove_old_versions(const char *dir, int dir_fd, const char *keep, char **ret_error)
 {
-        int dfd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3), r = 0;
         DIR *d;
+        int r;
 
-        if (dfd < 0)
-                return negative_errno();
-        d = fdopendir(dfd);
-        if (!d) {
-                r = negative_errno();
-                close(dfd);
+        r = opendir_at(dir_fd, &d);
+        if (r < 0)
                 return r;
-        }
-        rewinddir(d);
         for (struct dirent *de; (de = readdir(d));) {
                 _cleanup_free_ char *path = NULL;
                 struct stat st;
@@ -601,8 +579,8 @@ static int remove_old_versions(const char *dir, int dir_fd, const char *keep, ch
                 path = strjoin(dir, "/", de->d_name, NULL);
                 k = path ? rm_rf(path) : -ENOMEM;
                 if (k < 0 && r == 0)
-                        r = set_error(ret_error, k, "failed to remove old data directory %s: %s", de->d_name,
-                                      strerror(-k));
+                        r = set_errorf(ret_error, k, "failed to remove old data directory %s: %s",
+                                       de->d_name, strerror(-k));
         }
         closedir(d);
         return r;
@@ -618,29 +596,30 @@ static int write_version(int dir_fd, const Payload *p, const char *ts, char **re
         for (size_t i = 0; i < p->n; i++) {
                 r = write_file_at(ts_fd, p->entries[i].path, p->entries[i].file);
                 if (r < 0)
-                        return set_error(ret_error, r, "failed to write %s: %s", p->entries[i].path,
-                                         strerror(-r));
+                        return set_errorf(ret_error, r, "failed to write %s: %s", p->entries[i].path,
+                                          strerror(-r));
         }
         r = fsync_tree(ts_fd);
         if (r < 0)
-                return set_error(ret_error, r, "failed to sync %s: %s", ts, strerror(-r));
+                return set_errorf(ret_error, r, "failed to sync %s: %s", ts, strerror(-r));
         return 0;
 }
 
 static int swap_data_link(int dir_fd, const char *ts, char **ret_error)
 {
         if (unlinkat(dir_fd, NEW_DATA_DIR_NAME, 0) < 0 && errno != ENOENT)
-                return set_error(ret_error, negative_errno(),
-                                 "failed to remove stale " NEW_DATA_DIR_NAME ": %m");
+                return set_errorf(ret_error, negative_errno(),
+                                  "failed to remove stale " NEW_DATA_DIR_NAME ": %m");
         if (symlinkat(ts, dir_fd, NEW_DATA_DIR_NAME) < 0)
-                return set_error(ret_error, negative_errno(), "failed to create " NEW_DATA_DIR_NAME ": %m");
+                return set_errorf(ret_error, negative_errno(), "failed to create " NEW_DATA_DIR_NAME ": %m");
         if (renameat(dir_fd, NEW_DATA_DIR_NAME, dir_fd, DATA_DIR_NAME) < 0) {
-                int r = set_error(ret_error, negative_errno(), "failed to rename " NEW_DATA_DIR_NAME ": %m");
+                int r =
+                    set_errorf(ret_error, negative_errno(), "failed to rename " NEW_DATA_DIR_NAME ": %m");
                 (void)unlinkat(dir_fd, NEW_DATA_DIR_NAME, 0);
                 return r;
         }
         if (fsync(dir_fd) < 0)
-                return set_error(ret_error, negative_errno(), "failed to sync the volume directory: %m");
+                return set_errorf(ret_error, negative_errno(), "failed to sync the volume directory: %m");
         return 0;
 }
 
@@ -670,19 +649,20 @@ int atomic_write_dir(const char *dir, const ProjectedFile *files, size_t n, char
                 return r;
         r = mkdir_p(dir, 0755);
         if (r < 0)
-                return set_error(ret_error, r, "failed to create %s: %s", dir, strerror(-r));
+                return set_errorf(ret_error, r, "failed to create %s: %s", dir, strerror(-r));
         dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0)
-                return set_error(ret_error, negative_errno(), "failed to open %s: %m", dir);
+                return set_errorf(ret_error, negative_errno(), "failed to open %s: %m", dir);
 
         r = read_link_at(dir_fd, DATA_DIR_NAME, &old_ts);
         if (r < 0 && r != -ENOENT)
-                return set_error(ret_error, r, "failed to read %s/" DATA_DIR_NAME ": %s", dir, strerror(-r));
+                return set_errorf(ret_error, r, "failed to read %s/" DATA_DIR_NAME ": %s", dir,
+                                  strerror(-r));
         if (old_ts) {
                 r = payload_unchanged(dir_fd, old_ts, &p);
                 if (r < 0)
-                        return set_error(ret_error, r, "failed to compare %s with the payload: %s", dir,
-                                         strerror(-r));
+                        return set_errorf(ret_error, r, "failed to compare %s with the payload: %s", dir,
+                                          strerror(-r));
                 if (r > 0)
                         return 0;
         }
@@ -692,8 +672,8 @@ int atomic_write_dir(const char *dir, const ProjectedFile *files, size_t n, char
                 return -ENOMEM;
         r = make_ts_dir(dir_fd, &ts);
         if (r < 0)
-                return set_error(ret_error, r, "failed to create a data directory in %s: %s", dir,
-                                 strerror(-r));
+                return set_errorf(ret_error, r, "failed to create a data directory in %s: %s", dir,
+                                  strerror(-r));
         r = write_version(dir_fd, &p, ts, ret_error);
         if (r >= 0)
                 r = link_visible_names(dir_fd, &p, created, ret_error);
@@ -707,7 +687,8 @@ int atomic_write_dir(const char *dir, const ProjectedFile *files, size_t n, char
         /* The new version is live: from here on only cleanup is left. */
         r = scan_stale_links(dir_fd, &p, true);
         if (r < 0)
-                return set_error(ret_error, r, "failed to remove old symlinks in %s: %s", dir, strerror(-r));
+                return set_errorf(ret_error, r, "failed to remove old symlinks in %s: %s", dir,
+                                  strerror(-r));
         r = remove_old_versions(dir, dir_fd, ts, ret_error);
         if (r < 0)
                 return r;

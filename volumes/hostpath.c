@@ -14,23 +14,6 @@
 /* As many symlinks as the kernel follows in one lookup (MAXSYMLINKS). */
 #define SUBPATH_MAX_SYMLINKS 40
 
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-        char *s = NULL;
-
-        if (!ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_error);
-        *ret_error = s;
-        return r;
-}
-
 static const struct {
         const char *name;
         HostPathType type;
@@ -85,13 +68,14 @@ static int create_path(const char *path, HostPathType type, char **ret_error)
         if (type == HOSTPATH_DIRECTORY_OR_CREATE) {
                 r = mkdir_p(path, 0755);
                 if (r < 0)
-                        return set_error(ret_error, r, "failed to create hostPath directory %s: %s", path,
-                                         strerror(-r));
+                        return set_errorf(ret_error, r, "failed to create hostPath directory %s: %s", path,
+                                          strerror(-r));
                 return 0;
         }
         int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
         if (fd < 0)
-                return set_error(ret_error, negative_errno(), "failed to create hostPath file %s: %m", path);
+                return set_errorf(ret_error, negative_errno(), "failed to create hostPath file %s: %m",
+                                  path);
         close(fd);
         return 0;
 }
@@ -108,10 +92,10 @@ int hostpath_check(const char *path, HostPathType type, char **ret_error)
         if (type == HOSTPATH_UNSET)
                 return 0;
         if (!what)
-                return set_error(ret_error, -EINVAL, "%d is an invalid volume type", (int)type);
+                return set_errorf(ret_error, -EINVAL, "%d is an invalid volume type", (int)type);
         if (isempty(path))
-                return set_error(ret_error, -EINVAL, "hostPath type check failed: empty path is not a %s",
-                                 what);
+                return set_errorf(ret_error, -EINVAL, "hostPath type check failed: empty path is not a %s",
+                                  what);
 
         /* stat(), not lstat(): like the kubelet, a symlink counts as what it points to. */
         if (stat(path, &st) < 0) {
@@ -122,21 +106,21 @@ int hostpath_check(const char *path, HostPathType type, char **ret_error)
                         if (r < 0)
                                 return r;
                         if (stat(path, &st) < 0)
-                                return set_error(ret_error, negative_errno(),
-                                                 "hostPath type check failed: %s is not a %s: %m", path,
-                                                 what);
+                                return set_errorf(ret_error, negative_errno(),
+                                                  "hostPath type check failed: %s is not a %s: %m", path,
+                                                  what);
                 } else if (r == -ENOENT || r == -ENOTDIR)
-                        return set_error(ret_error, -EINVAL, "hostPath type check failed: %s is not a %s",
-                                         path, what);
+                        return set_errorf(ret_error, -EINVAL, "hostPath type check failed: %s is not a %s",
+                                          path, what);
                 else
-                        return set_error(
+                        return set_errorf(
                             ret_error, r,
                             "hostPath type check failed, %s is not a %s, unable to determine its type: %m",
                             path, what);
         }
         if (!mode_matches(st.st_mode, type))
-                return set_error(ret_error, -EINVAL, "hostPath type check failed: %s is not a %s", path,
-                                 what);
+                return set_errorf(ret_error, -EINVAL, "hostPath type check failed: %s is not a %s", path,
+                                  what);
         return 0;
 }
 
@@ -277,7 +261,7 @@ static int follow_link(Walk *w, const char *root, const char *sub, int fd, const
                 rest = below_root(root, target);
                 if (!rest) {
                         _cleanup_free_ char *link = walk_path(w, "", name);
-                        return set_error(
+                        return set_errorf(
                             ret_error, -EINVAL,
                             "subPath \"%s\" must not leave the volume: symlink \"%s\" points to %s", sub,
                             link ? link : name, target);
@@ -320,7 +304,7 @@ static int walk_subpath(Walk *w, const char *root, const char *sub, bool create,
                 if (streq(name, "..")) {
                         /* Only a symlink target gets here: sub itself was checked. */
                         if (w->depth == 0)
-                                return set_error(
+                                return set_errorf(
                                     ret_error, -EINVAL,
                                     "subPath \"%s\" must not leave the volume: a symlink on the way "
                                     "points above it",
@@ -331,18 +315,18 @@ static int walk_subpath(Walk *w, const char *root, const char *sub, bool create,
                 fd = open_element(w, name, create);
                 if (fd == -ENOENT) {
                         _cleanup_free_ char *missing = walk_path(w, "", name);
-                        return set_error(ret_error, fd, "subPath \"%s\" does not exist: %s is missing", sub,
-                                         missing ? missing : name);
+                        return set_errorf(ret_error, fd, "subPath \"%s\" does not exist: %s is missing", sub,
+                                          missing ? missing : name);
                 }
                 if (fd < 0)
-                        return set_error(ret_error, fd, "failed to resolve subPath \"%s\" at %s: %s", sub,
-                                         name, strerror(-fd));
+                        return set_errorf(ret_error, fd, "failed to resolve subPath \"%s\" at %s: %s", sub,
+                                          name, strerror(-fd));
                 if (fstat(fd, &st) < 0)
                         return negative_errno();
                 if (S_ISLNK(st.st_mode)) {
                         if (++links > SUBPATH_MAX_SYMLINKS)
-                                return set_error(ret_error, -ELOOP,
-                                                 "subPath \"%s\": too many levels of symlinks", sub);
+                                return set_errorf(ret_error, -ELOOP,
+                                                  "subPath \"%s\": too many levels of symlinks", sub);
                         r = follow_link(w, root, sub, fd, name, &pending, &p, ret_error);
                         if (r < 0)
                                 return r;
@@ -350,8 +334,8 @@ static int walk_subpath(Walk *w, const char *root, const char *sub, bool create,
                 }
                 if (!S_ISDIR(st.st_mode) && p[strspn(p, "/")]) {
                         _cleanup_free_ char *file = walk_path(w, "", name);
-                        return set_error(ret_error, -ENOTDIR, "subPath \"%s\": %s is not a directory", sub,
-                                         file ? file : name);
+                        return set_errorf(ret_error, -ENOTDIR, "subPath \"%s\": %s is not a directory", sub,
+                                          file ? file : name);
                 }
                 r = walk_push(w, TAKE_FD(fd), TAKE_PTR(name));
                 if (r < 0)
@@ -369,16 +353,16 @@ int subpath_resolve(const char *root, const char *sub, bool create, char **ret_p
         if (!sub)
                 sub = "";
         if (sub[0] == '/')
-                return set_error(ret_error, -EINVAL, "subPath \"%s\" must be a relative path", sub);
+                return set_errorf(ret_error, -EINVAL, "subPath \"%s\" must be a relative path", sub);
         if (has_dotdot_element(sub))
-                return set_error(ret_error, -EINVAL, "subPath \"%s\" must not contain '..'", sub);
+                return set_errorf(ret_error, -EINVAL, "subPath \"%s\" must not contain '..'", sub);
         root_real = realpath(root, NULL);
         if (!root_real)
-                return set_error(ret_error, negative_errno(), "failed to resolve volume path %s: %m", root);
+                return set_errorf(ret_error, negative_errno(), "failed to resolve volume path %s: %m", root);
         w.root_fd = open(root_real, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (w.root_fd < 0)
-                return set_error(ret_error, negative_errno(), "failed to open volume path %s: %m",
-                                 root_real);
+                return set_errorf(ret_error, negative_errno(), "failed to open volume path %s: %m",
+                                  root_real);
 
         r = walk_subpath(&w, root_real, sub, create, ret_error);
         if (r < 0)

@@ -21,23 +21,6 @@ typedef struct Builder {
         size_t n;
 } Builder;
 
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...)
-{
-        va_list ap;
-        char *s = NULL;
-
-        if (!ret_error)
-                return r;
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_error);
-        *ret_error = s;
-        return r;
-}
-
 static const char *kind(const Builder *b)
 {
         return b->secret ? "secret" : "configmap";
@@ -52,7 +35,7 @@ static int parse_mode(const cJSON *j, const char *field, mode_t def, mode_t *ret
         }
         if (!cJSON_IsNumber(j) || j->valuedouble < 0 || j->valuedouble > PROJECTION_MAX_MODE ||
             j->valuedouble != (double)(int)j->valuedouble)
-                return set_error(
+                return set_errorf(
                     ret_error, -EINVAL,
                     "%s: Invalid value: must be a number between 0 and 0777 (octal), both inclusive", field);
         *ret = (mode_t)j->valueint;
@@ -68,13 +51,13 @@ static int decode_value(const Builder *b, const cJSON *v, bool base64, const cha
         int r;
 
         if (!cJSON_IsString(v))
-                return set_error(ret_error, -EINVAL, "%s \"%s\": value of key %s is not a string", kind(b),
-                                 b->name, key);
+                return set_errorf(ret_error, -EINVAL, "%s \"%s\": value of key %s is not a string", kind(b),
+                                  b->name, key);
         if (base64) {
                 r = base64_decode(v->valuestring, &out, &size);
                 if (r == -EINVAL)
-                        return set_error(ret_error, r, "%s \"%s\": value of key %s is not valid base64",
-                                         kind(b), b->name, key);
+                        return set_errorf(ret_error, r, "%s \"%s\": value of key %s is not valid base64",
+                                          kind(b), b->name, key);
                 if (r < 0)
                         return r;
         } else {
@@ -165,7 +148,7 @@ static int add_items(Builder *b, const cJSON *items, mode_t def, bool optional, 
                 mode_t mode;
 
                 if (isempty(key) || isempty(path))
-                        return set_error(ret_error, -EINVAL, "items[%zu]: key and path are required", i);
+                        return set_errorf(ret_error, -EINVAL, "items[%zu]: key and path are required", i);
                 snprintf(field, sizeof(field), "items[%zu].mode", i++);
                 r = parse_mode(cJSON_GetObjectItemCaseSensitive(item, "mode"), field, def, &mode, ret_error);
                 if (r < 0)
@@ -175,10 +158,10 @@ static int add_items(Builder *b, const cJSON *items, mode_t def, bool optional, 
                         if (optional)
                                 continue;
                         if (b->secret)
-                                return set_error(ret_error, -ENOENT,
-                                                 "references non-existent secret key: %s", key);
-                        return set_error(ret_error, -ENOENT,
-                                         "configmap references non-existent config key: %s", key);
+                                return set_errorf(ret_error, -ENOENT,
+                                                  "references non-existent secret key: %s", key);
+                        return set_errorf(ret_error, -ENOENT,
+                                          "configmap references non-existent config key: %s", key);
                 }
                 r = add_file(b, key, v, base64, path, mode, ret_error);
                 if (r < 0)
@@ -204,10 +187,10 @@ int projection_build(const cJSON *source, const cJSON *object, bool secret, Proj
         if (r < 0)
                 return r;
         if (items && !cJSON_IsArray(items) && !cJSON_IsNull(items))
-                return set_error(ret_error, -EINVAL, "items: must be a list");
+                return set_errorf(ret_error, -EINVAL, "items: must be a list");
         if (!object) {
                 if (!optional)
-                        return set_error(ret_error, -ENOENT, "%s \"%s\" not found", kind(&b), b.name);
+                        return set_errorf(ret_error, -ENOENT, "%s \"%s\" not found", kind(&b), b.name);
                 *ret = NULL;
                 *ret_n = 0;
                 return 0;

@@ -313,7 +313,7 @@ static int setup_signals(Manager *m)
 int manager_new(Manager **ret, const Config *config)
 {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
-        _cleanup_free_ char *socket_dir = NULL;
+        _cleanup_free_ char *socket_dir = NULL, *pods_dir = strjoin(config->state_dir, "/pods", NULL);
         PodControllerOptions po = {.node_name = config->node_name,
                                    .log_dir = config->log_dir,
                                    .seccomp_default = config->seccomp_default};
@@ -329,9 +329,10 @@ int manager_new(Manager **ret, const Config *config)
         _cleanup_free_ char *shim = find_shim(config);
         int r, n_fds;
 
-        if (!m || !shim)
+        if (!m || !shim || !pods_dir)
                 return -ENOMEM;
         ro.shim_path = shim;
+        po.pods_dir = pods_dir;
         m->config = config;
         r = sd_event_new(&m->event);
         if (r < 0)

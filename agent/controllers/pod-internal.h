@@ -28,6 +28,7 @@ struct PodController {
         Prober *prober; /* NULL: no probes run, running containers count as ready */
         char *node_name;
         char *log_dir;
+        char *pods_dir; /* NULL: no volume directories */
         bool seccomp_default;
         bool draining;
 
@@ -60,6 +61,27 @@ int pod_hook_post_start(PodController *c, const cJSON *pod, const cJSON *spec, c
  * caller stops it), 1 when the hook was started. */
 int pod_hook_pre_stop(PodController *c, const cJSON *pod, const RuntimeContainer *rc, usec_t grace);
 void pod_hooks_free(PodController *c);
+
+/* Volumes (pod-volumes.c). The host paths of the pod's volumes, in spec order, for
+ * PodSpecContext: strings point into pod or are freed by pod_volume_table_free(). */
+typedef struct PodVolumeTable {
+        PodVolumeHostPath *volumes;
+        size_t n;
+        char **owned;
+        size_t n_owned;
+} PodVolumeTable;
+int pod_volume_table_build(PodController *c, const cJSON *pod, PodVolumeTable *ret);
+void pod_volume_table_free(PodVolumeTable *t);
+/* Sets up every volume of pod (idempotent: also after an agent restart, and how a changed
+ * ConfigMap or Secret is projected again). -EINVAL with the kubelet's FailedMount message
+ * in *ret_error for a volume that cannot be set up (yet). */
+int pod_volumes_setup(PodController *c, const cJSON *pod, char **ret_error);
+/* Unmounts everything below the pod's directory, then removes it. */
+int pod_volumes_teardown(PodController *c, const char *uid);
+/* Tears down the directories of pods that are neither in the store nor in the runtime. */
+int pod_volumes_collect(PodController *c);
+/* 1 when a volume of pod projects the ConfigMap or Secret (kind) named name. */
+bool pod_volumes_use(const cJSON *pod, const char *kind, const char *name);
 void pod_forget(PodController *c, const char *uid);
 int pod_collect_orphans(PodController *c);
 int pod_sync(PodController *c, const char *ns, const char *name);

@@ -1,7 +1,9 @@
 /* Pod container spec -> RuntimeContainerConfig: environment with valueFrom and envFrom,
- * $(VAR) expansion of env values, command and args, security context, limits, logs. */
+ * $(VAR) expansion of env values, command and args, security context, limits, logs, and
+ * the mounts of its volumeMounts. */
 #include <string.h>
 
+#include "hostpath.h"
 #include "json-util.h"
 #include "manifest-internal.h"
 #include "pod-spec.h"
@@ -346,6 +348,108 @@ static void apply_start_at(const cJSON *pod, RuntimeContainerConfig *cfg)
                 cfg->start_at = t;
 }
 
+static const char *volume_host_path(const PodSpecContext *ctx, const char *name)
+{
+        for (size_t i = 0; name && i < ctx->n_volumes; i++)
+                if (streq_ptr(ctx->volumes[i].name, name))
+                        return ctx->volumes[i].host_path;
+        return NULL;
+}
+
+static int mount_propagation(const cJSON *container, const cJSON *vm, RuntimeMountPropagation *ret,
+                             char **ret_error)
+{
+        const char *p = json_str(vm, "mountPropagation");
+
+        if (!p || streq(p, "None"))
+                *ret = RUNTIME_MOUNT_PROPAGATION_PRIVATE;
+        else if (streq(p, "HostToContainer"))
+                *ret = RUNTIME_MOUNT_PROPAGATION_HOST_TO_CONTAINER;
+        else if (streq(p, "Bidirectional")) {
+                /* the kubelet's rule: mounts made inside may reach the host */
+                if (!json_bool(container, "securityContext.privileged", false)) {
+                        asprintf_safe(
+                            ret_error,
+                            "Bidirectional mount propagation is available only to privileged containers");
+                        return -EINVAL;
+                }
+                *ret = RUNTIME_MOUNT_PROPAGATION_BIDIRECTIONAL;
+        } else {
+                asprintf_safe(ret_error, "invalid mountPropagation \"%s\"", p);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* One volumeMount: the volume's host path, or the subPath resolved below it. */
+static int build_mount(const PodSpecContext *ctx, const cJSON *container, const cJSON *vm, StrV *owned,
+                       RuntimeMount *ret, char **ret_error)
+{
+        const char *name = json_str(vm, "name"), *sub = json_str(vm, "subPath");
+        const char *cname = json_str(container, "name") ?: "";
+        const char *host = volume_host_path(ctx, name);
+        _cleanup_free_ char *resolved = NULL, *err = NULL;
+        int r;
+
+        if (!host) {
+                asprintf_safe(ret_error, "cannot find volume \"%s\" to mount into container \"%s\"",
+                              name ?: "", cname);
+                return -EINVAL;
+        }
+        if (!json_str(vm, "mountPath") || json_str(vm, "mountPath")[0] != '/') {
+                asprintf_safe(ret_error,
+                              "volumeMount \"%s\" of container \"%s\" needs an absolute mountPath", name,
+                              cname);
+                return -EINVAL;
+        }
+        *ret = (RuntimeMount){.host_path = host,
+                              .container_path = json_str(vm, "mountPath"),
+                              .read_only = json_bool(vm, "readOnly", false)};
+        r = mount_propagation(container, vm, &ret->propagation, ret_error);
+        if (r < 0)
+                return r;
+        if (isempty(sub))
+                return 0;
+        r = subpath_resolve(host, sub, true, &resolved, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                asprintf_safe(ret_error,
+                              "failed to prepare subPath for volumeMount \"%s\" of container \"%s\": %s",
+                              name, cname, err ?: strerror(-r));
+                return -EINVAL;
+        }
+        ret->host_path = resolved;
+        return strv_push(owned, TAKE_PTR(resolved));
+}
+
+static int build_mounts(const PodSpecContext *ctx, const cJSON *container, ContainerLaunch *l,
+                        char **ret_error)
+{
+        const cJSON *vms = json_path(container, "volumeMounts"), *vm;
+        int n = cJSON_GetArraySize(vms);
+        StrV owned = {0};
+        size_t i = 0;
+        int r = 0;
+
+        if (n <= 0)
+                return 0;
+        l->mounts = calloc((size_t)n, sizeof(RuntimeMount));
+        if (!l->mounts)
+                return -ENOMEM;
+        cJSON_ArrayForEach (vm, vms) {
+                r = build_mount(ctx, container, vm, &owned, &l->mounts[i], ret_error);
+                if (r < 0)
+                        break;
+                i++;
+        }
+        /* owned strings are freed with the launch, also after a failure */
+        l->mount_paths = owned.v;
+        l->config.mounts = l->mounts;
+        l->config.n_mounts = i;
+        return r;
+}
+
 int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJSON *container,
                            unsigned attempt, ContainerLaunch *ret, char **ret_error)
 {
@@ -359,6 +463,8 @@ int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJ
         if (r >= 0)
                 r = build_argv(container, &env, &argv, ret_error);
         if (r >= 0)
+                r = build_mounts(ctx, container, ret, ret_error);
+        if (r >= 0)
                 r = runtime_log_path(ctx->log_dir, json_str(pod, "metadata.namespace") ?: "default",
                                      json_str(pod, "metadata.name") ?: "",
                                      json_str(pod, "metadata.uid") ?: "", json_str(container, "name") ?: "",
@@ -366,6 +472,7 @@ int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJ
         if (r < 0) {
                 strv_done(&env);
                 strv_done(&argv);
+                container_launch_done(ret);
                 return r;
         }
         ret->argv = argv.v;
@@ -388,14 +495,18 @@ int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJ
 
 void container_launch_done(ContainerLaunch *l)
 {
-        StrV env = {.v = l->env}, argv = {.v = l->argv};
+        StrV env = {.v = l->env}, argv = {.v = l->argv}, paths = {.v = l->mount_paths};
 
         for (char **p = l->env; p && *p; p++)
                 env.n++;
         for (char **p = l->argv; p && *p; p++)
                 argv.n++;
+        for (char **p = l->mount_paths; p && *p; p++)
+                paths.n++;
         strv_done(&env);
         strv_done(&argv);
+        strv_done(&paths);
+        free(l->mounts);
         free(l->log_path);
         *l = (ContainerLaunch){0};
 }

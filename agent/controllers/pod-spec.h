@@ -18,19 +18,30 @@ typedef struct ContainerLaunch {
         char **argv;
         char **env;
         char *log_path;
+        RuntimeMount *mounts;
+        char **mount_paths; /* host paths resolved for subPath mounts, owned */
 } ContainerLaunch;
+
+/* A pod volume set up on the host: what a volumeMount of that name binds. */
+typedef struct PodVolumeHostPath {
+        const char *name;
+        const char *host_path;
+} PodVolumeHostPath;
 
 typedef struct PodSpecContext {
         Store *store; /* for configMapKeyRef / secretKeyRef / envFrom; may be NULL */
         const char *node_name;
         const char *log_dir;
-        bool seccomp_default; /* RuntimeDefault when the pod does not say */
+        bool seccomp_default;             /* RuntimeDefault when the pod does not say */
+        const PodVolumeHostPath *volumes; /* the pod's volumes, set up */
+        size_t n_volumes;
 } PodSpecContext;
 
 /* Builds the launch of container (an element of spec.containers or spec.initContainers of
- * pod) for the given attempt. On a user error (missing command, missing ConfigMap key...)
- * returns -EINVAL with *ret_error set to the message the kubelet would put into the waiting
- * state (reason CreateContainerConfigError). */
+ * pod) for the given attempt. Its volumeMounts become mounts of the host paths in
+ * ctx->volumes; a subPath is resolved (and created) below its volume and never leaves it. On a user error
+ * (missing command, missing ConfigMap key...) returns -EINVAL with *ret_error set to the message the kubelet
+ * would put into the waiting state (reason CreateContainerConfigError). */
 int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJSON *container,
                            unsigned attempt, ContainerLaunch *ret, char **ret_error);
 void container_launch_done(ContainerLaunch *l);

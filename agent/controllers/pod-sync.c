@@ -16,6 +16,7 @@ typedef struct SyncContext {
         const char *ns, *name, *uid;
         RuntimeContainer *all;
         size_t n_all;
+        PodVolumeTable volumes; /* set up: the host paths volumeMounts bind */
 } SyncContext;
 
 static PodControllerNote *note_for(SyncContext *s, const cJSON *spec)
@@ -31,7 +32,9 @@ static int start_container(SyncContext *s, const cJSON *spec, unsigned attempt)
         PodSpecContext ctx = {.store = c->store,
                               .node_name = c->node_name,
                               .log_dir = c->log_dir,
-                              .seccomp_default = c->seccomp_default};
+                              .seccomp_default = c->seccomp_default,
+                              .volumes = s->volumes.volumes,
+                              .n_volumes = s->volumes.n};
         PodControllerNote *note = note_for(s, spec);
         const char *cname = json_str(spec, "name") ?: "";
         _cleanup_free_ char *err = NULL, *id = NULL;
@@ -136,6 +139,20 @@ static int sync_init_containers(SyncContext *s, const char *policy, bool *ret_do
         }
         *ret_done = true;
         return 0;
+}
+
+static bool init_containers_succeeded(SyncContext *s)
+{
+        const cJSON *spec;
+
+        cJSON_ArrayForEach (spec, json_path(s->pod, "spec.initContainers")) {
+                ContainerInstances ci =
+                    pod_container_instances(s->all, s->n_all, s->uid, json_str(spec, "name"));
+
+                if (!ci.latest || ci.latest->state != CONTAINER_EXITED || ci.latest->exit_code != 0)
+                        return false;
+        }
+        return true;
 }
 
 /* A published liveness or startup failure of the running instance: kill it, with the
@@ -268,6 +285,12 @@ static int sync_deletion(SyncContext *s)
         for (size_t i = 0; i < s->n_all; i++)
                 if (streq_ptr(s->all[i].pod_uid, s->uid))
                         (void)runtime_remove_container(s->c->runtime, s->all[i].id);
+        r = pod_volumes_teardown(s->c, s->uid);
+        if (r < 0) {
+                /* the pod stays until its mounts are gone, as with the kubelet */
+                pod_schedule_retry(s->c, s->ns, s->name, now_usec(CLOCK_REALTIME) + START_RETRY_USEC);
+                return 0;
+        }
         if (asprintf_safe(&logs, "%s/%s_%s_%s", s->c->log_dir, s->ns, s->name, s->uid) >= 0)
                 (void)rm_rf(logs);
         r = store_delete(s->c->store, "Pod", s->ns, s->name, NULL);
@@ -315,6 +338,27 @@ static int bind_pod(SyncContext *s)
         pod_record_event(s->c, s->pod, "Normal", "Scheduled", "Successfully assigned %s/%s to %s", s->ns,
                          s->name, s->c->node_name);
         return 0;
+}
+
+/* Sets up the pod's volumes before any container starts, and again on each step (a
+ * changed ConfigMap or Secret is projected anew). 1 when they are ready; 0 when they
+ * are not, with a FailedMount event and a retry. */
+static int sync_volumes(SyncContext *s)
+{
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = pod_volumes_setup(s->c, s->pod, &err);
+        if (r == -EINVAL) {
+                pod_record_event(s->c, s->pod, "Warning", "FailedMount", "%s", err);
+                log_debug("Pod %s/%s: %s", s->ns, s->name, err);
+                pod_schedule_retry(s->c, s->ns, s->name, now_usec(CLOCK_REALTIME) + START_RETRY_USEC);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        r = pod_volume_table_build(s->c, s->pod, &s->volumes);
+        return r < 0 ? r : 1;
 }
 
 static int pod_sync_locked(PodController *c, const char *ns, const char *name);
@@ -372,9 +416,14 @@ static int pod_sync_locked(PodController *c, const char *ns, const char *name)
                 goto out;
         }
         policy = json_str(s.pod, "spec.restartPolicy") ?: "Always";
-        r = sync_init_containers(&s, policy, &init_done, &init_failed);
-        if (r >= 0 && init_done)
-                r = sync_containers(&s, policy);
+        r = sync_volumes(&s);
+        if (r == 0)
+                init_done = init_containers_succeeded(&s); /* for the status: nothing starts */
+        else if (r > 0) {
+                r = sync_init_containers(&s, policy, &init_done, &init_failed);
+                if (r >= 0 && init_done)
+                        r = sync_containers(&s, policy);
+        }
         if (r < 0)
                 goto out;
         /* what was just started shows in the status of this same step */
@@ -387,6 +436,7 @@ static int pod_sync_locked(PodController *c, const char *ns, const char *name)
                 r = write_status(&s, init_done, init_failed);
         }
 out:
+        pod_volume_table_free(&s.volumes);
         runtime_container_array_free(s.all, s.n_all);
         cJSON_Delete(s.pod);
         return r;

@@ -105,11 +105,23 @@ void pod_controller_on_store_change(PodController *c, StoreChange change, const 
                 pod_controller_enqueue(c, json_str(obj, "metadata.namespace"),
                                        json_str(obj, "metadata.name"));
         else if (streq(kind, "ConfigMap") || streq(kind, "Secret")) {
+                _cleanup_json_ cJSON *pods = NULL;
+                const cJSON *p;
+
                 /* a pod waiting for a missing key may now start: retry the waiting ones */
                 for (size_t i = 0; i < c->n_notes; i++)
                         if (c->notes[i].waiting_reason &&
-                            streq(c->notes[i].waiting_reason, "CreateContainerConfigError"))
+                            streq(c->notes[i].waiting_reason, "CreateContainerConfigError")) {
                                 (void)pod_controller_resync(c);
+                                break;
+                        }
+                /* pods that mount it get it projected anew (or set up, if it was missing) */
+                if (store_list(c->store, "Pod", json_str(obj, "metadata.namespace") ?: "default", NULL,
+                               &pods) >= 0)
+                        cJSON_ArrayForEach (p, pods)
+                                if (pod_volumes_use(p, kind, json_str(obj, "metadata.name")))
+                                        pod_controller_enqueue(c, json_str(p, "metadata.namespace"),
+                                                               json_str(p, "metadata.name"));
         }
         (void)change;
 }
@@ -259,7 +271,8 @@ int pod_collect_orphans(PodController *c)
                 }
         }
         runtime_container_array_free(all, n);
-        return 0;
+        /* the volumes of pods whose containers are all gone now */
+        return pod_volumes_collect(c);
 }
 
 int pod_controller_resync(PodController *c)
@@ -296,6 +309,11 @@ int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *
         c->runtime = rt;
         c->node_name = strdup(opts->node_name);
         c->log_dir = strdup(opts->log_dir);
+        if (opts->pods_dir) {
+                c->pods_dir = strdup(opts->pods_dir);
+                if (!c->pods_dir)
+                        return -ENOMEM;
+        }
         c->seccomp_default = opts->seccomp_default;
         c->prober = opts->prober;
         c->runner = opts->runner;
@@ -322,6 +340,7 @@ PodController *pod_controller_free(PodController *c)
         free(c->notes);
         free(c->node_name);
         free(c->log_dir);
+        free(c->pods_dir);
         sd_event_unref(c->event);
         free(c);
         return NULL;

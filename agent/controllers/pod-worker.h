@@ -20,6 +20,9 @@ typedef struct PodController PodController;
 typedef struct PodControllerOptions {
         const char *node_name;
         const char *log_dir;
+        /* <pods_dir>/<pod uid>/volumes/<kind>/<name>: the pods' volumes; NULL: pods with
+         * volumes that need a directory wait with FailedMount */
+        const char *pods_dir;
         bool seccomp_default;
         Prober *prober;      /* borrowed; NULL runs no probes */
         ProberRunner runner; /* runs lifecycle hooks; start NULL: hooks are not run */

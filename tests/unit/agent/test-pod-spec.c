@@ -149,3 +149,113 @@ Test(pod_spec, resolves_label_and_annotation_keys_with_dots)
         cr_assert_str_eq(l.env[1], "A=x");
         container_launch_done(&l);
 }
+
+static cJSON *mount_pod(const char *volume_mounts, const char *security)
+{
+        _cleanup_free_ char *json = NULL;
+
+        cr_assert(
+            asprintf(&json,
+                     "{\"metadata\":{\"name\":\"p\",\"uid\":\"u\"},\"spec\":{\"containers\":[{\"name\":"
+                     "\"c\",\"image\":\"i\",\"command\":[\"true\"],\"volumeMounts\":%s%s}]}}",
+                     volume_mounts, security) >= 0);
+        return load_pod(json);
+}
+
+Test(pod_spec, builds_mounts_from_volume_mounts_in_order)
+{
+        _cleanup_json_ cJSON *pod =
+            mount_pod("[{\"name\":\"data\",\"mountPath\":\"/data\"},"
+                      "{\"name\":\"cfg\",\"mountPath\":\"/etc/cfg\",\"readOnly\":true,\"mountPropagation\":"
+                      "\"HostToContainer\"},{\"name\":\"data\",\"mountPath\":\"/"
+                      "other\",\"mountPropagation\":\"None\"}]",
+                      "");
+        PodVolumeHostPath vols[] = {{"cfg", "/state/pods/u/volumes/kubernetes.io~configmap/cfg"},
+                                    {"data", "/srv/data"}};
+        PodSpecContext ctx = {.node_name = "n1", .log_dir = "/l", .volumes = vols, .n_volumes = 2};
+        ContainerLaunch l;
+        char *err = NULL;
+
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 0, &l, &err), 0);
+        cr_assert_eq(l.config.n_mounts, 3);
+        cr_assert_str_eq(l.config.mounts[0].host_path, "/srv/data");
+        cr_assert_str_eq(l.config.mounts[0].container_path, "/data");
+        cr_assert_not(l.config.mounts[0].read_only);
+        cr_assert_eq(l.config.mounts[0].propagation, RUNTIME_MOUNT_PROPAGATION_PRIVATE);
+        cr_assert_str_eq(l.config.mounts[1].host_path, vols[0].host_path);
+        cr_assert(l.config.mounts[1].read_only);
+        cr_assert_eq(l.config.mounts[1].propagation, RUNTIME_MOUNT_PROPAGATION_HOST_TO_CONTAINER);
+        cr_assert_str_eq(l.config.mounts[2].container_path, "/other");
+        container_launch_done(&l);
+}
+
+Test(pod_spec, refuses_a_mount_of_an_unknown_volume)
+{
+        _cleanup_json_ cJSON *pod = mount_pod("[{\"name\":\"nope\",\"mountPath\":\"/x\"}]", "");
+        PodSpecContext ctx = {.node_name = "n1", .log_dir = "/l"};
+        ContainerLaunch l;
+        char *err = NULL;
+
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 0, &l, &err),
+            -EINVAL);
+        cr_assert_str_eq(err, "cannot find volume \"nope\" to mount into container \"c\"");
+        cr_assert_null(l.mounts);
+        free(err);
+}
+
+Test(pod_spec, allows_bidirectional_propagation_only_to_privileged_containers)
+{
+        _cleanup_json_ cJSON *pod =
+            mount_pod("[{\"name\":\"v\",\"mountPath\":\"/x\",\"mountPropagation\":\"Bidirectional\"}]", "");
+        _cleanup_json_ cJSON *priv =
+            mount_pod("[{\"name\":\"v\",\"mountPath\":\"/x\",\"mountPropagation\":\"Bidirectional\"}]",
+                      ",\"securityContext\":{\"privileged\":true}");
+        PodVolumeHostPath vols[] = {{"v", "/srv/v"}};
+        PodSpecContext ctx = {.node_name = "n1", .log_dir = "/l", .volumes = vols, .n_volumes = 1};
+        ContainerLaunch l;
+        char *err = NULL;
+
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 0, &l, &err),
+            -EINVAL);
+        cr_assert_not_null(strstr(err, "only to privileged containers"));
+        free(err);
+        cr_assert_eq(
+            container_launch_build(&ctx, priv, json_path(priv, "spec.containers")->child, 0, &l, &err), 0);
+        cr_assert_eq(l.config.mounts[0].propagation, RUNTIME_MOUNT_PROPAGATION_BIDIRECTIONAL);
+        container_launch_done(&l);
+}
+
+Test(pod_spec, resolves_a_sub_path_below_its_volume_and_refuses_an_escape)
+{
+        char root[] = "/tmp/test-pod-spec.XXXXXX";
+        _cleanup_free_ char *link = NULL, *want = NULL;
+        _cleanup_json_ cJSON *pod =
+            mount_pod("[{\"name\":\"v\",\"mountPath\":\"/x\",\"subPath\":\"a/b\"}]", "");
+        _cleanup_json_ cJSON *escape =
+            mount_pod("[{\"name\":\"v\",\"mountPath\":\"/x\",\"subPath\":\"out/etc\"}]", "");
+        ContainerLaunch l;
+        char *err = NULL;
+
+        cr_assert_not_null(mkdtemp(root));
+        PodVolumeHostPath vols[] = {{"v", root}};
+        PodSpecContext ctx = {.node_name = "n1", .log_dir = "/l", .volumes = vols, .n_volumes = 1};
+        cr_assert(asprintf(&link, "%s/out", root) >= 0 && asprintf(&want, "%s/a/b", root) >= 0);
+        cr_assert_eq(symlink("/", link), 0);
+
+        cr_assert_eq(
+            container_launch_build(&ctx, pod, json_path(pod, "spec.containers")->child, 0, &l, &err), 0);
+        cr_assert_str_eq(l.config.mounts[0].host_path, want);
+        cr_assert_eq(access(want, F_OK), 0, "the subPath directory was created");
+        container_launch_done(&l);
+
+        cr_assert_eq(
+            container_launch_build(&ctx, escape, json_path(escape, "spec.containers")->child, 0, &l, &err),
+            -EINVAL);
+        cr_assert_not_null(strstr(err, "failed to prepare subPath for volumeMount \"v\" of container \"c\""),
+                           "%s", err);
+        free(err);
+        cr_assert_eq(rm_rf(root), 0);
+}

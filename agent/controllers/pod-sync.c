@@ -206,10 +206,10 @@ static void update_probes(SyncContext *s, const char *policy)
                         v.started_at = ci.latest->started_at;
                         v.terminated = ci.latest->state == CONTAINER_EXITED;
                         /* the stored status is what the agent had before a restart */
+                        cid = strjoin("host://", ci.latest->id, NULL);
                         cJSON_ArrayForEach (st, statuses)
-                                if (streq_ptr(json_str(st, "name"), cname) &&
+                                if (cid && streq_ptr(json_str(st, "name"), cname) &&
                                     json_bool(st, "ready", false) &&
-                                    asprintf_safe(&cid, "host://%s", ci.latest->id) >= 0 &&
                                     streq_ptr(json_str(st, "containerID"), cid))
                                         hint = true;
                 }

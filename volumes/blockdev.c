@@ -485,7 +485,8 @@ struct BlockdevJob {
         sd_event_source *pid_source, *out_source;
         blockdev_done_t done; /* NULL once cancelled */
         void *userdata;
-        bool ended; /* reaped, done running: j is freed when it returns */
+        bool ended;        /* reaped, done running: j is freed when it returns */
+        unsigned ok_exits; /* bit n: exit status n is success */
         size_t size;
         char output[JOB_OUTPUT_MAX + 1]; /* NUL-terminated */
 };
@@ -546,6 +547,7 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
 static int reap(BlockdevJob *j, int *ret_result)
 {
         siginfo_t si = {};
+        bool ok;
 
         if (waitid(P_PIDFD, (id_t)j->pidfd, &si, WEXITED | WNOHANG) < 0) {
                 if (errno == EINTR)
@@ -555,7 +557,9 @@ static int reap(BlockdevJob *j, int *ret_result)
         }
         if (si.si_pid == 0)
                 return 0;
-        *ret_result = si.si_code == CLD_EXITED && si.si_status == 0 ? 0 : -EIO;
+        ok = si.si_code == CLD_EXITED && si.si_status >= 0 && si.si_status < 32 &&
+             (j->ok_exits & (1U << si.si_status));
+        *ret_result = ok ? 0 : -EIO;
         return 1;
 }
 
@@ -656,7 +660,9 @@ static bool wait_reaped(BlockdevJob *j, usec_t deadline)
         return true;
 }
 
-static int job_start(sd_event *e, char *const *argv, blockdev_done_t done, void *userdata, BlockdevJob **ret)
+/* ok_exits: the exit statuses that are success, bit n for status n */
+static int job_start(sd_event *e, char *const *argv, unsigned ok_exits, blockdev_done_t done, void *userdata,
+                     BlockdevJob **ret)
 {
         _cleanup_(job_freep) BlockdevJob *j = NULL;
         int r;
@@ -668,6 +674,7 @@ static int job_start(sd_event *e, char *const *argv, blockdev_done_t done, void 
         j->event = sd_event_ref(e);
         j->done = done;
         j->userdata = userdata;
+        j->ok_exits = ok_exits;
         r = spawn(j, argv);
         if (r < 0)
                 return r;
@@ -715,7 +722,7 @@ int blockdev_mkfs_start(sd_event *e, const char *dev, const char *fstype, blockd
         if (r < 0)
                 return r;
         char *argv[] = {path, (char *)force, "-q", (char *)dev, NULL};
-        return job_start(e, argv, done, userdata, ret);
+        return job_start(e, argv, 1U << 0, done, userdata, ret);
 }
 
 int blockdev_grow_fs_start(sd_event *e, const char *dev, const char *fstype, const char *mountpoint,
@@ -739,7 +746,7 @@ int blockdev_grow_fs_start(sd_event *e, const char *dev, const char *fstype, con
         if (r < 0)
                 return r;
         char *argv[] = {path, (char *)target, NULL};
-        return job_start(e, argv, done, userdata, ret);
+        return job_start(e, argv, 1U << 0, done, userdata, ret);
 }
 
 void blockdev_job_cancel(BlockdevJob *j)
@@ -755,4 +762,52 @@ void blockdev_job_cancel(BlockdevJob *j)
         }
         /* stuck in I/O that SIGKILL waits for: the pidfd source reaps it and frees j */
         log_debug("pid %d does not die yet, reaping it later", (int)j->pid);
+}
+
+static int check_block_device(const char *dev)
+{
+        struct stat st;
+
+        if (stat(dev, &st) < 0)
+                return negative_errno();
+        return S_ISBLK(st.st_mode) ? 0 : -ENOTBLK;
+}
+
+int blockdev_check_fs_start(sd_event *e, const char *dev, const char *fstype, blockdev_done_t done,
+                            void *userdata, BlockdevJob **ret)
+{
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (!e || isempty(dev) || !fstype || !done)
+                return -EINVAL;
+        if (!streq(fstype, "ext4"))
+                return -EOPNOTSUPP;
+        r = find_tool("e2fsck", &path);
+        if (r < 0)
+                return r;
+        r = check_block_device(dev);
+        if (r < 0)
+                return r;
+        char *argv[] = {path, "-f", "-p", (char *)dev, NULL};
+        /* 1: errors were found and fixed, which -p does only where that is safe */
+        return job_start(e, argv, (1U << 0) | (1U << 1), done, userdata, ret);
+}
+
+int blockdev_wipe_start(sd_event *e, const char *dev, blockdev_done_t done, void *userdata,
+                        BlockdevJob **ret)
+{
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (!e || isempty(dev) || !done)
+                return -EINVAL;
+        r = find_tool("wipefs", &path);
+        if (r < 0)
+                return r;
+        r = check_block_device(dev);
+        if (r < 0)
+                return r;
+        char *argv[] = {path, "-a", (char *)dev, NULL};
+        return job_start(e, argv, 1U << 0, done, userdata, ret);
 }

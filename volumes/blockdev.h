@@ -38,9 +38,10 @@ int blockdev_probe_fstype(const char *dev, char **ret);
  * /usr/sbin or /sbin: 1, else 0. */
 int blockdev_tool_available(const char *tool);
 
-/* A child process (mkfs or a grow) watched on the loop through its pidfd. done gets 0 or
- * a negative errno (-EIO for a non-zero exit or a signal) and the tool's stdout and stderr
- * (the first 4 KiB, NUL-terminated); the job is freed when done returns. ret may be NULL. */
+/* A child process (mkfs, a check, a grow or a wipe) watched on the loop through its pidfd.
+ * done gets 0 or a negative errno (-EIO for a non-zero exit or a signal) and the tool's
+ * stdout and stderr (the first 4 KiB, NUL-terminated); the job is freed when done returns.
+ * ret may be NULL. */
 typedef struct BlockdevJob BlockdevJob;
 typedef void (*blockdev_done_t)(int result, const char *output, void *userdata);
 /* mkfs.<fstype> (ext4: -F -q; xfs: -f -q) on dev, only after blkid found no file system,
@@ -55,6 +56,17 @@ int blockdev_mkfs_start(sd_event *e, const char *dev, const char *fstype, blockd
  * resize2fs asks for that check and the job ends in -EIO). */
 int blockdev_grow_fs_start(sd_event *e, const char *dev, const char *fstype, const char *mountpoint,
                            blockdev_done_t done, void *userdata, BlockdevJob **ret);
+/* e2fsck -f -p on dev, an unmounted ext4 (what resize2fs asks for before it grows a file
+ * system offline that was mounted since its mkfs or last check): exit 0 and 1 (errors found
+ * and fixed) are success, anything else -EIO. -EOPNOTSUPP for other types, -ENOTBLK when
+ * dev is no block device, -ENOENT when the tool is missing. */
+int blockdev_check_fs_start(sd_event *e, const char *dev, const char *fstype, blockdev_done_t done,
+                            void *userdata, BlockdevJob **ret);
+/* wipefs -a on dev: erases every signature blkid knows (file systems, partition tables), so
+ * that the next user of the device finds it empty. -ENOTBLK when dev is no block device,
+ * -ENOENT when the tool is missing. */
+int blockdev_wipe_start(sd_event *e, const char *dev, blockdev_done_t done, void *userdata,
+                        BlockdevJob **ret);
 /* Kills a job in flight (SIGKILL to its process group), reaps the tool and frees the job;
  * done is not called. A tool that does not die within 2 s (stuck in I/O) is reaped later on
  * the loop. NULL, or a call from within done, does nothing. */

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/loop.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -13,13 +14,13 @@
 #include <sys/wait.h>
 
 #include "blockdev.h"
+#include "loopdev.h"
 #include "util.h"
 
 #define MIB (UINT64_C(1) << 20)
 #define GIB (UINT64_C(1) << 30)
 #define TIB (UINT64_C(1) << 40)
 #define JOB_MAX_USEC (60 * USEC_PER_SEC)
-#define DETACH_WAIT_USEC (5 * USEC_PER_SEC)
 
 typedef struct JobResult {
         BlockdevJob *job;
@@ -43,50 +44,9 @@ static char *path_in_tmp(const char *name)
         return p;
 }
 
-/* Calls f for each loop device whose backing file lies in tmpdir (also deleted ones, which
- * sysfs shows as "path (deleted)"); returns how many there are. */
-static size_t for_each_own_loop(void (*f)(const char *dev))
-{
-        DIR *d = opendir("/sys/block");
-        size_t n = 0;
-
-        cr_assert_not_null(d);
-        for (struct dirent *de; (de = readdir(d));) {
-                _cleanup_free_ char *sys = NULL, *backing = NULL, *dev = NULL;
-
-                if (!startswith(de->d_name, "loop"))
-                        continue;
-                sys = strjoin("/sys/block/", de->d_name, "/loop/backing_file", NULL);
-                dev = strjoin("/dev/", de->d_name, NULL);
-                cr_assert(sys && dev);
-                if (read_one_line_file(sys, &backing) < 0 || !startswith(backing, tmpdir) ||
-                    backing[strlen(tmpdir)] != '/')
-                        continue;
-                n++;
-                if (f)
-                        f(dev);
-        }
-        closedir(d);
-        return n;
-}
-
-static void clear_loop(const char *dev)
-{
-        int fd = open(dev, O_RDONLY | O_CLOEXEC);
-
-        if (fd >= 0) {
-                (void)ioctl(fd, LOOP_CLR_FD, 0);
-                close(fd);
-        }
-}
-
 static void setup(void)
 {
-        if (geteuid() != 0) {
-                if (streq_ptr(getenv("CI"), "true"))
-                        cr_assert_fail("test-blockdev needs root for loop devices and mounts (CI=true)");
-                cr_skip_test("needs root for loop devices and mounts (CI=true makes this a failure)");
-        }
+        test_require_root("test-blockdev");
         cr_assert_not_null(mkdtemp(tmpdir));
         made = true;
         snprintf(mnt, sizeof(mnt), "%s/mnt", tmpdir);
@@ -99,7 +59,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + DETACH_WAIT_USEC;
         size_t left;
 
         event = sd_event_unref(event);
@@ -108,10 +67,7 @@ static void teardown(void)
         made = false;
         while (umount2(mnt, 0) == 0)
                 ;
-        (void)for_each_own_loop(clear_loop);
-        /* a device still open somewhere (udev's probe) is detached when that one closes it */
-        while ((left = for_each_own_loop(NULL)) > 0 && now_usec(CLOCK_MONOTONIC) < deadline)
-                (void)usleep(50000);
+        left = test_loops_detach_below(tmpdir);
         cr_assert_eq(rm_rf(tmpdir), 0);
         cr_assert_eq(access(tmpdir, F_OK), -1, "%s is left behind", tmpdir);
         cr_assert_eq(left, 0, "%zu loop device(s) still backed by an image of this test", left);
@@ -270,7 +226,7 @@ Test(blockdev, attaches_an_image_once_and_finds_its_device)
         cr_assert(startswith(dev, "/dev/loop"), "%s", dev);
         cr_assert_eq(loop_attach(image, &again), 0);
         cr_assert_str_eq(again, dev);
-        cr_assert_eq(for_each_own_loop(NULL), 1, "the image was attached twice");
+        cr_assert_eq(test_loops_below(tmpdir, NULL), 1, "the image was attached twice");
         cr_assert_eq(loop_find(image, &found), 0);
         cr_assert_str_eq(found, dev);
 
@@ -280,7 +236,7 @@ Test(blockdev, attaches_an_image_once_and_finds_its_device)
         cr_assert_null(fstype);
 
         detach(image, dev);
-        cr_assert_eq(for_each_own_loop(NULL), 0);
+        cr_assert_eq(test_loops_below(tmpdir, NULL), 0);
         cr_assert_eq(loop_detach(dev), 0, "detaching twice is no error");
 }
 
@@ -416,19 +372,6 @@ static void grows_mounted(const char *fstype, uint64_t size)
         detach(image, dev);
 }
 
-static bool have_cap_sys_resource(void)
-{
-        _cleanup_free_ char *status = NULL;
-        unsigned long long eff;
-        const char *p;
-
-        cr_assert_eq(read_full_file("/proc/self/status", 1 << 16, &status, NULL), 0);
-        p = strstr(status, "\nCapEff:");
-        cr_assert_not_null(p);
-        cr_assert_eq(sscanf(p + 8, "%llx", &eff), 1);
-        return eff & (1ULL << 24);
-}
-
 /* Online resize asks the kernel, which wants CAP_SYS_RESOURCE. Some sandboxes drop it even
  * for root: there the grow must fail with resize2fs' words and leave the file system as it
  * was (the agent then grows it unmounted, as the next test does). */
@@ -439,7 +382,7 @@ Test(blockdev, grows_a_mounted_ext4_with_its_device)
         JobResult res = {};
         BlockdevJob *j = NULL;
 
-        if (have_cap_sys_resource()) {
+        if (test_have_capability(CAP_SYS_RESOURCE)) {
                 grows_mounted("ext4", size);
                 return;
         }

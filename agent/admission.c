@@ -43,9 +43,19 @@ static int check_commands(const cJSON *spec, const char *spec_path, const char *
 
 int admission_check(const AdmissionContext *ctx, const cJSON *obj, FieldErrors *errs)
 {
-        const char *path = pod_spec_path(json_str(obj, "kind"));
+        const char *kind = json_str(obj, "kind"), *path = pod_spec_path(kind);
         const cJSON *spec;
         int n;
+
+        /* the agent owns these: volumes come from claims, classes from its config */
+        if (streq_ptr(kind, "PersistentVolume") || streq_ptr(kind, "StorageClass")) {
+                field_error_add(errs, FIELD_ERROR_FORBIDDEN, "kind", NULL,
+                                streq(kind, "StorageClass")
+                                    ? "storage classes come from the agent's config (storageClasses)"
+                                    : "persistent volumes are provisioned by the agent for "
+                                      "PersistentVolumeClaims, from its storage classes");
+                return errs->oom ? -ENOMEM : 1;
+        }
 
         if (!path || !ctx->host_runtime)
                 return 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "storage-class.h"
 #include "json-util.h"
 #include "log.h"
 #include "manifest.h"
@@ -256,6 +257,13 @@ int config_check(const Config *c, char **ret_error)
                         asprintf_safe(ret_error, "labels[%s]: Invalid value: must be a string", v->string);
                         return -EINVAL;
                 }
+        {
+                _cleanup_(storage_class_table_done) StorageClassTable t = {};
+                r = storage_class_table_parse(c->storage_classes, c->default_storage_class, c->state_dir, &t,
+                                              ret_error);
+                if (r < 0)
+                        return r;
+        }
         cJSON_ArrayForEach (v, c->coordinator_endpoints)
                 if (!cJSON_IsString(v)) {
                         asprintf_safe(ret_error,

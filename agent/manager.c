@@ -22,6 +22,7 @@
 #include "runtime.h"
 #include "store.h"
 #include "util.h"
+#include "volume-controller.h"
 
 #define DRAIN_POLL_USEC (200 * USEC_PER_MSEC)
 
@@ -34,6 +35,8 @@ struct Manager {
         ProberDefaultRunner *probe_runner;
         ProberRunner runner; /* probes and lifecycle hooks run through it */
         Prober *prober;
+        StorageClassTable classes;
+        VolumeController *volumes;
         PodController *pods;
         JobController *jobs;
         CronJobController *cronjobs;
@@ -111,6 +114,8 @@ static void on_store_change(Store *s, StoreChange change, const cJSON *obj, void
 
         if (m->pods)
                 pod_controller_on_store_change(m->pods, change, obj);
+        if (m->volumes)
+                volume_controller_on_store_change(m->volumes, change, obj);
         if (m->jobs)
                 job_controller_on_store_change(m->jobs, change, obj);
         if (m->cronjobs)
@@ -214,6 +219,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         log_info("Received SIGHUP: re-reading %s.", m->config->manifests_dir);
         (void)manifest_dir_rescan(m->manifests);
         (void)pod_controller_resync(m->pods);
+        (void)volume_controller_resync(m->volumes);
         (void)job_controller_resync(m->jobs);
         (void)cronjob_controller_resync(m->cronjobs);
         (void)sd_notify(false, "READY=1");
@@ -326,7 +332,7 @@ int manager_new(Manager **ret, const Config *config)
                          .socket_group = config->socket_group,
                          .log_dir = config->log_dir,
                          .node_name = config->node_name};
-        _cleanup_free_ char *shim = find_shim(config);
+        _cleanup_free_ char *shim = find_shim(config), *err = NULL;
         int r, n_fds;
 
         if (!m || !shim || !pods_dir)
@@ -371,8 +377,19 @@ int manager_new(Manager **ret, const Config *config)
         r = setup_probes(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the probes: %m");
+        r = storage_class_table_parse(config->storage_classes, config->default_storage_class,
+                                      config->state_dir, &m->classes, &err);
+        if (r < 0)
+                return log_error_errno(r, "Invalid storage classes: %s", err ?: strerror(-r));
+        r = volume_controller_new(&m->volumes, m->event, m->store,
+                                  &(VolumeControllerOptions){.node_name = config->node_name,
+                                                             .state_dir = config->state_dir,
+                                                             .classes = &m->classes});
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the volume controller: %m");
         po.prober = m->prober;
         po.runner = m->runner;
+        po.volumes = m->volumes;
         r = pod_controller_new(&m->pods, m->event, m->store, m->runtime, &po);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the pod controller: %m");
@@ -405,7 +422,9 @@ int manager_new(Manager **ret, const Config *config)
         if (r < 0)
                 return log_error_errno(r, "Failed to watch %s: %m", config->manifests_dir);
 
-        r = pod_controller_resync(m->pods);
+        r = volume_controller_resync(m->volumes);
+        if (r >= 0)
+                r = pod_controller_resync(m->pods);
         if (r >= 0)
                 r = job_controller_resync(m->jobs);
         if (r >= 0)
@@ -427,6 +446,8 @@ Manager *manager_free(Manager *m)
         cronjob_controller_free(m->cronjobs);
         job_controller_free(m->jobs);
         pod_controller_free(m->pods);
+        volume_controller_free(m->volumes);
+        storage_class_table_done(&m->classes);
         prober_free(m->prober);
         prober_default_runner_free(m->probe_runner);
         curl_loop_free(m->curl);

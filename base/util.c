@@ -340,6 +340,11 @@ bool endswith(const char *s, const char *suffix)
         return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
 
+int strptr_compare(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size)
 {
         _cleanup_free_ char *buf = NULL;

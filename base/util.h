@@ -48,6 +48,8 @@ int asprintf_safe(char **ret, const char *fmt, ...) _printf_(2, 3);
 int set_errorf(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
+/* qsort()'s comparison for an array of strings (char *), in strcmp() order. */
+int strptr_compare(const void *a, const void *b);
 
 /* Reads a whole file (at most max bytes, else -EFBIG) into a NUL-terminated buffer. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);

@@ -1,6 +1,7 @@
 /* kubectl's table columns per kind (pkg/printers/internalversion/printers.go): the pod
- * READY/STATUS/RESTARTS logic, job status and completions, and the plain columns of the
- * other kinds; rows go through the tabwriter with kubectl's settings (min 6, padding 3). */
+ * READY/STATUS/RESTARTS logic, job status and completions, the storage kinds' access modes
+ * and classes, and the plain columns of the other kinds; rows go through the tabwriter with
+ * kubectl's settings (min 6, padding 3). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
@@ -19,11 +20,6 @@ void cli_age(const char *rfc3339, usec_t now, char *buf, size_t size)
         format_age(now > t ? now - t : 0, buf, size);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 char *cli_format_labels(const cJSON *labels)
 {
         size_t n = (size_t)cJSON_GetArraySize(labels), i = 0;
@@ -40,13 +36,14 @@ char *cli_format_labels(const cJSON *labels)
                 return NULL;
         cJSON_ArrayForEach (c, labels)
                 keys[i++] = c->string;
-        qsort(keys, n, sizeof(char *), cmp_str);
+        qsort(keys, n, sizeof(char *), strptr_compare);
         f = open_memstream(&buf, &size);
         if (!f)
                 return NULL;
         for (i = 0; i < n; i++) {
-                const char *v = json_str(labels, keys[i]);
-                fprintf(f, "%s%s=%s", i ? "," : "", keys[i], v ? v : "");
+                /* not json_str: keys like "app.kubernetes.io/name" are not paths */
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, keys[i]);
+                fprintf(f, "%s%s=%s", i ? "," : "", keys[i], cJSON_IsString(v) ? v->valuestring : "");
         }
         fclose(f);
         return buf;
@@ -501,42 +498,127 @@ static void secret_row(FILE *f, const cJSON *s, const CliPrintOptions *o)
         cell_age(f, s, "metadata.creationTimestamp", o);
 }
 
+/* ---- storage ---- */
+
+static bool has_string(const cJSON *array, const char *s)
+{
+        const cJSON *c;
+
+        cJSON_ArrayForEach (c, array)
+                if (cJSON_IsString(c) && streq(c->valuestring, s))
+                        return true;
+        return false;
+}
+
+/* kubectl's GetAccessModesAsString: each known mode once, always in the order RWO,ROX,RWX,RWOP,
+ * whatever the order or repetitions of the list; unknown modes are left out. */
+void cli_access_modes(const cJSON *modes, char *buf, size_t size)
+{
+        static const struct {
+                const char *mode, *abbr;
+        } known[] = {
+            {"ReadWriteOnce", "RWO"},
+            {"ReadOnlyMany", "ROX"},
+            {"ReadWriteMany", "RWX"},
+            {"ReadWriteOncePod", "RWOP"},
+        };
+        size_t n = 0;
+
+        if (size == 0)
+                return;
+        buf[0] = '\0';
+        for (size_t i = 0; i < ELEMENTSOF(known); i++) {
+                if (!has_string(modes, known[i].mode))
+                        continue;
+                int w = snprintf(buf + n, size - n, "%s%s", n ? "," : "", known[i].abbr);
+                if (w < 0 || (size_t)w >= size - n)
+                        return;
+                n += (size_t)w;
+        }
+}
+
+/* The class of a PersistentVolume or PersistentVolumeClaim as kubectl names it: the beta
+ * annotation wins over spec.storageClassName. */
+const char *cli_storage_class_name(const cJSON *obj)
+{
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(json_path(obj, "metadata.annotations"),
+                                                          "volume.beta.kubernetes.io/storage-class");
+
+        if (cJSON_IsString(a))
+                return a->valuestring;
+        return json_str(obj, "spec.storageClassName") ?: "";
+}
+
+/* storageutil.IsDefaultAnnotation: the GA or the beta annotation set to "true". */
+bool cli_storage_class_is_default(const cJSON *sc)
+{
+        const cJSON *ann = json_path(sc, "metadata.annotations");
+        const char *keys[] = {"storageclass.kubernetes.io/is-default-class",
+                              "storageclass.beta.kubernetes.io/is-default-class"};
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const cJSON *a = cJSON_GetObjectItemCaseSensitive(ann, keys[i]);
+                if (cJSON_IsString(a) && streq(a->valuestring, "true"))
+                        return true;
+        }
+        return false;
+}
+
 static void pvc_row(FILE *f, const cJSON *p, const CliPrintOptions *o)
 {
-        const char *volume = json_str(p, "spec.volumeName"), *sc = json_str(p, "spec.storageClassName");
-        const char *phase = json_str(p, "status.phase");
-        _cleanup_free_ char *modes = NULL;
-        size_t size = 0;
-        const cJSON *m;
-        FILE *mf;
+        const char *volume = json_str(p, "spec.volumeName"), *phase = json_str(p, "status.phase");
+        char modes[32] = "";
 
         cell(f, json_str(p, "metadata.deletionTimestamp") ? "Terminating" : phase ? phase : "Pending");
         cell(f, volume);
-        if ((mf = open_memstream(&modes, &size))) {
-                const cJSON *am = isempty(volume) ? NULL : json_path(p, "status.accessModes");
-                cJSON_ArrayForEach (m, am) {
-                        const char *s = cJSON_IsString(m) ? m->valuestring : "";
-                        const char *abbr = streq(s, "ReadWriteOnce")      ? "RWO"
-                                           : streq(s, "ReadOnlyMany")     ? "ROX"
-                                           : streq(s, "ReadWriteMany")    ? "RWX"
-                                           : streq(s, "ReadWriteOncePod") ? "RWOP"
-                                                                          : s;
-                        fprintf(mf, "%s%s", ftell(mf) > 0 ? "," : "", abbr);
-                }
-                fclose(mf);
-        }
-        cell(f, isempty(volume) ? "" : json_str(p, "status.capacity.storage"));
+        /* capacity and modes are the bound volume's, so only shown once bound */
+        if (!isempty(volume))
+                cli_access_modes(json_path(p, "status.accessModes"), modes, sizeof(modes));
+        cell(f, isempty(volume) ? "" : json_str(p, "status.capacity.storage") ?: "0");
         cell(f, modes);
-        if (!sc) {
-                const cJSON *a = cJSON_GetObjectItem(json_path(p, "metadata.annotations"),
-                                                     "volume.beta.kubernetes.io/storage-class");
-                sc = cJSON_IsString(a) ? a->valuestring : NULL;
-        }
-        cell(f, sc);
-        cell(f, "<unset>");
+        cell(f, cli_storage_class_name(p));
+        cell(f, json_str(p, "spec.volumeAttributesClassName") ?: "<unset>");
         cell_age(f, p, "metadata.creationTimestamp", o);
         if (o->wide)
-                cell(f, json_str(p, "spec.volumeMode") ? json_str(p, "spec.volumeMode") : "Filesystem");
+                cell(f, json_str(p, "spec.volumeMode") ?: "<unset>");
+}
+
+static void pv_row(FILE *f, const cJSON *pv, const CliPrintOptions *o)
+{
+        const cJSON *claim = json_path(pv, "spec.claimRef");
+        const char *phase = json_str(pv, "status.phase");
+        char modes[32];
+
+        cell(f, json_str(pv, "spec.capacity.storage") ?: "0");
+        cli_access_modes(json_path(pv, "spec.accessModes"), modes, sizeof(modes));
+        cell(f, modes);
+        cell(f, json_str(pv, "spec.persistentVolumeReclaimPolicy"));
+        cell(f, json_str(pv, "metadata.deletionTimestamp") ? "Terminating" : phase ? phase : "Pending");
+        if (cJSON_IsObject(claim))
+                cellf(f, "%s/%s", json_str(claim, "namespace") ?: "", json_str(claim, "name") ?: "");
+        else
+                cell(f, "");
+        cell(f, cli_storage_class_name(pv));
+        cell(f, json_str(pv, "spec.volumeAttributesClassName") ?: "<unset>");
+        cell(f, json_str(pv, "status.reason"));
+        cell_age(f, pv, "metadata.creationTimestamp", o);
+        if (o->wide)
+                cell(f, json_str(pv, "spec.volumeMode") ?: "<unset>");
+}
+
+/* The unset fields show the API server's defaults, as kubectl's printer does. */
+static void storageclass_row(FILE *f, const cJSON *sc, const CliPrintOptions *o)
+{
+        cell(f, json_str(sc, "provisioner"));
+        cell(f, json_str(sc, "reclaimPolicy") ?: "Delete");
+        cell(f, json_str(sc, "volumeBindingMode") ?: "Immediate");
+        cell(f, json_bool(sc, "allowVolumeExpansion", false) ? "true" : "false");
+        cell_age(f, sc, "metadata.creationTimestamp", o);
+}
+
+static const char *storageclass_name_suffix(const cJSON *sc)
+{
+        return cli_storage_class_is_default(sc) ? " (default)" : "";
 }
 
 static void node_row(FILE *f, const cJSON *n, const CliPrintOptions *o)
@@ -619,6 +701,7 @@ typedef struct Columns {
         const char *headers; /* after NAME, tab-separated, each starting with a tab */
         const char *wide;
         void (*row)(FILE *f, const cJSON *obj, const CliPrintOptions *o);
+        const char *(*name_suffix)(const cJSON *obj); /* appended to NAME, or NULL */
 } Columns;
 
 static const Columns columns[] = {
@@ -635,11 +718,17 @@ static const Columns columns[] = {
     {"PersistentVolumeClaim",
      "\tSTATUS\tVOLUME\tCAPACITY\tACCESS MODES\tSTORAGECLASS\tVOLUMEATTRIBUTESCLASS\tAGE", "\tVOLUMEMODE",
      pvc_row},
+    {"PersistentVolume",
+     "\tCAPACITY\tACCESS MODES\tRECLAIM POLICY\tSTATUS\tCLAIM\tSTORAGECLASS"
+     "\tVOLUMEATTRIBUTESCLASS\tREASON\tAGE",
+     "\tVOLUMEMODE", pv_row},
+    {"StorageClass", "\tPROVISIONER\tRECLAIMPOLICY\tVOLUMEBINDINGMODE\tALLOWVOLUMEEXPANSION\tAGE", "",
+     storageclass_row, storageclass_name_suffix},
     {"Node", "\tSTATUS\tROLES\tAGE\tVERSION", "\tOS-IMAGE\tKERNEL-VERSION", node_row},
     {"Event", "LAST SEEN\tTYPE\tREASON\tOBJECT\tMESSAGE", "", event_row},
 };
 
-static const Columns generic = {NULL, "\tAGE", "", generic_row};
+static const Columns generic = {NULL, "\tAGE", "", generic_row, NULL};
 
 static const Columns *columns_for(const char *kind)
 {
@@ -671,6 +760,8 @@ int cli_columns_print(FILE *out, const KindInfo *k, const cJSON *items, const Cl
                 }
                 if (!events)
                         fputs(json_str(obj, "metadata.name") ?: "", f);
+                if (!events && c->name_suffix)
+                        fputs(c->name_suffix(obj), f);
                 c->row(f, obj, o);
                 if (o->show_labels)
                         cell_labels(f, json_path(obj, "metadata.labels"));

@@ -1,6 +1,7 @@
 /* describe: kubectl's detailed page for pods (containers with state, resources, env,
- * mounts; conditions; volumes; events) and a generic page for every other kind (metadata,
- * then spec and status as indented "Key: value" lines, then events). */
+ * mounts; conditions; volumes; events), for claims, volumes and storage classes, and a
+ * generic page for every other kind (metadata, then spec and status as indented
+ * "Key: value" lines, then events). */
 #include <ctype.h>
 #include <string.h>
 
@@ -8,53 +9,109 @@
 #include "json-util.h"
 #include "probe.h"
 
+/* kubectl's maxAnnotationLen */
+#define DESCRIBE_MAX_ANNOTATION_LEN 140U
+
 static void indent(FILE *f, int level)
 {
         fprintf(f, "%*s", level * 2, "");
 }
 
-static void time_line(FILE *f, int level, const char *title, const char *rfc3339)
+/* Go's time.RFC1123Z in local time, as kubectl formats metav1.Time; buf stays empty when
+ * rfc3339 is missing or unparsable. */
+void cli_describe_rfc1123z(const char *rfc3339, char *buf, size_t size)
 {
         usec_t t;
-        char buf[64] = "";
 
+        buf[0] = '\0';
         if (rfc3339 && parse_rfc3339(rfc3339, &t) >= 0) {
                 time_t s = (time_t)(t / USEC_PER_SEC);
                 struct tm tm;
                 if (localtime_r(&s, &tm))
-                        strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S %z", &tm);
+                        strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
         }
+}
+
+static void time_line(FILE *f, int level, const char *title, const char *rfc3339)
+{
+        char buf[64];
+
+        cli_describe_rfc1123z(rfc3339, buf, sizeof(buf));
         indent(f, level);
         fprintf(f, "%s:\t%s\n", title, buf[0] ? buf : "<unknown>");
 }
 
 /* "Labels:  a=b" with one key per line, kubectl's printLabelsMultiline. */
-static void map_lines(FILE *f, int level, const char *title, const cJSON *map, bool sort)
+void cli_describe_labels(FILE *f, int level, const char *title, const cJSON *map)
 {
-        _cleanup_free_ char *joined = sort ? cli_format_labels(map) : NULL;
-        const cJSON *c;
+        _cleanup_free_ char *joined = cli_format_labels(map);
         bool first = true;
 
         indent(f, level);
         fprintf(f, "%s:\t", title);
-        if (cJSON_GetArraySize(map) == 0) {
+        if (cJSON_GetArraySize(map) == 0 || !joined) {
                 fputs("<none>\n", f);
                 return;
         }
-        if (sort && joined) {
-                for (char *p = joined; p && *p;) {
-                        char *comma = strchr(p, ',');
-                        fprintf(f, "%s%.*s\n", first ? "" : "\t", comma ? (int)(comma - p) : (int)strlen(p),
-                                p);
-                        first = false;
-                        p = comma ? comma + 1 : NULL;
-                }
+        for (char *p = joined; p && *p;) {
+                char *comma = strchr(p, ',');
+                fprintf(f, "%s%.*s\n", first ? "" : "\t", comma ? (int)(comma - p) : (int)strlen(p), p);
+                first = false;
+                p = comma ? comma + 1 : NULL;
+        }
+}
+
+/* One annotation value line, cut as kubectl's shorten() does. */
+static void annotation_value_line(FILE *f, const char *s, size_t len)
+{
+        fprintf(f, "\t  %.*s%s\n", (int)MIN(len, DESCRIBE_MAX_ANNOTATION_LEN - 2), s,
+                len > DESCRIBE_MAX_ANNOTATION_LEN - 2 ? "..." : "");
+}
+
+/* kubectl's printAnnotationsMultiline: sorted keys, without last-applied-configuration;
+ * long or multi-line values go below their key, each line cut at 138 bytes. */
+void cli_describe_annotations(FILE *f, const char *title, const cJSON *map)
+{
+        size_t n = 0, size = (size_t)cJSON_GetArraySize(map);
+        _cleanup_free_ const char **keys = NULL;
+        const cJSON *c;
+
+        fprintf(f, "%s:\t", title);
+        keys = size > 0 ? calloc(size, sizeof(char *)) : NULL;
+        if (size > 0 && !keys) {
+                fputs("<unknown>\n", f);
                 return;
         }
-        cJSON_ArrayForEach (c, map) {
-                fprintf(f, "%s%s: %s\n", first ? "" : "\t", c->string,
-                        cJSON_IsString(c) ? c->valuestring : "");
-                first = false;
+        cJSON_ArrayForEach (c, map)
+                if (keys && c->string &&
+                    !streq(c->string, "kubectl.kubernetes.io/last-applied-configuration"))
+                        keys[n++] = c->string;
+        if (n == 0) {
+                fputs("<none>\n", f);
+                return;
+        }
+        qsort(keys, n, sizeof(char *), strptr_compare);
+        for (size_t i = 0; i < n; i++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(map, keys[i]);
+                const char *value = cJSON_IsString(v) ? v->valuestring : "";
+                size_t len = strlen(value);
+
+                if (len > 0 && value[len - 1] == '\n')
+                        len--;
+                if (i > 0)
+                        fputc('\t', f);
+                if (len + strlen(keys[i]) + 2 <= DESCRIBE_MAX_ANNOTATION_LEN && !memchr(value, '\n', len)) {
+                        fprintf(f, "%s: %.*s\n", keys[i], (int)len, value);
+                        continue;
+                }
+                fprintf(f, "%s:\n", keys[i]);
+                for (const char *p = value, *end = value + len;;) {
+                        const char *nl = memchr(p, '\n', (size_t)(end - p));
+                        annotation_value_line(f, p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+                        if (!nl)
+                                break;
+                        p = nl + 1;
+                }
         }
 }
 
@@ -347,8 +404,8 @@ static void describe_pod(FILE *f, const cJSON *pod, const cJSON *probes, usec_t 
                 str_line(f, 0, "Node", node);
         if (json_str(pod, "status.startTime"))
                 time_line(f, 0, "Start Time", json_str(pod, "status.startTime"));
-        map_lines(f, 0, "Labels", json_path(pod, "metadata.labels"), true);
-        map_lines(f, 0, "Annotations", json_path(pod, "metadata.annotations"), false);
+        cli_describe_labels(f, 0, "Labels", json_path(pod, "metadata.labels"));
+        cli_describe_annotations(f, "Annotations", json_path(pod, "metadata.annotations"));
         if (json_str(pod, "metadata.deletionTimestamp"))
                 fprintf(f, "Status:\tTerminating\n");
         else
@@ -373,7 +430,7 @@ static void describe_pod(FILE *f, const cJSON *pod, const cJSON *probes, usec_t 
         conditions(f, json_path(pod, "status.conditions"));
         volume_lines(f, json_path(pod, "spec.volumes"));
         str_line(f, 0, "QoS Class", json_str(pod, "status.qosClass") ?: "BestEffort");
-        map_lines(f, 0, "Node-Selectors", json_path(pod, "spec.nodeSelector"), true);
+        cli_describe_labels(f, 0, "Node-Selectors", json_path(pod, "spec.nodeSelector"));
         str_line(f, 0, "Tolerations",
                  cJSON_GetArraySize(json_path(pod, "spec.tolerations")) ? "(see spec)" : NULL);
 }
@@ -429,8 +486,8 @@ static void describe_generic(FILE *f, const cJSON *obj)
         str_line(f, 0, "Name", json_str(obj, "metadata.name"));
         if (json_str(obj, "metadata.namespace"))
                 str_line(f, 0, "Namespace", json_str(obj, "metadata.namespace"));
-        map_lines(f, 0, "Labels", json_path(obj, "metadata.labels"), true);
-        map_lines(f, 0, "Annotations", json_path(obj, "metadata.annotations"), false);
+        cli_describe_labels(f, 0, "Labels", json_path(obj, "metadata.labels"));
+        cli_describe_annotations(f, "Annotations", json_path(obj, "metadata.annotations"));
         str_line(f, 0, "API Version", json_str(obj, "apiVersion"));
         str_line(f, 0, "Kind", json_str(obj, "kind"));
         if (json_str(obj, "metadata.creationTimestamp"))
@@ -451,8 +508,8 @@ static void describe_data(FILE *f, const cJSON *obj, bool secret)
 
         str_line(f, 0, "Name", json_str(obj, "metadata.name"));
         str_line(f, 0, "Namespace", json_str(obj, "metadata.namespace"));
-        map_lines(f, 0, "Labels", json_path(obj, "metadata.labels"), true);
-        map_lines(f, 0, "Annotations", json_path(obj, "metadata.annotations"), false);
+        cli_describe_labels(f, 0, "Labels", json_path(obj, "metadata.labels"));
+        cli_describe_annotations(f, "Annotations", json_path(obj, "metadata.annotations"));
         fputc('\n', f);
         if (secret) {
                 str_line(f, 0, "Type", json_str(obj, "type") ?: "Opaque");
@@ -510,8 +567,10 @@ static void event_lines(FILE *f, const cJSON *events, usec_t now)
         }
 }
 
+/* related: for a Pod, its live probe states; for a PersistentVolumeClaim, the pods of its
+ * namespace (for "Used By"); else unused. */
 int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJSON *events,
-                       const cJSON *probes, usec_t now)
+                       const cJSON *related, usec_t now)
 {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
@@ -520,7 +579,13 @@ int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJS
         if (!f)
                 return -ENOMEM;
         if (k && streq(k->kind, "Pod"))
-                describe_pod(f, obj, probes, now);
+                describe_pod(f, obj, related, now);
+        else if (k && streq(k->kind, "PersistentVolumeClaim"))
+                cli_describe_pvc(f, obj, related, now);
+        else if (k && streq(k->kind, "PersistentVolume"))
+                cli_describe_pv(f, obj, now);
+        else if (k && streq(k->kind, "StorageClass"))
+                cli_describe_storageclass(f, obj);
         else if (k && (streq(k->kind, "ConfigMap") || streq(k->kind, "Secret")))
                 describe_data(f, obj, streq(k->kind, "Secret"));
         else
@@ -578,18 +643,36 @@ static cJSON *fetch_probes(CliHttp *h, const cJSON *pod)
         return cJSON_DetachItemFromObject(obj, "probes");
 }
 
+/* The pods of the claim's namespace, to find those using it; NULL after printing why not. */
+static cJSON *fetch_namespace_pods(CliHttp *h, const cJSON *claim)
+{
+        cJSON *items = NULL;
+
+        if (cli_http_list(h, kind_by_kind("Pod"), json_str(claim, "metadata.namespace") ?: "default", NULL,
+                          &items) != 0)
+                return NULL;
+        return items;
+}
+
 static int describe_one(CliHttp *h, const KindInfo *k, const cJSON *obj, bool *first)
 {
-        _cleanup_json_ cJSON *events = fetch_events(h, obj), *probes = NULL;
+        _cleanup_json_ cJSON *events = fetch_events(h, obj), *related = NULL;
 
         if (!events)
                 return 1;
         if (streq(k->kind, "Pod"))
-                probes = fetch_probes(h, obj);
+                related = fetch_probes(h, obj);
+        else if (streq(k->kind, "PersistentVolumeClaim")) {
+                /* kubectl gives up on the claim when it cannot list the pods: an empty "Used By"
+                 * would claim the volume is free */
+                related = fetch_namespace_pods(h, obj);
+                if (!related)
+                        return 1;
+        }
         if (!*first)
                 fputs("\n\n", stdout);
         *first = false;
-        return cli_describe_print(stdout, k, obj, events, probes, now_usec(CLOCK_REALTIME)) < 0;
+        return cli_describe_print(stdout, k, obj, events, related, now_usec(CLOCK_REALTIME)) < 0;
 }
 
 int cli_verb_describe(const CliArgs *a)

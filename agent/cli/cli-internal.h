@@ -188,8 +188,25 @@ int cli_verb_describe(const CliArgs *a);
 int cli_verb_logs(const CliArgs *a);
 int cli_verb_wait(const CliArgs *a);
 
-/* Describe text for one object (pods detailed, others generic), events as given. */
-/* probes: the pod's live probe states from the agent (GET .../probes), or NULL */
+/* kubectl's access-mode abbreviations ("RWO,RWOP"): each known mode once, in kubectl's order. */
+void cli_access_modes(const cJSON *modes, char *buf, size_t size);
+/* The class of a PersistentVolume or PersistentVolumeClaim, beta annotation first ("" when none). */
+const char *cli_storage_class_name(const cJSON *obj);
+/* Whether a StorageClass has the (beta) is-default-class annotation set to "true". */
+bool cli_storage_class_is_default(const cJSON *sc);
+
+/* Pieces of describe pages (cli-describe.c) and the storage kinds' pages
+ * (cli-describe-storage.c; pods: the claim's namespace's pods, for "Used By"). */
+void cli_describe_rfc1123z(const char *rfc3339, char *buf, size_t size);
+void cli_describe_labels(FILE *f, int level, const char *title, const cJSON *map);
+void cli_describe_annotations(FILE *f, const char *title, const cJSON *map);
+void cli_describe_pvc(FILE *f, const cJSON *pvc, const cJSON *pods, usec_t now);
+void cli_describe_pv(FILE *f, const cJSON *pv, usec_t now);
+void cli_describe_storageclass(FILE *f, const cJSON *sc);
+
+/* Describe text for one object (pods detailed, others generic), events as given.
+ * related: for a Pod its live probe states (GET .../probes), for a PersistentVolumeClaim the
+ * pods of its namespace (Used By), else NULL. */
 int cli_describe_print(FILE *out, const KindInfo *k, const cJSON *obj, const cJSON *events,
                        const cJSON *probes, usec_t now);
 

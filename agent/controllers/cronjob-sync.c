@@ -30,16 +30,12 @@ typedef struct SyncState {
 static void event(SyncState *s, const char *type, const char *reason, const char *fmt, ...) _printf_(4, 5);
 static void event(SyncState *s, const char *type, const char *reason, const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
         int r;
 
         va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
+        r = store_eventv(s->c->store, s->cj, type, reason, fmt, ap);
         va_end(ap);
-        if (r < 0)
-                return (void)log_oom();
-        r = store_event(s->c->store, s->cj, type, reason, msg);
         if (r < 0)
                 log_debug_errno(r, "Failed to record event %s: %m", reason);
 }

@@ -25,7 +25,8 @@ struct PodController {
         sd_event *event;
         Store *store;
         Runtime *runtime;
-        Prober *prober; /* NULL: no probes run, running containers count as ready */
+        Prober *prober;            /* NULL: no probes run, running containers count as ready */
+        VolumeController *volumes; /* NULL: persistentVolumeClaim volumes wait */
         char *node_name;
         char *log_dir;
         char *pods_dir; /* NULL: no volume directories */
@@ -80,7 +81,8 @@ int pod_volumes_setup(PodController *c, const cJSON *pod, char **ret_error);
 int pod_volumes_teardown(PodController *c, const char *uid);
 /* Tears down the directories of pods that are neither in the store nor in the runtime. */
 int pod_volumes_collect(PodController *c);
-/* 1 when a volume of pod projects the ConfigMap or Secret (kind) named name. */
+/* 1 when a volume of pod projects the ConfigMap or Secret (kind) named name, or mounts the
+ * PersistentVolumeClaim (kind) named name. */
 bool pod_volumes_use(const cJSON *pod, const char *kind, const char *name);
 void pod_forget(PodController *c, const char *uid);
 int pod_collect_orphans(PodController *c);

@@ -381,14 +381,17 @@ static int mount_propagation(const cJSON *container, const cJSON *vm, RuntimeMou
         return 0;
 }
 
-/* One volumeMount: the volume's host path, or the subPath resolved below it. */
-static int build_mount(const PodSpecContext *ctx, const cJSON *container, const cJSON *vm, StrV *owned,
-                       RuntimeMount *ret, char **ret_error)
+/* One volumeMount: the volume's host path, or the subPath (or subPathExpr, expanded with
+ * the container's environment) resolved below it. A volumeDevices entry (device) binds the
+ * volume's device node at its devicePath. */
+static int build_mount(const PodSpecContext *ctx, const cJSON *container, const cJSON *vm, const StrV *env,
+                       bool device, StrV *owned, RuntimeMount *ret, char **ret_error)
 {
         const char *name = json_str(vm, "name"), *sub = json_str(vm, "subPath");
         const char *cname = json_str(container, "name") ?: "";
         const char *host = volume_host_path(ctx, name);
-        _cleanup_free_ char *resolved = NULL, *err = NULL;
+        const char *target = json_str(vm, device ? "devicePath" : "mountPath");
+        _cleanup_free_ char *resolved = NULL, *err = NULL, *expanded = NULL;
         int r;
 
         if (!host) {
@@ -396,18 +399,26 @@ static int build_mount(const PodSpecContext *ctx, const cJSON *container, const 
                               name ?: "", cname);
                 return -EINVAL;
         }
-        if (!json_str(vm, "mountPath") || json_str(vm, "mountPath")[0] != '/') {
-                asprintf_safe(ret_error,
-                              "volumeMount \"%s\" of container \"%s\" needs an absolute mountPath", name,
-                              cname);
+        if (!target || target[0] != '/') {
+                asprintf_safe(ret_error, "%s \"%s\" of container \"%s\" needs an absolute %s",
+                              device ? "volumeDevice" : "volumeMount", name, cname,
+                              device ? "devicePath" : "mountPath");
                 return -EINVAL;
         }
         *ret = (RuntimeMount){.host_path = host,
-                              .container_path = json_str(vm, "mountPath"),
-                              .read_only = json_bool(vm, "readOnly", false)};
+                              .container_path = target,
+                              .read_only = !device && json_bool(vm, "readOnly", false)};
+        if (device)
+                return 0;
         r = mount_propagation(container, vm, &ret->propagation, ret_error);
         if (r < 0)
                 return r;
+        if (json_str(vm, "subPathExpr")) {
+                expanded = expand_vars(json_str(vm, "subPathExpr"), env->v, env->n);
+                if (!expanded)
+                        return -ENOMEM;
+                sub = expanded;
+        }
         if (isempty(sub))
                 return 0;
         r = subpath_resolve(host, sub, true, &resolved, &err);
@@ -423,11 +434,12 @@ static int build_mount(const PodSpecContext *ctx, const cJSON *container, const 
         return strv_push(owned, TAKE_PTR(resolved));
 }
 
-static int build_mounts(const PodSpecContext *ctx, const cJSON *container, ContainerLaunch *l,
-                        char **ret_error)
+static int build_mounts(const PodSpecContext *ctx, const cJSON *container, const StrV *env,
+                        ContainerLaunch *l, char **ret_error)
 {
-        const cJSON *vms = json_path(container, "volumeMounts"), *vm;
-        int n = cJSON_GetArraySize(vms);
+        const cJSON *vms = json_path(container, "volumeMounts"),
+                    *vds = json_path(container, "volumeDevices"), *vm;
+        int n = cJSON_GetArraySize(vms) + cJSON_GetArraySize(vds);
         StrV owned = {0};
         size_t i = 0;
         int r = 0;
@@ -438,7 +450,15 @@ static int build_mounts(const PodSpecContext *ctx, const cJSON *container, Conta
         if (!l->mounts)
                 return -ENOMEM;
         cJSON_ArrayForEach (vm, vms) {
-                r = build_mount(ctx, container, vm, &owned, &l->mounts[i], ret_error);
+                r = build_mount(ctx, container, vm, env, false, &owned, &l->mounts[i], ret_error);
+                if (r < 0)
+                        break;
+                i++;
+        }
+        if (r < 0)
+                vds = NULL;
+        cJSON_ArrayForEach (vm, vds) {
+                r = build_mount(ctx, container, vm, env, true, &owned, &l->mounts[i], ret_error);
                 if (r < 0)
                         break;
                 i++;
@@ -463,7 +483,7 @@ int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJ
         if (r >= 0)
                 r = build_argv(container, &env, &argv, ret_error);
         if (r >= 0)
-                r = build_mounts(ctx, container, ret, ret_error);
+                r = build_mounts(ctx, container, &env, ret, ret_error);
         if (r >= 0)
                 r = runtime_log_path(ctx->log_dir, json_str(pod, "metadata.namespace") ?: "default",
                                      json_str(pod, "metadata.name") ?: "",

@@ -300,6 +300,14 @@ static int sync_deletion(SyncContext *s)
         return 0;
 }
 
+static bool pod_running(const SyncContext *s)
+{
+        for (size_t i = 0; i < s->n_all; i++)
+                if (streq_ptr(s->all[i].pod_uid, s->uid) && s->all[i].state != CONTAINER_EXITED)
+                        return true;
+        return false;
+}
+
 static int write_status(SyncContext *s, bool init_done, bool init_failed)
 {
         _cleanup_json_ cJSON *status = NULL;
@@ -412,7 +420,13 @@ static int pod_sync_locked(PodController *c, const char *ns, const char *name)
         }
         phase = json_str(s.pod, "status.phase");
         if (streq_ptr(phase, "Succeeded") || streq_ptr(phase, "Failed") || c->draining) {
-                r = 0; /* terminal, or the agent is stopping: start nothing */
+                /* terminal, or the agent is stopping: start nothing; a finished pod's volumes
+                 * go once nothing of it runs, as the kubelet unmounts them, so that its
+                 * claims can be released */
+                r = c->draining || pod_running(&s) ? 0 : pod_volumes_teardown(c, s.uid);
+                if (r < 0)
+                        log_debug_errno(r, "Pod %s/%s: volumes not torn down yet: %m", ns, name);
+                r = 0;
                 goto out;
         }
         policy = json_str(s.pod, "spec.restartPolicy") ?: "Always";

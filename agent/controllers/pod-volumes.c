@@ -18,6 +18,7 @@
 #define KIND_EMPTY_DIR "kubernetes.io~empty-dir"
 #define KIND_CONFIGMAP "kubernetes.io~configmap"
 #define KIND_SECRET "kubernetes.io~secret"
+#define KIND_LOCAL "kubernetes.io~local-volume"
 
 /* The source of a volume: the first member besides its name. */
 static const char *volume_source(const cJSON *v)
@@ -38,6 +39,8 @@ static const char *kind_dir(const char *source)
                 return KIND_CONFIGMAP;
         if (streq(source, "secret"))
                 return KIND_SECRET;
+        if (streq(source, "persistentVolumeClaim"))
+                return KIND_LOCAL;
         return NULL;
 }
 
@@ -167,6 +170,24 @@ static int setup_projection(PodController *c, const cJSON *pod, const cJSON *v, 
         return r < 0 ? r : 0;
 }
 
+/* A claim's volume, published by the volume controller once per node, then bound into the
+ * pod's directory (one mount per pod; a device node for volumeMode Block). */
+static int setup_claim(PodController *c, const cJSON *pod, const cJSON *v, const char *path,
+                       char **ret_error)
+{
+        _cleanup_free_ char *published = NULL;
+        bool block;
+        int r;
+
+        if (!c->volumes)
+                return set_errorf(ret_error, -EINVAL, "this agent has no volume controller for claims");
+        r = volume_controller_publish_claim(c->volumes, pod, v, &published, &block, ret_error);
+        if (r < 0)
+                return r;
+        return mount_bind(published, path, !block && json_bool(v, "persistentVolumeClaim.readOnly", false),
+                          false);
+}
+
 static int setup_volume(PodController *c, const cJSON *pod, const cJSON *v, char **ret_error)
 {
         const char *source = volume_source(v), *kind = kind_dir(source);
@@ -188,6 +209,8 @@ static int setup_volume(PodController *c, const cJSON *pod, const cJSON *v, char
                 return -ENOMEM;
         if (streq(source, "emptyDir"))
                 return setup_empty_dir(v, path, ret_error);
+        if (streq(source, "persistentVolumeClaim"))
+                return setup_claim(c, pod, v, path, ret_error);
         return setup_projection(c, pod, v, streq(source, "secret"), path, ret_error);
 }
 
@@ -281,11 +304,13 @@ int pod_volumes_collect(PodController *c)
 
 bool pod_volumes_use(const cJSON *pod, const char *kind, const char *name)
 {
-        bool secret = streq_ptr(kind, "Secret");
+        const char *field = streq_ptr(kind, "Secret")                  ? "secret.secretName"
+                            : streq_ptr(kind, "PersistentVolumeClaim") ? "persistentVolumeClaim.claimName"
+                                                                       : "configMap.name";
         const cJSON *v;
 
         cJSON_ArrayForEach (v, json_path(pod, "spec.volumes"))
-                if (streq_ptr(json_str(v, secret ? "secret.secretName" : "configMap.name"), name))
+                if (streq_ptr(json_str(v, field), name))
                         return true;
         return false;
 }

@@ -104,12 +104,12 @@ void pod_controller_on_store_change(PodController *c, StoreChange change, const 
         if (streq(kind, "Pod"))
                 pod_controller_enqueue(c, json_str(obj, "metadata.namespace"),
                                        json_str(obj, "metadata.name"));
-        else if (streq(kind, "ConfigMap") || streq(kind, "Secret")) {
+        else if (streq(kind, "ConfigMap") || streq(kind, "Secret") || streq(kind, "PersistentVolumeClaim")) {
                 _cleanup_json_ cJSON *pods = NULL;
                 const cJSON *p;
 
                 /* a pod waiting for a missing key may now start: retry the waiting ones */
-                for (size_t i = 0; i < c->n_notes; i++)
+                for (size_t i = 0; !streq(kind, "PersistentVolumeClaim") && i < c->n_notes; i++)
                         if (c->notes[i].waiting_reason &&
                             streq(c->notes[i].waiting_reason, "CreateContainerConfigError")) {
                                 (void)pod_controller_resync(c);
@@ -169,15 +169,13 @@ cJSON *pod_ref_new(const char *ns, const char *name, const char *uid)
 void pod_record_event(PodController *c, const cJSON *involved, const char *type, const char *reason,
                       const char *fmt, ...)
 {
-        _cleanup_free_ char *msg = NULL;
         va_list ap;
 
+        if (!involved)
+                return;
         va_start(ap, fmt);
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
+        (void)store_eventv(c->store, involved, type, reason, fmt, ap);
         va_end(ap);
-        if (msg && involved)
-                (void)store_event(c->store, involved, type, reason, msg);
 }
 
 void pod_controller_event(PodController *c, const char *ns, const char *name, const char *uid,
@@ -316,6 +314,7 @@ int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *
         }
         c->seccomp_default = opts->seccomp_default;
         c->prober = opts->prober;
+        c->volumes = opts->volumes;
         c->runner = opts->runner;
         if (!c->node_name || !c->log_dir)
                 return -ENOMEM;

@@ -9,6 +9,7 @@
 #include "prober.h"
 #include "runtime.h"
 #include "store.h"
+#include "volume-controller.h"
 
 /* Kubelet crash-loop back-off (SEMANTICS.md section 4). */
 #define CRASHLOOP_INITIAL_BACKOFF_USEC (10 * USEC_PER_SEC)
@@ -24,8 +25,9 @@ typedef struct PodControllerOptions {
          * volumes that need a directory wait with FailedMount */
         const char *pods_dir;
         bool seccomp_default;
-        Prober *prober;      /* borrowed; NULL runs no probes */
-        ProberRunner runner; /* runs lifecycle hooks; start NULL: hooks are not run */
+        Prober *prober;            /* borrowed; NULL runs no probes */
+        ProberRunner runner;       /* runs lifecycle hooks; start NULL: hooks are not run */
+        VolumeController *volumes; /* borrowed; NULL: persistentVolumeClaim volumes wait */
 } PodControllerOptions;
 
 int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *rt,

@@ -2,6 +2,7 @@
  * per-kind hooks (defaults, validation, update validation, schema), the generic checks
  * every object gets (apiVersion, kind, metadata), unknown-field warnings walking the
  * schemas, and "file:line: path: message" formatting of field errors. */
+#include <ctype.h>
 #include <strings.h>
 #include <string.h>
 
@@ -15,6 +16,8 @@ static const KindInfo kinds[] = {
     {"ConfigMap", "v1", "", "configmaps", "configmap", "cm", true},
     {"Secret", "v1", "", "secrets", "secret", NULL, true},
     {"PersistentVolumeClaim", "v1", "", "persistentvolumeclaims", "persistentvolumeclaim", "pvc", true},
+    {"PersistentVolume", "v1", "", "persistentvolumes", "persistentvolume", "pv", false},
+    {"StorageClass", "storage.k8s.io/v1", "storage.k8s.io", "storageclasses", "storageclass", "sc", false},
     {"Event", "v1", "", "events", "event", "ev", true},
     {"Job", "batch/v1", "batch", "jobs", "job", NULL, true},
     {"CronJob", "batch/v1", "batch", "cronjobs", "cronjob", "cj", true},
@@ -81,7 +84,13 @@ const KindInfo *kind_lookup(const char *name)
         if (dot) {
                 const char *second = strchr(dot + 1, '.');
 
-                group = second ? second + 1 : dot + 1;
+                /* "<resource>.<version>.<group>" when the segment after the name is a version
+                 * ("v1", "v1beta1"), else "<resource>.<group>" ("storageclasses.storage.k8s.io") */
+                group = second && dot[1] == 'v' && isdigit((unsigned char)dot[2]) &&
+                                strspn(dot + 1, "abcdefghijklmnopqrstuvwxyz0123456789") ==
+                                    (size_t)(second - dot - 1)
+                            ? second + 1
+                            : dot + 1;
         }
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
                 if (!names_kind(&kinds[i], name, n))
@@ -305,6 +314,19 @@ int manifest_inherit_server_fields(cJSON *obj, const cJSON *old, bool with_versi
                 if (!spec || json_set_string(spec, "nodeName", json_str(old, "spec.nodeName")) < 0)
                         return -ENOMEM;
         }
+        /* nor is the binding of a claim to its volume, nor the class it was given */
+        if (streq_ptr(json_str(obj, "kind"), "PersistentVolumeClaim"))
+                for (const char *const *f = (const char *const[]){"volumeName", "storageClassName", NULL};
+                     *f; f++) {
+                        const cJSON *ov = cJSON_GetObjectItemCaseSensitive(json_path(old, "spec"), *f);
+                        cJSON *spec = json_ensure_object(obj, "spec");
+
+                        if (!spec)
+                                return -ENOMEM;
+                        if (cJSON_IsString(ov) && !cJSON_GetObjectItemCaseSensitive(spec, *f) &&
+                            json_set_string(spec, *f, ov->valuestring) < 0)
+                                return -ENOMEM;
+                }
         return 0;
 }
 

@@ -1,6 +1,6 @@
-/* Kubernetes deletion semantics on top of the object store: graceful marks for pods,
- * immediate removal for everything else, and the garbage collector's handling of dependents
- * (cascading by ownerReferences uid, or orphaning them), all in one store operation. */
+/* Kubernetes deletion semantics on top of the object store: graceful marks for pods and
+ * for objects with finalizers, immediate removal for everything else, and the garbage collector's handling
+ * of dependents (cascading by ownerReferences uid, or orphaning them), all in one store operation. */
 #include <string.h>
 
 #include "json-util.h"
@@ -104,6 +104,13 @@ static int delete_one(Store *s, const char *kind, const char *ns, const char *na
 
         if (streq_ptr(kind, "Pod"))
                 return mark_pod(s, ns, name, grace_sec, ret);
+        /* an object with finalizers is only marked: whoever put them there removes it */
+        r = store_get(s, kind, ns, name, &obj);
+        if (r < 0)
+                return r;
+        if (cJSON_GetArraySize(json_path(obj, "metadata.finalizers")) > 0)
+                return store_mark_deleted_locked(s, kind, ns, name, 0, ret);
+        obj = (cJSON_Delete(obj), NULL);
         r = store_delete_locked(s, kind, ns, name, &obj);
         if (r < 0)
                 return r;

@@ -3,6 +3,8 @@
  * events_max rows, oldest lastTimestamp first out. Events bump the store-wide
  * resourceVersion but fire no change callback: controllers never react to them. */
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json-util.h"
@@ -311,5 +313,26 @@ int store_events_delete(Store *s, const char *ns, const char *name, cJSON **ret)
         result = op.result;
         if (r >= 0 && ret)
                 *ret = TAKE_PTR(result);
+        return r;
+}
+
+int store_eventv(Store *s, const cJSON *involved, const char *type, const char *reason, const char *fmt,
+                 va_list ap)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        if (vasprintf(&msg, fmt, ap) < 0)
+                return -ENOMEM;
+        return store_event(s, involved, type, reason, msg);
+}
+
+int store_eventf(Store *s, const cJSON *involved, const char *type, const char *reason, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = store_eventv(s, involved, type, reason, fmt, ap);
+        va_end(ap);
         return r;
 }

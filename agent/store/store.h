@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cjson/cJSON.h>
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "macro.h"
@@ -74,6 +75,11 @@ uint64_t store_resource_version(Store *s);
  * count+1, lastTimestamp=now. The table is capped at store_events_max (default 1000)
  * rows, oldest lastTimestamp removed first. source_component e.g. "berth", "kubelet". */
 int store_event(Store *s, const cJSON *involved, const char *type, const char *reason, const char *message);
+/* The same with the message formatted as printf() does. */
+int store_eventv(Store *s, const cJSON *involved, const char *type, const char *reason, const char *fmt,
+                 va_list ap) _printf_(5, 0);
+int store_eventf(Store *s, const cJSON *involved, const char *type, const char *reason, const char *fmt, ...)
+    _printf_(5, 6);
 void store_set_events_max(Store *s, unsigned max);
 /* Sets source.component (default "berth") and source.host (default none) of new events.
  * Events do not fire the on_change callback; they do bump the store-wide resourceVersion.
@@ -97,7 +103,9 @@ typedef enum StorePropagation {
 /* Deletes an object as the apiserver and its garbage collector would, in one operation (its
  * own transaction, or a savepoint inside store_begin()): a Pod is only marked (see
  * store_mark_deleted()) for its controller to finish; grace_sec < 0 takes the pod's own
- * spec.terminationGracePeriodSeconds (default 30). Any other kind is removed at once, and so
+ * spec.terminationGracePeriodSeconds (default 30). So is, with grace 0, an object of any kind
+ * that carries metadata.finalizers: whoever set them removes them, then the object. Any other
+ * object is removed at once, and so
  * are its dependents, objects of any kind in the same namespace (any namespace for a
  * cluster-scoped owner) whose metadata.ownerReferences name its uid: recursively, pods
  * among them marked with their own grace. STORE_PROPAGATE_ORPHAN removes those references

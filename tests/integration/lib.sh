@@ -40,7 +40,7 @@ b() { "$BERTH" "$@"; }
 
 start_agent() {
         mkdir -p "$T/state" "$T/manifests" "$T/logs"
-        printf 'cgroupRoot: %s\nlogLevel: debug\n' "$CGROOT" >"$T/config.yaml"
+        printf 'cgroupRoot: %s\nlogLevel: debug\n%s' "$CGROOT" "${AGENT_CONFIG_EXTRA:-}" >"$T/config.yaml"
         "$BERTH" agent --config "$T/config.yaml" --state-dir "$T/state" --socket "$SOCK" --manifests-dir "$T/manifests" \
                 --log-dir "$T/logs" --node-name "$NODE" "$@" >>"$T/agent.log" 2>&1 &
         AGENT_PID=$!
@@ -114,6 +114,19 @@ cleanup() {
                 fi
                 find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
         done
+        # mounts and loop devices of the test (volumes) must be gone too
+        if grep -q " $T/" /proc/self/mountinfo; then
+                echo "FAIL: mounts left behind:" >&2
+                grep " $T/" /proc/self/mountinfo >&2
+                grep " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l
+                rc=1
+        fi
+        if losetup -l -n -O NAME,BACK-FILE 2>/dev/null | grep -q " $T/"; then
+                echo "FAIL: loop devices left behind:" >&2
+                losetup -l -n -O NAME,BACK-FILE | grep " $T/" >&2
+                losetup -l -n -O NAME,BACK-FILE | grep " $T/" | awk '{print $1}' | xargs -r -n1 losetup -d
+                rc=1
+        fi
         rm -rf "$T"
         exit $rc
 }

@@ -126,7 +126,7 @@ sleep 1
         fail "badhp: $(pod_field badhp 'd["status"]')"
 pod_phase_is badhp Pending || fail "badhp is not Pending"
 
-# --- a missing ConfigMap: FailedMount in the kubelet's words; a PVC is not supported yet
+# --- a missing ConfigMap, then a missing claim: FailedMount in the kubelet's words
 cat >"$T/nocm.yaml" <<YAML
 apiVersion: v1
 kind: Pod
@@ -143,7 +143,7 @@ b apply -f "$T/nocm.yaml" >/dev/null || fail "apply nocm"
 wait_for 10 "configmap not found" sh -c "$BERTH get events 2>&1 | grep -q 'FailedMount.*pod/nocm.*MountVolume.SetUp failed for volume \"c\" : configmap \"missing\" not found'"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: missing}\ndata: {k: v}\n' | b apply -f - >/dev/null ||
         fail "apply missing"
-wait_for 10 "PVC not supported" sh -c "$BERTH get events 2>&1 | grep -q 'FailedMount.*pod/nocm.*volume type persistentVolumeClaim is not supported yet by this agent'"
+wait_for 10 "claim not found" sh -c "$BERTH get events 2>&1 | grep -q 'FailedMount.*pod/nocm.*MountVolume.SetUp failed for volume \"claim\" : persistentvolumeclaim \"x\" not found'"
 
 # --- subPath: '..' is refused at admission, an escape through a symlink at start
 cat >"$T/dotdot.yaml" <<YAML

@@ -11,6 +11,12 @@ static const KindInfo pod_kind = {"Pod", "v1", "", "pods", "pod", "po", true};
 static const KindInfo job_kind = {"Job", "batch/v1", "batch", "jobs", "job", NULL, true};
 static const KindInfo svc_kind = {"Service", "v1", "", "services", "service", "svc", true};
 static const KindInfo ev_kind = {"Event", "v1", "", "events", "event", "ev", true};
+static const KindInfo pvc_kind = {"PersistentVolumeClaim", "v1",  "",  "persistentvolumeclaims",
+                                  "persistentvolumeclaim", "pvc", true};
+static const KindInfo pv_kind = {"PersistentVolume", "v1", "",   "persistentvolumes",
+                                 "persistentvolume", "pv", false};
+static const KindInfo sc_kind = {
+    "StorageClass", "storage.k8s.io/v1", "storage.k8s.io", "storageclasses", "storageclass", "sc", false};
 
 static cJSON *fixture(const char *name)
 {
@@ -156,9 +162,141 @@ Test(cli_columns, prints_events_without_a_name_column)
 
 Test(cli_columns, formats_labels_sorted_or_none)
 {
-        _cleanup_json_ cJSON *l = cJSON_Parse("{\"b\":\"2\",\"a\":\"1\"}");
+        _cleanup_json_ cJSON *l =
+            cJSON_Parse("{\"b\":\"2\",\"app.kubernetes.io/name\":\"web\",\"a\":\"1\"}");
         _cleanup_free_ char *s = cli_format_labels(l), *none = cli_format_labels(NULL);
 
-        cr_assert_str_eq(s, "a=1,b=2");
+        cr_assert_str_eq(s, "a=1,app.kubernetes.io/name=web,b=2");
         cr_assert_str_eq(none, "<none>");
+}
+
+/* A volume bound to default/data (its modes listed out of order and twice) and a failed one
+ * whose class comes from the beta annotation, as the agent's volume controller stores them. */
+static const char pvs_json[] =
+    "[{\"metadata\":{\"name\":\"pvc-1a2b\",\"creationTimestamp\":\"2025-01-01T00:00:00Z\","
+    "\"annotations\":{\"pv.kubernetes.io/provisioned-by\":\"berth.io/local\"}},"
+    "\"spec\":{\"capacity\":{\"storage\":\"1Gi\"},"
+    "\"accessModes\":[\"ReadWriteOncePod\",\"ReadWriteOnce\",\"ReadWriteOnce\"],"
+    "\"persistentVolumeReclaimPolicy\":\"Delete\",\"storageClassName\":\"local-dir\","
+    "\"volumeMode\":\"Filesystem\",\"claimRef\":{\"kind\":\"PersistentVolumeClaim\",\"namespace\":"
+    "\"default\","
+    "\"name\":\"data\",\"uid\":\"1a2b\"},\"local\":{\"path\":\"/var/lib/berth/volumes/pvc-1a2b\"}},"
+    "\"status\":{\"phase\":\"Bound\"}},"
+    "{\"metadata\":{\"name\":\"pv-old\",\"creationTimestamp\":\"2025-01-01T00:05:30Z\","
+    "\"annotations\":{\"volume.beta.kubernetes.io/storage-class\":\"beta\"}},"
+    "\"spec\":{\"capacity\":{\"storage\":\"5Gi\"},\"accessModes\":[\"ReadOnlyMany\"],"
+    "\"persistentVolumeReclaimPolicy\":\"Retain\",\"storageClassName\":\"slow\"},"
+    "\"status\":{\"phase\":\"Failed\",\"reason\":\"VolumeFailedDelete\"}}]";
+
+Test(cli_columns, prints_persistent_volumes_with_claim_modes_and_reason)
+{
+        expect_table(
+            &pv_kind, pvs_json,
+            "NAME       CAPACITY   ACCESS MODES   RECLAIM POLICY   STATUS   CLAIM          STORAGECLASS   "
+            "VOLUMEATTRIBUTESCLASS   REASON               AGE\n"
+            "pvc-1a2b   1Gi        RWO,RWOP       Delete           Bound    default/data   local-dir      "
+            "<unset>                                      10m\n"
+            "pv-old     5Gi        ROX            Retain           Failed                  beta           "
+            "<unset>                 VolumeFailedDelete   4m30s\n");
+}
+
+Test(cli_columns, adds_the_volume_mode_of_persistent_volumes_when_wide_without_a_namespace)
+{
+        _cleanup_json_ cJSON *items = cJSON_Parse(pvs_json);
+        _cleanup_free_ char *s = NULL;
+
+        cr_assert_not_null(items);
+        /* volumes are cluster-scoped: no NAMESPACE column even with -A */
+        s = table(&pv_kind, items, true, true, false);
+        cr_assert_str_eq(
+            s,
+            "NAME       CAPACITY   ACCESS MODES   RECLAIM POLICY   STATUS   CLAIM          STORAGECLASS   "
+            "VOLUMEATTRIBUTESCLASS   REASON               AGE     VOLUMEMODE\n"
+            "pvc-1a2b   1Gi        RWO,RWOP       Delete           Bound    default/data   local-dir      "
+            "<unset>                                      10m     Filesystem\n"
+            "pv-old     5Gi        ROX            Retain           Failed                  beta           "
+            "<unset>                 VolumeFailedDelete   4m30s   <unset>\n");
+}
+
+Test(cli_columns, prints_persistent_volumes_being_deleted_as_terminating)
+{
+        expect_table(
+            &pv_kind,
+            "[{\"metadata\":{\"name\":\"pv\",\"creationTimestamp\":\"2025-01-01T00:00:00Z\","
+            "\"deletionTimestamp\":\"2025-01-01T00:09:00Z\"},\"spec\":{},\"status\":{\"phase\":\"Released\"}"
+            "}]",
+            "NAME   CAPACITY   ACCESS MODES   RECLAIM POLICY   STATUS        CLAIM   STORAGECLASS   "
+            "VOLUMEATTRIBUTESCLASS   REASON   AGE\n"
+            "pv     0                                          Terminating                          "
+            "<unset>                          10m\n");
+}
+
+Test(cli_columns, prints_claims_with_kubectl_access_modes_and_class)
+{
+        CliPrintOptions o = {.now = NOW, .wide = true};
+        _cleanup_json_ cJSON *items = cJSON_Parse(
+            "[{\"metadata\":{\"name\":\"data\",\"creationTimestamp\":\"2025-01-01T00:00:00Z\","
+            "\"annotations\":{\"volume.beta.kubernetes.io/storage-class\":\"beta\"}},"
+            "\"spec\":{\"volumeName\":\"pvc-1a2b\",\"storageClassName\":\"local-dir\",\"volumeMode\":"
+            "\"Block\"},"
+            "\"status\":{\"phase\":\"Bound\",\"accessModes\":[\"ReadWriteMany\",\"Sideways\","
+            "\"ReadWriteOnce\"]}},"
+            "{\"metadata\":{\"name\":\"logs\",\"creationTimestamp\":\"2025-01-01T00:05:30Z\","
+            "\"deletionTimestamp\":\"2025-01-01T00:09:00Z\"},"
+            "\"spec\":{\"storageClassName\":\"local-dir\",\"volumeAttributesClassName\":\"gold\"},"
+            "\"status\":{\"phase\":\"Pending\",\"accessModes\":[\"ReadWriteOnce\"],"
+            "\"capacity\":{\"storage\":\"1Gi\"}}}]");
+        char *s = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&s, &size);
+
+        cr_assert_not_null(items);
+        cr_assert_eq(cli_columns_print(f, &pvc_kind, items, &o), 0);
+        fclose(f);
+        /* capacity and modes only once bound; the beta annotation names the class */
+        cr_expect_str_eq(s, "NAME   STATUS        VOLUME     CAPACITY   ACCESS MODES   STORAGECLASS   "
+                            "VOLUMEATTRIBUTESCLASS   AGE     VOLUMEMODE\n"
+                            "data   Bound         pvc-1a2b   0          RWO,RWX        beta           "
+                            "<unset>                 10m     Block\n"
+                            "logs   Terminating                                        local-dir      "
+                            "gold                    4m30s   <unset>\n");
+        free(s);
+}
+
+static const char storage_classes_json[] =
+    "[{\"metadata\":{\"name\":\"local-dir\",\"creationTimestamp\":\"2025-01-01T00:00:00Z\","
+    "\"annotations\":{\"storageclass.kubernetes.io/is-default-class\":\"true\"}},"
+    "\"provisioner\":\"berth.io/"
+    "local-dir\",\"reclaimPolicy\":\"Retain\",\"volumeBindingMode\":\"Immediate\","
+    "\"allowVolumeExpansion\":true,\"parameters\":{\"type\":\"dir\",\"path\":\"/var/lib/berth/volumes\"}},"
+    "{\"metadata\":{\"name\":\"loop\",\"creationTimestamp\":\"2025-01-01T00:05:30Z\","
+    "\"annotations\":{\"storageclass.kubernetes.io/is-default-class\":\"false\"}},"
+    "\"provisioner\":\"berth.io/local-loop\"}]";
+
+Test(cli_columns, prints_storage_classes_with_defaults_and_the_default_class_marked)
+{
+        expect_table(&sc_kind, storage_classes_json,
+                     "NAME                  PROVISIONER           RECLAIMPOLICY   VOLUMEBINDINGMODE   "
+                     "ALLOWVOLUMEEXPANSION   AGE\n"
+                     "local-dir (default)   berth.io/local-dir    Retain          Immediate           "
+                     "true                   10m\n"
+                     "loop                  berth.io/local-loop   Delete          Immediate           "
+                     "false                  4m30s\n");
+}
+
+Test(cli_columns, marks_the_default_class_after_the_kind_prefixed_name)
+{
+        CliPrintOptions o = {.now = NOW, .show_kind = true};
+        _cleanup_json_ cJSON *items = cJSON_Parse(storage_classes_json);
+        char *s = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&s, &size);
+
+        cr_assert_not_null(items);
+        cr_assert_eq(cli_columns_print(f, &sc_kind, items, &o), 0);
+        fclose(f);
+        cr_expect(startswith(strchr(s, '\n') + 1, "storageclass.storage.k8s.io/local-dir (default)   "),
+                  "%s", s);
+        cr_expect_not_null(strstr(s, "\nstorageclass.storage.k8s.io/loop   "), "%s", s);
+        free(s);
 }

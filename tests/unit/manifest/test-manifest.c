@@ -29,11 +29,17 @@ Test(manifest, looks_up_kinds_by_any_name)
         cr_assert_null(kind_lookup("deployment"));
         cr_assert_null(kind_lookup(""));
         cr_assert_not(kind_lookup("node")->namespaced);
+        cr_assert_str_eq(kind_lookup("pv")->kind, "PersistentVolume");
+        cr_assert_str_eq(kind_lookup("storageclass")->kind, "StorageClass");
+        cr_assert_str_eq(kind_lookup("storageclasses.storage.k8s.io")->kind, "StorageClass");
+        cr_assert_str_eq(kind_lookup("storageclasses.v1.storage.k8s.io")->kind, "StorageClass");
+        cr_assert_str_eq(kind_lookup("cronjobs.v1.batch")->kind, "CronJob");
+        cr_assert_not(kind_lookup("sc")->namespaced);
         cr_assert_str_eq(kind_by_plural("apps", "daemonsets")->kind, "DaemonSet");
         cr_assert_null(kind_by_plural("batch", "pods"));
         cr_assert_null(kind_by_kind("pod"));
         cr_assert_not_null(kind_table(&n));
-        cr_assert_eq(n, 11);
+        cr_assert_eq(n, 13);
         cr_assert_not_null(schema_for_kind("Pod"));
         cr_assert_null(schema_for_kind("Node"));
 }

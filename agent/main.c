@@ -38,18 +38,44 @@ static int set_str(char **dst, const char *v)
         return 0;
 }
 
+enum {
+        ARG_CONFIG = 0x100,
+        ARG_STATE,
+        ARG_SOCKET,
+        ARG_MANIFESTS,
+        ARG_NODE,
+        ARG_LOGDIR,
+        ARG_LEVEL,
+        ARG_DRAIN
+};
+
+/* The command line's settings, applied over the config file at start and at each reload. */
+typedef struct AgentFlags {
+        const char *v[ARG_LEVEL - ARG_CONFIG + 1];
+} AgentFlags;
+
+static int load_config(void *userdata, Config *ret, char **ret_error)
+{
+        const AgentFlags *f = userdata;
+        const char *path = f->v[0];
+        int r;
+
+        r = config_init(ret);
+        if (r >= 0)
+                r = config_load(ret, path ?: CONFIG_DEFAULT_PATH, !path, ret_error);
+        char **dst[] = {
+            NULL,          &ret->state_dir, &ret->socket_path, &ret->manifests_dir, &ret->node_name,
+            &ret->log_dir, &ret->log_level};
+        for (size_t i = 1; r >= 0 && i < ELEMENTSOF(dst); i++)
+                if (f->v[i])
+                        r = set_str(dst[i], f->v[i]);
+        if (r >= 0)
+                r = config_check(ret, ret_error);
+        return r;
+}
+
 static int agent_main(int argc, char **argv)
 {
-        enum {
-                ARG_CONFIG = 0x100,
-                ARG_STATE,
-                ARG_SOCKET,
-                ARG_MANIFESTS,
-                ARG_NODE,
-                ARG_LOGDIR,
-                ARG_LEVEL,
-                ARG_DRAIN
-        };
         static const struct option options[] = {
             {"config", required_argument, NULL, ARG_CONFIG},
             {"state-dir", required_argument, NULL, ARG_STATE},
@@ -62,12 +88,11 @@ static int agent_main(int argc, char **argv)
             {"help", no_argument, NULL, 'h'},
             {},
         };
-        /* flags are applied after the file: keep them aside first */
-        const char *config_path = NULL, *flag[ARG_LEVEL - ARG_CONFIG + 1] = {0};
+        AgentFlags flags = {};
         _cleanup_free_ char *err = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
         bool drain = false;
-        Config config;
+        Config config = {};
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -78,7 +103,7 @@ static int agent_main(int argc, char **argv)
                 if (c == ARG_DRAIN)
                         drain = true;
                 else if (c >= ARG_CONFIG && c <= ARG_LEVEL)
-                        flag[c - ARG_CONFIG] = optarg;
+                        flags.v[c - ARG_CONFIG] = optarg;
                 else
                         return 2; /* getopt printed the error */
         }
@@ -86,22 +111,7 @@ static int agent_main(int argc, char **argv)
                 log_error("berth agent: unexpected argument \"%s\"", argv[optind]);
                 return 2;
         }
-        config_path = flag[0];
-        r = config_init(&config);
-        if (r >= 0)
-                r = config_load(&config, config_path ?: CONFIG_DEFAULT_PATH, !config_path, &err);
-        char **dst[] = {NULL,
-                        &config.state_dir,
-                        &config.socket_path,
-                        &config.manifests_dir,
-                        &config.node_name,
-                        &config.log_dir,
-                        &config.log_level};
-        for (size_t i = 1; r >= 0 && i < ELEMENTSOF(dst); i++)
-                if (flag[i])
-                        r = set_str(dst[i], flag[i]);
-        if (r >= 0)
-                r = config_check(&config, &err);
+        r = load_config(&flags, &config, &err);
         if (r < 0) {
                 log_error("berth agent: %s", err ?: strerror(-r));
                 config_done(&config);
@@ -112,8 +122,10 @@ static int agent_main(int argc, char **argv)
                 log_set_journal(true);
 
         r = manager_new(&m, &config);
-        if (r >= 0)
+        if (r >= 0) {
+                manager_set_reloader(m, load_config, &flags);
                 r = manager_run(m, drain);
+        }
         m = manager_free(m);
         config_done(&config);
         return r < 0 ? 1 : 0;

@@ -2,7 +2,9 @@
  * runtime, pod controller, API server, manifests directory), wires their notifications,
  * keeps this node's Node object, and handles SIGTERM (leave workloads running, or drain),
  * SIGINT and SIGHUP (re-read the manifests). */
+#include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
@@ -27,7 +29,11 @@
 #define DRAIN_POLL_USEC (200 * USEC_PER_MSEC)
 
 struct Manager {
-        const Config *config;
+        Config *config;
+        manager_reload_t reload;
+        void *reload_userdata;
+        sd_event_source *watchdog_timer;
+        usec_t watchdog_usec;
         sd_event *event;
         Store *store;
         Runtime *runtime;
@@ -211,12 +217,102 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
         return 0;
 }
 
+static int register_node(Manager *m);
+
+static bool json_changed(const cJSON *a, const cJSON *b)
+{
+        return !cJSON_Compare(a, b, true);
+}
+
+static void take_json(cJSON **dst, cJSON **src)
+{
+        cJSON *old = *dst;
+
+        *dst = *src;
+        *src = old;
+}
+
+/* Reads the config again and applies what can change while the agent runs: the log level,
+ * the node's labels and taints, the storage classes, the size of the event log. The rest
+ * takes a restart, and the log says so. A config that does not load changes nothing. */
+static void reload_config(Manager *m)
+{
+        static const struct {
+                const char *name;
+                size_t offset;
+        } fixed[] = {
+            {"nodeName", offsetof(Config, node_name)},
+            {"stateDir", offsetof(Config, state_dir)},
+            {"manifestsDir", offsetof(Config, manifests_dir)},
+            {"socket", offsetof(Config, socket_path)},
+            {"logDir", offsetof(Config, log_dir)},
+            {"metricsAddress", offsetof(Config, metrics_address)},
+            {"runtime.type", offsetof(Config, runtime_type)},
+            {"runtime.endpoint", offsetof(Config, runtime_endpoint)},
+            {"coordinator.type", offsetof(Config, coordinator_type)},
+            {"cgroupRoot", offsetof(Config, cgroup_root)},
+        };
+        _cleanup_(storage_class_table_done) StorageClassTable classes = {};
+        _cleanup_free_ char *err = NULL;
+        Config fresh = {};
+        int r;
+
+        if (!m->reload)
+                return;
+        r = m->reload(m->reload_userdata, &fresh, &err);
+        if (r >= 0)
+                r = storage_class_table_parse(fresh.storage_classes, fresh.default_storage_class,
+                                              m->config->state_dir, &classes, &err);
+        if (r < 0) {
+                log_error("The config was not reloaded: %s", err ?: strerror(-r));
+                config_done(&fresh);
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(fixed); i++) {
+                const char *a = *(char **)((uint8_t *)m->config + fixed[i].offset),
+                           *b = *(char **)((uint8_t *)&fresh + fixed[i].offset);
+                if (!streq_ptr(a, b))
+                        log_warning("The config's %s changed: it takes effect when the agent restarts.",
+                                    fixed[i].name);
+        }
+        if (!streq_ptr(m->config->log_level, fresh.log_level)) {
+                log_set_max_level(log_level_from_string(fresh.log_level));
+                log_info("Log level now %s.", fresh.log_level);
+                free(m->config->log_level);
+                m->config->log_level = TAKE_PTR(fresh.log_level);
+        }
+        if (m->config->events_max != fresh.events_max) {
+                m->config->events_max = fresh.events_max;
+                store_set_events_max(m->store, fresh.events_max);
+        }
+        if (json_changed(m->config->labels, fresh.labels) || json_changed(m->config->taints, fresh.taints)) {
+                take_json(&m->config->labels, &fresh.labels);
+                take_json(&m->config->taints, &fresh.taints);
+                r = register_node(m);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to update node %s: %m", m->config->node_name);
+        }
+        if (json_changed(m->config->storage_classes, fresh.storage_classes) ||
+            !streq_ptr(m->config->default_storage_class, fresh.default_storage_class)) {
+                StorageClassTable old = m->classes;
+
+                take_json(&m->config->storage_classes, &fresh.storage_classes);
+                free(m->config->default_storage_class);
+                m->config->default_storage_class = TAKE_PTR(fresh.default_storage_class);
+                m->classes = classes;
+                classes = old; /* freed on return */
+                log_info("Storage classes reloaded: %zu.", m->classes.n);
+        }
+        config_done(&fresh);
+}
+
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         Manager *m = userdata;
 
         (void)sd_notify(false, "RELOADING=1");
-        log_info("Received SIGHUP: re-reading %s.", m->config->manifests_dir);
+        log_info("Received SIGHUP: re-reading the config and %s.", m->config->manifests_dir);
+        reload_config(m);
         (void)manifest_dir_rescan(m->manifests);
         (void)pod_controller_resync(m->pods);
         (void)volume_controller_resync(m->volumes);
@@ -225,6 +321,38 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         (void)sd_notify(false, "READY=1");
         notify_status(m);
         return 0;
+}
+
+/* The watchdog is fed only while the agent is healthy: the loop turns (this timer fires) and
+ * the store takes a write. A wedged loop or a store that cannot commit lets systemd's
+ * WatchdogSec= run out, and it restarts the agent. */
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+        _cleanup_json_ cJSON *beat = cJSON_CreateNumber((double)(now_usec(CLOCK_REALTIME) / USEC_PER_SEC));
+        int r;
+
+        r = beat ? store_kv_set(m->store, "agent/watchdog", beat) : -ENOMEM;
+        if (r < 0)
+                log_error_errno(r, "The store takes no write (%m): the watchdog is not fed.");
+        else
+                (void)sd_notify(false, "WATCHDOG=1");
+        (void)sd_event_source_set_time_relative(s, m->watchdog_usec / 2);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int setup_watchdog(Manager *m)
+{
+        int r = sd_watchdog_enabled(false, &m->watchdog_usec);
+
+        if (r <= 0)
+                return r;
+        r = sd_event_add_time_relative(m->event, &m->watchdog_timer, CLOCK_MONOTONIC, 0, 0, on_watchdog, m);
+        if (r < 0)
+                return r;
+        (void)sd_event_source_set_description(m->watchdog_timer, "watchdog");
+        log_debug("systemd watchdog every %" PRIu64 " ms.", m->watchdog_usec / USEC_PER_MSEC);
+        return 1;
 }
 
 /* Keeps this node's Node object: labels, taints, a Ready condition and the agent version. */
@@ -316,7 +444,7 @@ static int setup_signals(Manager *m)
         return r;
 }
 
-int manager_new(Manager **ret, const Config *config)
+int manager_new(Manager **ret, Config *config)
 {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(Manager));
         _cleanup_free_ char *socket_dir = NULL, *pods_dir = strjoin(config->state_dir, "/pods", NULL);
@@ -439,6 +567,7 @@ Manager *manager_free(Manager *m)
 {
         if (!m)
                 return NULL;
+        sd_event_source_disable_unref(m->watchdog_timer);
         sd_event_source_disable_unref(m->drain_timer);
         sd_event_source_disable_unref(m->status_timer);
         manifest_dir_free(m->manifests);
@@ -458,6 +587,12 @@ Manager *manager_free(Manager *m)
         return NULL;
 }
 
+void manager_set_reloader(Manager *m, manager_reload_t reload, void *userdata)
+{
+        m->reload = reload;
+        m->reload_userdata = userdata;
+}
+
 int manager_run(Manager *m, bool drain)
 {
         int r;
@@ -466,6 +601,9 @@ int manager_run(Manager *m, bool drain)
         log_info("berth %s agent on node %s: API on %s, manifests in %s, %s runtime.", BERTH_VERSION,
                  m->config->node_name, m->config->socket_path, m->config->manifests_dir,
                  m->config->runtime_type);
+        r = setup_watchdog(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the watchdog: %m");
         (void)sd_notify(false, "READY=1");
         notify_status(m);
         r = sd_event_loop(m->event);

@@ -15,6 +15,12 @@ int log_level_from_string(const char *s);
 void log_set_journal(bool on);
 /* Prefixes every stderr line with the program name (the CLI uses "error: ..." instead). */
 void log_set_prefix(const char *prefix);
+/* The object the agent is working on, for the journal's structured fields KIND, NAMESPACE,
+ * NAME (and POD for a Pod) and CONTAINER of every entry logged until the next call; NULL
+ * clears a field. The strings are borrowed: they must outlive their use (a controller sets
+ * them for the time of one sync). Plain stderr lines do not show them. */
+void log_set_object(const char *kind, const char *ns, const char *name);
+void log_set_container(const char *container);
 
 /* Logs at "level" with errno "error" (>= 0, for %m) and returns -abs(error) (or 0). */
 int log_internal(int level, int error, const char *file, int line, const char *func, const char *fmt, ...)

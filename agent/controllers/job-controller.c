@@ -61,6 +61,7 @@ int job_controller_new(JobController **ret, sd_event *e, Store *store, const Job
         r = workqueue_new(&c->queue, e, "job-controller", on_sync, c);
         if (r < 0)
                 return r;
+        workqueue_set_kind(c->queue, "Job");
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -26,7 +26,7 @@ static PodControllerNote *note_for(SyncContext *s, const cJSON *spec)
         return key ? pod_note_get(s->c, key, true) : NULL;
 }
 
-static int start_container(SyncContext *s, const cJSON *spec, unsigned attempt)
+static int start_container_one(SyncContext *s, const cJSON *spec, unsigned attempt)
 {
         PodController *c = s->c;
         PodSpecContext ctx = {.store = c->store,
@@ -80,6 +80,17 @@ retry:
         note->retry_at = now + START_RETRY_USEC;
         pod_schedule_retry(c, s->ns, s->name, note->retry_at);
         return 0;
+}
+
+/* The log entries of a start carry the container's name. */
+static int start_container(SyncContext *s, const cJSON *spec, unsigned attempt)
+{
+        int r;
+
+        log_set_container(json_str(spec, "name"));
+        r = start_container_one(s, spec, attempt);
+        log_set_container(NULL);
+        return r;
 }
 
 /* An exited container that the policy restarts: now, or after its back-off. */

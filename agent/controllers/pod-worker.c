@@ -321,6 +321,7 @@ int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *
         r = workqueue_new(&c->queue, e, "pod-controller", on_sync, c);
         if (r < 0)
                 return r;
+        workqueue_set_kind(c->queue, "Pod");
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -1163,6 +1163,8 @@ int volume_controller_new(VolumeController **ret, sd_event *e, Store *store,
                 r = workqueue_new(&c->volumes, e, "volumes", on_volume, c);
         if (r < 0)
                 return r;
+        workqueue_set_kind(c->claims, "PersistentVolumeClaim");
+        workqueue_set_kind(c->volumes, "PersistentVolume");
         *ret = TAKE_PTR(c);
         return 0;
 }

@@ -10,6 +10,7 @@ struct WorkQueue {
         sd_event *event;
         sd_event_source *defer;
         char *name;
+        const char *kind; /* of the objects keyed, for the log's structured fields */
         workqueue_handler_t handler;
         void *userdata;
         char **keys;
@@ -47,14 +48,21 @@ static int on_defer(sd_event_source *s, void *userdata)
                 q->n--;
                 if (slash) {
                         *slash = 0;
+                        log_set_object(q->kind, *key ? key : NULL, slash + 1);
                         int r = q->handler(q->userdata, key, slash + 1);
                         if (r < 0)
                                 log_warning_errno(r, "%s: failed to sync %s/%s: %m", q->name, key,
                                                   slash + 1);
+                        log_set_object(NULL, NULL, NULL);
                 }
                 free(key);
         }
         return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+void workqueue_set_kind(WorkQueue *q, const char *kind)
+{
+        q->kind = kind;
 }
 
 void workqueue_add(WorkQueue *q, const char *ns, const char *name)

@@ -19,6 +19,9 @@ int workqueue_new(WorkQueue **ret, sd_event *e, const char *name, workqueue_hand
 WorkQueue *workqueue_free(WorkQueue *q);
 DEFINE_TRIVIAL_CLEANUP_FUNC(WorkQueue *, workqueue_free);
 
+/* The kind of the objects the keys name (a static string, e.g. "Pod"): while a key is
+ * handled, log entries carry it with the key's namespace and name (log_set_object()). */
+void workqueue_set_kind(WorkQueue *q, const char *kind);
 void workqueue_add(WorkQueue *q, const char *ns, const char *name);
 /* Adds the key after delay on clock (CLOCK_BOOTTIME for intervals; CLOCK_REALTIME with an
  * absolute time for wall-clock deadlines such as cron times: use workqueue_add_at). */

@@ -87,8 +87,9 @@ pod_phase_is() { [ "$(pod_field "$1" 'd["status"]["phase"]')" = "$2" ]; }
 
 # Everything the test started must be gone: processes under the state dir's shims and
 # the cgroups of its pods.
+CLEANUP_HOOKS=() # functions run first at exit (components a test started: containerd, ...)
 cleanup() {
-        local rc=$?
+        local rc=$? h
         # delete every pod through the agent (started again if the test stopped it), so
         # that it stops and removes their containers, then stop it
         if [ -z "$AGENT_PID" ] && [ -d "$T/state" ]; then
@@ -98,6 +99,9 @@ cleanup() {
                 b delete pods --all --grace-period=1 --timeout=20s >/dev/null 2>&1
                 stop_agent TERM
         fi
+        for h in "${CLEANUP_HOOKS[@]}"; do
+                "$h" || rc=1
+        done
         # shims and containers of this test carry the state dir in their command line
         if pgrep -f "shim $T/" >/dev/null; then
                 echo "FAIL: shim processes left behind:" >&2

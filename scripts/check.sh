@@ -1,6 +1,7 @@
 #!/bin/bash
-# Runs every test: the unit and integration suites on a -Werror build, then the unit
-# suite again under ASan+UBSan. Ends with one line "check: N passed, N failed".
+# Runs every test: the unit, integration and packaging suites on a -Werror build, then the
+# unit and integration suites again under ASan+UBSan (the packaging test builds its own
+# binaries: sanitizers there would add nothing). Ends with "check: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 

@@ -7,7 +7,12 @@ set -eu
 BUILD="make meson ninja-build pkg-config gcc libc6-dev tzdata libsystemd-dev libyaml-dev libcjson-dev
 libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libmount-dev libblkid-dev libseccomp-dev
 protobuf-c-compiler libprotobuf-c-dev e2fsprogs xfsprogs"
-TEST="libcriterion-dev clang-format procps curl python3 git libnghttp2-dev"
+# debhelper to systemd: the .deb and .rpm builds of tests/integration/test-packages.sh
+# containerd to busybox-static: a real containerd and locally built images for the CRI tests
+# (tests/integration/lib-containerd.sh, scripts/build-test-images.sh)
+TEST="libcriterion-dev clang-format procps curl python3 git libnghttp2-dev
+debhelper dpkg-dev lintian rpm fakeroot systemd
+containerd runc umoci containernetworking-plugins busybox-static"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

@@ -19,6 +19,8 @@
 #include "log.h"
 #include "manager.h"
 #include "manifest-dir.h"
+#include "metrics-server.h"
+#include "metrics.h"
 #include "pod-worker.h"
 #include "prober.h"
 #include "runtime.h"
@@ -47,6 +49,9 @@ struct Manager {
         JobController *jobs;
         CronJobController *cronjobs;
         ApiServer *api;
+        Metrics *metrics;
+        MetricsLoopMeter *loop_meter;
+        MetricsServer *metrics_server; /* metricsAddress, NULL when off */
         ManifestDir *manifests;
         sd_event_source *drain_timer;
         sd_event_source *status_timer; /* debounces STATUS= updates */
@@ -87,8 +92,18 @@ static int pod_probes(void *userdata, const char *pod_uid, cJSON **ret)
 static int metrics(void *userdata, char **ret)
 {
         Manager *m = userdata;
+        MetricsSources src = {
+            .store = m->store, .prober = m->prober, .metrics = m->metrics, .loop = m->loop_meter};
 
-        return prober_metrics_text(m->prober, ret);
+        return metrics_render(&src, ret);
+}
+
+/* metricsAddress serves what GET /metrics on the API socket serves. */
+static int metrics_scrape(void *userdata, char **ret)
+{
+        Manager *m = userdata;
+
+        return api_server_metrics_text(m->api, ret);
 }
 
 static int setup_probes(Manager *m)
@@ -474,6 +489,11 @@ int manager_new(Manager **ret, Config *config)
         r = setup_signals(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up signal handling: %m");
+        r = metrics_new(&m->metrics, now_usec(CLOCK_REALTIME));
+        if (r >= 0)
+                r = metrics_loop_meter_new(&m->loop_meter, m->event, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the metrics: %m");
         r = mkdir_p(config->state_dir, 0700);
         if (r >= 0)
                 r = mkdir_p(config->log_dir, 0755);
@@ -544,6 +564,17 @@ int manager_new(Manager **ret, Config *config)
             &(ApiHooks){.metrics = metrics, .admit = admit, .pod_probes = pod_probes, .userdata = m});
         if (r < 0)
                 return log_error_errno(r, "Failed to serve the API on %s: %m", config->socket_path);
+        if (!isempty(config->metrics_address)) {
+                r = metrics_server_new(&m->metrics_server, m->event, config->metrics_address, metrics_scrape,
+                                       m);
+                if (r == -EINVAL)
+                        return log_error_errno(
+                            r, "Invalid metricsAddress \"%s\": want HOST:PORT, e.g. 127.0.0.1:10255.",
+                            config->metrics_address);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to serve metrics on %s: %m",
+                                               config->metrics_address);
+        }
 
         r = manifest_dir_new(&m->manifests, m->event, m->store, config->manifests_dir,
                              &(AdmissionContext){.host_runtime = streq(config->runtime_type, "host")});
@@ -571,6 +602,7 @@ Manager *manager_free(Manager *m)
         sd_event_source_disable_unref(m->drain_timer);
         sd_event_source_disable_unref(m->status_timer);
         manifest_dir_free(m->manifests);
+        metrics_server_free(m->metrics_server);
         api_server_free(m->api);
         cronjob_controller_free(m->cronjobs);
         job_controller_free(m->jobs);
@@ -582,6 +614,8 @@ Manager *manager_free(Manager *m)
         curl_loop_free(m->curl);
         runtime_free(m->runtime);
         store_free(m->store);
+        metrics_loop_meter_free(m->loop_meter);
+        metrics_free(m->metrics);
         sd_event_unref(m->event);
         free(m);
         return NULL;

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "api.h"
+#include "mhd-loop.h"
 #include "field-errors.h"
 #include "manifest.h"
 
@@ -23,8 +24,7 @@ struct ApiServer {
         sd_event *event;
         Store *store;
         struct MHD_Daemon *mhd;
-        sd_event_source *io_source;
-        sd_event_source *timer_source;
+        MhdLoop *loop;     /* runs mhd on the event loop */
         char *socket_path; /* set when we created the socket file: unlinked on free */
         char *log_dir;
         char *node_name;

@@ -256,35 +256,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
                 log_debug("api: libmicrohttpd: %s", msg);
 }
 
-/* Runs MHD once, then re-arms the timer for MHD's next deadline (or disables it). */
-static int api_run(ApiServer *api)
-{
-        MHD_UNSIGNED_LONG_LONG timeout_ms;
-        int r;
-
-        (void)MHD_run(api->mhd);
-        if (MHD_get_timeout(api->mhd, &timeout_ms) != MHD_YES)
-                return sd_event_source_set_enabled(api->timer_source, SD_EVENT_OFF);
-        r = sd_event_source_set_time_relative(api->timer_source, (uint64_t)timeout_ms * USEC_PER_MSEC);
-        if (r < 0)
-                return r;
-        return sd_event_source_set_enabled(api->timer_source, SD_EVENT_ONESHOT);
-}
-
-static int on_mhd_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        int r = api_run(userdata);
-
-        if (r < 0)
-                log_warning_errno(r, "Failed to re-arm the API timer: %m");
-        return 0;
-}
-
-static int on_mhd_timer(sd_event_source *s, uint64_t usec, void *userdata)
-{
-        return on_mhd_io(s, -1, 0, userdata);
-}
-
 static int resolve_group(ApiServer *api, const char *group)
 {
         struct group *gr = group ? getgrnam(group) : NULL;
@@ -330,7 +301,6 @@ static int listen_unix(ApiServer *api, const char *path, bool have_group, int *r
 
 static int start_daemon(ApiServer *api, int listen_fd)
 {
-        const union MHD_DaemonInfo *info;
         int r;
 
         api->mhd = MHD_start_daemon(
@@ -343,22 +313,15 @@ static int start_daemon(ApiServer *api, int listen_fd)
                 safe_close(listen_fd);
                 return log_error_errno(EIO, "Failed to start the API's HTTP server.");
         }
-        info = MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-        if (!info || info->epoll_fd < 0)
-                return log_error_errno(EIO, "The API's HTTP server has no epoll fd.");
-
-        r = sd_event_add_io(api->event, &api->io_source, info->epoll_fd, EPOLLIN, on_mhd_io, api);
+        r = mhd_loop_attach(api->event, api->mhd, "api-http", &api->loop);
         if (r < 0)
-                return log_error_errno(r, "Failed to watch the API's HTTP server: %m");
-        (void)sd_event_source_set_description(api->io_source, "api-http-io");
-        /* MHD often asks to run again at once (data left in its buffers): a coarse timer
-         * would stall uploads, so no coalescing */
-        r = sd_event_add_time_relative(api->event, &api->timer_source, CLOCK_MONOTONIC, 0, 1, on_mhd_timer,
-                                       api);
-        if (r < 0)
-                return log_error_errno(r, "Failed to add the API's HTTP timer: %m");
-        (void)sd_event_source_set_description(api->timer_source, "api-http-timer");
+                return log_error_errno(r, "Failed to run the API's HTTP server on the loop: %m");
         return 0;
+}
+
+int api_server_metrics_text(ApiServer *api, char **ret)
+{
+        return api_metrics_text(api, ret);
 }
 
 int api_admit(ApiServer *api, const cJSON *obj, FieldErrors *errs)
@@ -416,8 +379,7 @@ ApiServer *api_server_free(ApiServer *api)
 {
         if (!api)
                 return NULL;
-        sd_event_source_disable_unref(api->io_source);
-        sd_event_source_disable_unref(api->timer_source);
+        mhd_loop_free(api->loop);
         if (api->mhd)
                 MHD_stop_daemon(api->mhd);
         if (api->socket_path)

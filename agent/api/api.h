@@ -32,6 +32,9 @@ typedef struct ApiHooks {
 
 int api_server_new(ApiServer **ret, sd_event *e, Store *store, const ApiOptions *opts,
                    const ApiHooks *hooks);
+/* The text of GET /metrics (malloc'd): the agent's (ApiHooks.metrics) followed by the API's
+ * own counters, for another listener (metricsAddress) to serve the same. */
+int api_server_metrics_text(ApiServer *api, char **ret);
 /* Stops listening, closes connections, removes the socket file it created. */
 ApiServer *api_server_free(ApiServer *api);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ApiServer *, api_server_free);

@@ -1,6 +1,7 @@
 /* The agent configuration: embedded defaults, then /etc/berth/config.yaml (YAML or JSON),
  * then command-line flags. Unknown keys and wrong types are errors that name the key. */
 #include <grp.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -110,70 +111,83 @@ static int take_field(Config *c, const char *file, const char *path, const cJSON
         return -EINVAL;
 }
 
+/* Every key of the file, in docs/config.example.yaml's order; a section's keys as
+ * "runtime.type". The loader reads by this table; config_key() shows it to berth.yaml(5). */
+static const struct {
+        const char *key;
+        FieldType type;
+        size_t offset;
+} fields[] = {
+    {"nodeName", T_STRING, offsetof(Config, node_name)},
+    {"labels", T_OBJECT, offsetof(Config, labels)},
+    {"taints", T_ARRAY, offsetof(Config, taints)},
+    {"stateDir", T_STRING, offsetof(Config, state_dir)},
+    {"manifestsDir", T_STRING, offsetof(Config, manifests_dir)},
+    {"socket", T_STRING, offsetof(Config, socket_path)},
+    {"socketGroup", T_STRING, offsetof(Config, socket_group)},
+    {"logDir", T_STRING, offsetof(Config, log_dir)},
+    {"metricsAddress", T_STRING, offsetof(Config, metrics_address)},
+    {"runtime.type", T_STRING, offsetof(Config, runtime_type)},
+    {"runtime.endpoint", T_STRING, offsetof(Config, runtime_endpoint)},
+    {"coordinator.type", T_STRING, offsetof(Config, coordinator_type)},
+    {"coordinator.endpoints", T_ARRAY, offsetof(Config, coordinator_endpoints)},
+    {"storageClasses", T_OBJECT, offsetof(Config, storage_classes)},
+    {"defaultStorageClass", T_STRING, offsetof(Config, default_storage_class)},
+    {"seccompDefault", T_BOOL, offsetof(Config, seccomp_default)},
+    {"eventsMax", T_UINT, offsetof(Config, events_max)},
+    {"logLevel", T_STRING, offsetof(Config, log_level)},
+    {"cgroupRoot", T_STRING, offsetof(Config, cgroup_root)},
+};
+
+const char *config_key(size_t i)
+{
+        return i < ELEMENTSOF(fields) ? fields[i].key : NULL;
+}
+
+/* Whether key names a section: a mapping whose keys the table lists as "key.sub". */
+static bool is_section(const char *key)
+{
+        size_t len = strlen(key);
+
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (strneq(fields[i].key, key, len) && fields[i].key[len] == '.')
+                        return true;
+        return false;
+}
+
+static int load_item(Config *c, const char *file, const char *path, const cJSON *v, char **ret_error)
+{
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                if (streq(fields[i].key, path))
+                        return take_field(c, file, path, v, fields[i].type, (char *)c + fields[i].offset,
+                                          ret_error);
+        return bad(ret_error, file, path, "Unknown field");
+}
+
 static int load_object(Config *c, const char *file, const cJSON *root, char **ret_error)
 {
-        const struct {
-                const char *key;
-                FieldType type;
-                void *dst;
-        } fields[] = {
-            {"nodeName", T_STRING, &c->node_name},
-            {"labels", T_OBJECT, &c->labels},
-            {"taints", T_ARRAY, &c->taints},
-            {"stateDir", T_STRING, &c->state_dir},
-            {"manifestsDir", T_STRING, &c->manifests_dir},
-            {"socket", T_STRING, &c->socket_path},
-            {"socketGroup", T_STRING, &c->socket_group},
-            {"logDir", T_STRING, &c->log_dir},
-            {"metricsAddress", T_STRING, &c->metrics_address},
-            {"storageClasses", T_OBJECT, &c->storage_classes},
-            {"defaultStorageClass", T_STRING, &c->default_storage_class},
-            {"seccompDefault", T_BOOL, &c->seccomp_default},
-            {"eventsMax", T_UINT, &c->events_max},
-            {"logLevel", T_STRING, &c->log_level},
-            {"cgroupRoot", T_STRING, &c->cgroup_root},
-        };
-        const cJSON *item;
+        const cJSON *item, *sub;
         int r;
 
         cJSON_ArrayForEach (item, root) {
-                size_t i;
-
-                if (streq(item->string, "runtime") || streq(item->string, "coordinator")) {
-                        bool rt = streq(item->string, "runtime");
-                        const cJSON *sub;
-                        if (!cJSON_IsObject(item))
-                                return bad(ret_error, file, item->string,
-                                           "Invalid value: must be a mapping");
-                        cJSON_ArrayForEach (sub, item) {
-                                _cleanup_free_ char *p = strjoin(item->string, ".", sub->string, NULL);
-                                if (!p)
-                                        return -ENOMEM;
-                                if (streq(sub->string, "type"))
-                                        r = take_field(c, file, p, sub, T_STRING,
-                                                       rt ? &c->runtime_type : &c->coordinator_type,
-                                                       ret_error);
-                                else if (rt && streq(sub->string, "endpoint"))
-                                        r = take_field(c, file, p, sub, T_STRING, &c->runtime_endpoint,
-                                                       ret_error);
-                                else if (!rt && streq(sub->string, "endpoints"))
-                                        r = take_field(c, file, p, sub, T_ARRAY, &c->coordinator_endpoints,
-                                                       ret_error);
-                                else
-                                        return bad(ret_error, file, p, "Unknown field");
-                                if (r < 0)
-                                        return r;
-                        }
+                if (!is_section(item->string)) {
+                        /* "runtime.type" is only a section's key, never one of the file's */
+                        r = strchr(item->string, '.') ? bad(ret_error, file, item->string, "Unknown field")
+                                                      : load_item(c, file, item->string, item, ret_error);
+                        if (r < 0)
+                                return r;
                         continue;
                 }
-                for (i = 0; i < ELEMENTSOF(fields); i++)
-                        if (streq(item->string, fields[i].key))
-                                break;
-                if (i == ELEMENTSOF(fields))
-                        return bad(ret_error, file, item->string, "Unknown field");
-                r = take_field(c, file, fields[i].key, item, fields[i].type, fields[i].dst, ret_error);
-                if (r < 0)
-                        return r;
+                if (!cJSON_IsObject(item))
+                        return bad(ret_error, file, item->string, "Invalid value: must be a mapping");
+                cJSON_ArrayForEach (sub, item) {
+                        _cleanup_free_ char *p = strjoin(item->string, ".", sub->string, NULL);
+                        if (!p)
+                                return -ENOMEM;
+                        r = load_item(c, file, p, sub, ret_error);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }

@@ -37,5 +37,8 @@ void config_done(Config *c);
 /* Loads path over the defaults. missing_ok: a missing file is not an error. Errors name
  * the file and the field: "config.yaml: runtime.type: Unsupported value: \"x\": ...". */
 int config_load(Config *c, const char *path, bool missing_ok, char **ret_error);
+/* The i-th key config_load() accepts ("stateDir", a section's as "runtime.type"), NULL past
+ * the last: what berth.yaml(5) is checked against. */
+const char *config_key(size_t i);
 /* Checks the combined result (after flags). */
 int config_check(const Config *c, char **ret_error);

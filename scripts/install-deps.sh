@@ -10,9 +10,10 @@ protobuf-c-compiler libprotobuf-c-dev e2fsprogs xfsprogs"
 # debhelper to systemd: the .deb and .rpm builds of tests/integration/test-packages.sh
 # containerd to busybox-static: a real containerd and locally built images for the CRI tests
 # (tests/integration/lib-containerd.sh, scripts/build-test-images.sh)
-TEST="libcriterion-dev clang-format procps curl python3 git libnghttp2-dev
+# zsh: test-cli-completion sources the zsh completion script in it
+TEST="libcriterion-dev clang-format procps curl python3 git libnghttp2-dev zsh
 debhelper dpkg-dev lintian rpm fakeroot systemd
-containerd runc umoci containernetworking-plugins busybox-static"
+containerd runc umoci containernetworking-plugins busybox-static man-db"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "cli-doc.h"
 #include "cli-internal.h"
 
 typedef enum FlagType {
@@ -56,6 +57,9 @@ static const FlagDef flags[] = {
     F("tz", 0, FLAG_STRING, tz),
     F("from", 0, FLAG_STRING, from),
     F("count", 0, FLAG_INT, count),
+    F("user", 0, FLAG_STRING, crontab_user),
+    F("system", 0, FLAG_BOOL, system_crontab),
+    F("skip-invalid", 0, FLAG_BOOL, skip_invalid),
 };
 #undef F
 
@@ -291,4 +295,28 @@ void cli_args_done(CliArgs *a)
 const char *cli_args_namespace(const CliArgs *a)
 {
         return isempty(a->namespace) ? CLI_DEFAULT_NAMESPACE : a->namespace;
+}
+
+bool cli_flag_info(size_t i, const char *verb, CliFlagInfo *ret)
+{
+        static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        const FlagDef *f;
+
+        if (i >= ELEMENTSOF(flags))
+                return false;
+        f = &flags[i];
+        *ret = (CliFlagInfo){
+            .name = f->name,
+            .value = f->type == FLAG_BOOL       ? CLI_FLAG_VALUE_NONE
+                     : f->type == FLAG_OPTIONAL ? CLI_FLAG_VALUE_OPTIONAL
+                                                : CLI_FLAG_VALUE_REQUIRED,
+            .bare = f->bare,
+        };
+        /* the letter that means this flag for verb: "logs -f" is --follow, not --filename */
+        for (const char *c = letters; *c; c++) {
+                const FlagDef *g = flag_by_short(*c, verb);
+                if (g && streq(g->name, f->name))
+                        ret->shorthand = *c;
+        }
+        return true;
 }

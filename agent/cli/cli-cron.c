@@ -103,6 +103,10 @@ static int cron_next_verb(const CliArgs *a, int64_t now_sec, FILE *out, FILE *er
         if (check_schedule(a->pos[1], &spec, err) < 0 || load_zone(a->tz, &tz, err) < 0 ||
             parse_from(a, now_sec, &t, err) < 0)
                 return 1;
+        if (cron_spec_is_reboot(spec)) {
+                fputs("at boot: once per boot of the machine, never on a timer\n", out);
+                return 0;
+        }
 
         for (int64_t i = 0; i < count; i++) {
                 char buf[64];

@@ -47,6 +47,9 @@ typedef struct CliArgs {
         const char *tz;   /* cron next --tz */
         const char *from; /* cron next --from RFC3339; create job --from=cronjob/NAME */
         int64_t count;    /* cron next -n/--count, -1 = unset */
+
+        const char *crontab_user;          /* import crontab --user */
+        bool system_crontab, skip_invalid; /* import crontab --system, --skip-invalid */
 } CliArgs;
 
 /* Parses argv (argv[0] = program name). On a usage error returns -EINVAL and sets
@@ -221,6 +224,11 @@ void cli_catch_sigint(void);
 #define CLI_CRON_MAX_COUNT 1000
 /* Prints the next activation times of a schedule; the clock is now_sec unless --from. */
 int cli_verb_cron(const CliArgs *a, int64_t now_sec, FILE *out, FILE *err);
+
+/* ---- cli-import.c: `berth import crontab [FILE|-]...` (needs no agent) ---- */
+/* Prints the CronJobs replacing the crontabs' jobs on out, reports on err; "-" reads in.
+ * Returns the exit status. */
+int cli_verb_import(const CliArgs *a, FILE *in, FILE *out, FILE *err);
 
 /* ---- cli-create.c: `berth create job NAME --from=cronjob/NAME` ---- */
 /* Builds the Job kubectl's `create job --from=cronjob/...` posts, from the CronJob object.

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "berth-config.h"
+#include "cli-doc.h"
 #include "cli-internal.h"
 #include "cli.h"
 #include "json-util.h"
@@ -61,42 +62,6 @@ const KindInfo *cli_kind_resolve(const char *name)
         return k;
 }
 
-static void usage(FILE *out)
-{
-        fputs(
-            "berth controls the berth node agent (kubectl's verbs and flags).\n"
-            "\n"
-            "Usage:\n"
-            "  berth [flags] <command> [args] [flags]\n"
-            "\n"
-            "Commands:\n"
-            "  apply -f FILE|DIR|-     Create or update objects from manifests\n"
-            "  validate -f FILE|DIR|-  Check manifests without contacting the agent\n"
-            "  get KIND [NAME...]      Show objects (-o wide|json|yaml|name, -l, -A, --show-labels)\n"
-            "  describe KIND NAME      Show an object in detail, with its events\n"
-            "  delete KIND NAME...     Delete objects (also -f FILE, --all, -l SELECTOR)\n"
-            "  logs POD                Print a container's logs (-c, -f, -p, --timestamps, --tail)\n"
-            "  wait --for=COND KIND/NAME  Wait for a condition or deletion\n"
-            "  create job NAME --from=cronjob/CRONJOB\n"
-            "                          Run a CronJob now: post a Job built from its jobTemplate\n"
-            "  cron next SCHEDULE      Print the next activation times of a CronJob schedule\n"
-            "                          (no agent needed): --tz ZONE (default the local zone),\n"
-            "                          --from RFC3339 (default now), -n/--count N (default 1,\n"
-            "                          at most 1000). Times are strictly after --from, in RFC 3339\n"
-            "                          with the zone's offset. A schedule that never fires within\n"
-            "                          five years prints no more times, a note on stderr, exit 0.\n"
-            "  events                  Show events\n"
-            "  version                 Show the client and agent versions\n"
-            "  agent                   Run the node agent\n"
-            "  help                    Show this help\n"
-            "\n"
-            "Global flags:\n"
-            "  --socket PATH           the agent's API socket (default $BERTH_SOCKET or " CLI_DEFAULT_SOCKET
-            ")\n"
-            "  -n, --namespace NS      the namespace (default \"default\")\n",
-            out);
-}
-
 static int verb_version(const CliArgs *a)
 {
         _cleanup_(cli_http_freep) CliHttp *h = NULL;
@@ -149,7 +114,9 @@ int cli_main(int argc, char **argv)
                 return 1;
         }
         if (!a.verb || streq(a.verb, "help") || a.help) {
-                usage(stdout);
+                /* "berth help get" is "berth get --help" */
+                cli_verbs_print_help(stdout,
+                                     a.verb && streq(a.verb, "help") && a.n_pos > 0 ? a.pos[0] : a.verb);
                 r = 0;
         } else if (streq(a.verb, "version"))
                 r = verb_version(&a);
@@ -171,8 +138,12 @@ int cli_main(int argc, char **argv)
                 r = cli_verb_wait(&a);
         else if (streq(a.verb, "create"))
                 r = cli_verb_create(&a);
+        else if (streq(a.verb, "completion"))
+                r = cli_verb_completion(&a, stdout, stderr);
         else if (streq(a.verb, "cron"))
                 r = cli_verb_cron(&a, (int64_t)(now_usec(CLOCK_REALTIME) / USEC_PER_SEC), stdout, stderr);
+        else if (streq(a.verb, "import"))
+                r = cli_verb_import(&a, stdin, stdout, stderr);
         else {
                 fprintf(stderr, "error: unknown command \"%s\" for \"berth\"\n", a.verb);
                 r = 1;

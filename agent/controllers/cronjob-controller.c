@@ -19,6 +19,59 @@ void cronjob_controller_set_now(CronJobController *c, usec_t now)
         c->now_override = now;
 }
 
+int cronjob_boot_id(CronJobController *c, const char **ret)
+{
+        _cleanup_free_ char *id = NULL;
+        int r;
+
+        if (!c->boot_id) {
+                r = read_one_line_file(c->boot_id_path, &id);
+                if (r < 0)
+                        return r;
+                if (isempty(id))
+                        return -EINVAL;
+                c->boot_id = TAKE_PTR(id);
+        }
+        *ret = c->boot_id;
+        return 0;
+}
+
+int cronjob_controller_set_boot_id(CronJobController *c, const char *boot_id)
+{
+        char *copy = NULL;
+
+        if (boot_id) {
+                copy = strdup(boot_id);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(c->boot_id);
+        c->boot_id = copy;
+        return 0;
+}
+
+char *cronjob_reboot_key(const char *uid)
+{
+        return strjoin(CRONJOB_REBOOT_KV_PREFIX, uid ?: "", NULL);
+}
+
+/* A deleted "@reboot" CronJob's record of its last boot goes with it. */
+static void forget_reboot(CronJobController *c, const cJSON *cj)
+{
+        _cleanup_free_ char *key = NULL;
+        const char *uid = json_str(cj, "metadata.uid");
+        int r;
+
+        if (isempty(uid))
+                return;
+        key = cronjob_reboot_key(uid);
+        if (!key)
+                return (void)log_oom();
+        r = store_kv_delete(c->store, key);
+        if (r < 0 && r != -ENOENT)
+                log_debug_errno(r, "Failed to remove %s: %m", key);
+}
+
 static char *make_key(const char *ns, const char *name)
 {
         return strjoin(ns ?: "", "/", name ?: "", NULL);
@@ -186,9 +239,13 @@ int cronjob_controller_new(CronJobController **ret, sd_event *e, Store *store)
         c->event = sd_event_ref(e);
         c->store = store;
         c->fault_after_commit = fault && streq(fault, CRONJOB_FAULT_AFTER_COMMIT);
+        c->boot_id_path = strdup(getenv(CRONJOB_BOOT_ID_ENV) ?: CRONJOB_BOOT_ID_PATH);
+        if (!c->boot_id_path)
+                return -ENOMEM;
         r = workqueue_new(&c->queue, e, "cronjob", on_sync, c);
         if (r < 0)
                 return r;
+        workqueue_set_kind(c->queue, "CronJob");
         r = clock_watch_new(c);
         if (r < 0)
                 return r;
@@ -206,6 +263,8 @@ CronJobController *cronjob_controller_free(CronJobController *c)
         for (size_t i = 0; i < c->n_armed; i++)
                 free(c->armed[i].key);
         free(c->armed);
+        free(c->boot_id_path);
+        free(c->boot_id);
         sd_event_unref(c->event);
         free(c);
         return NULL;
@@ -234,9 +293,10 @@ void cronjob_controller_on_store_change(CronJobController *c, StoreChange change
                 const char *name = json_str(obj, "metadata.name");
                 if (!name)
                         return;
-                if (change == STORE_DELETED)
+                if (change == STORE_DELETED) {
                         armed_forget(c, ns, name);
-                else
+                        forget_reboot(c, obj);
+                } else
                         workqueue_add(c->queue, ns, name);
         } else if (streq(kind, "Job")) {
                 const char *owner = controller_cronjob(obj);

@@ -4,9 +4,17 @@
  * records it are committed in one store transaction under a deterministic Job name.
  * Wall-clock timers per CronJob, and a clock-change watch that re-examines every CronJob.
  *
+ * A CronJob whose schedule is "@reboot" (berth's extension, see cron-spec.h) gets no timer:
+ * it launches one Job per boot of the machine, told apart by the kernel's boot id (the Job
+ * is named "<cronjob>-<the first ten letters and digits of the boot id>"). The boot
+ * it ran in is recorded in the store's kv table in the launch's transaction, so neither an
+ * agent restart nor a crash within one boot runs it again; a new boot id runs it once more.
+ * A CronJob created or resumed during a boot that it has not run in runs at once.
+ *
  * Test hook: when the environment variable BERTH_FAULT equals "cronjob-after-commit" at
  * cronjob_controller_new() time, the process kills itself with SIGKILL right after a launch
- * transaction commits (for crash-consistency tests). */
+ * transaction commits (for crash-consistency tests). When BERTH_BOOT_ID_FILE is set at that
+ * time, the boot id is read from that file instead of the kernel's (to fake a reboot). */
 #pragma once
 
 #include <systemd/sd-event.h>

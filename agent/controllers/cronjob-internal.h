@@ -7,6 +7,17 @@
 
 #define CRONJOB_FAULT_ENV "BERTH_FAULT"
 #define CRONJOB_FAULT_AFTER_COMMIT "cronjob-after-commit"
+/* Where the id of the machine's current boot is read for "@reboot" CronJobs; the
+ * environment variable names another file instead (integration tests fake a reboot). */
+#define CRONJOB_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+#define CRONJOB_BOOT_ID_ENV "BERTH_BOOT_ID_FILE"
+/* The store's kv key recording the boot an "@reboot" CronJob last ran in: this prefix and
+ * the CronJob's uid; the value {"bootID": ..., "job": ...} is written in the launch's
+ * transaction. */
+#define CRONJOB_REBOOT_KV_PREFIX "cronjob-reboot/"
+/* An "@reboot" launch's Job is "<cronjob>-<up to this many letters and digits of the boot
+ * id>", as long as a scheduled launch's "-<unix minutes>". */
+#define CRONJOB_REBOOT_SUFFIX_MAX 10
 /* A failed sync is retried after this long (a fixed-rate stand-in for the rate limiter). */
 #define CRONJOB_RETRY_USEC (10 * USEC_PER_SEC)
 
@@ -29,6 +40,8 @@ struct CronJobController {
         size_t n_armed;
         bool fault_after_commit;
         usec_t now_override; /* tests: 0 = the real CLOCK_REALTIME */
+        char *boot_id_path;
+        char *boot_id; /* read once: it cannot change while the agent runs */
 };
 
 /* One reconcile of the CronJob ns/name (sync + syncCronJob). */
@@ -37,9 +50,17 @@ int cronjob_sync(CronJobController *c, const char *ns, const char *name);
 void cronjob_requeue_at(CronJobController *c, const char *ns, const char *name, usec_t at, usec_t due);
 /* The controller's wall clock (now_override in tests). */
 usec_t cronjob_now(CronJobController *c);
+/* The id of the current boot (borrowed), read from boot_id_path on first use. Returns 0,
+ * or a negative errno when it cannot be read (-EINVAL when the file is empty). */
+int cronjob_boot_id(CronJobController *c, const char **ret);
+/* "cronjob-reboot/<uid>" (malloc'd), or NULL on OOM. */
+char *cronjob_reboot_key(const char *uid);
 
 /* Tests: inject the wall clock (0 = real), read the armed requeue time (0 = none). */
 void cronjob_controller_set_now(CronJobController *c, usec_t now);
+/* Tests: the boot id to use instead of reading boot_id_path (NULL: read it again). Returns
+ * 0 or -ENOMEM. */
+int cronjob_controller_set_boot_id(CronJobController *c, const char *boot_id);
 usec_t cronjob_controller_armed_at(CronJobController *c, const char *ns, const char *name);
 
 /* Jobs sorted for history cleanup: status.startTime ascending, nil last, ties by name. */

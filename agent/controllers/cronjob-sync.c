@@ -1,7 +1,8 @@
 /* One reconcile of a CronJob, in Kubernetes' order (SEMANTICS.md §2.3): history cleanup,
  * the children's bookkeeping, then at most one launch. A launch commits the Job and the
  * CronJob status that records it (active ref, lastScheduleTime) in one store transaction,
- * so a crash leaves either both or neither; the Job's name is deterministic. */
+ * so a crash leaves either both or neither; the Job's name is deterministic. An "@reboot"
+ * CronJob launches once per boot instead, its boot recorded in the same transaction. */
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -25,6 +26,8 @@ typedef struct SyncState {
         /* a warning to record once the failed launch transaction is rolled back */
         const char *fail_reason;
         char *fail_message;
+        /* "@reboot": the kv key and the boot the launch is recorded under, the Job's name */
+        const char *reboot_key, *boot_id, *reboot_job;
 } SyncState;
 
 static void event(SyncState *s, const char *type, const char *reason, const char *fmt, ...) _printf_(4, 5);
@@ -284,7 +287,13 @@ static int build_job(SyncState *s, int64_t scheduled, const TimeZone *annot_tz, 
         _cleanup_free_ char *name = NULL;
         char stamp[64];
 
-        if (!job || asprintf_safe(&name, "%s-%lld", s->name, (long long)(scheduled / 60)) < 0)
+        if (!job)
+                return -ENOMEM;
+        if (s->reboot_job)
+                name = strdup(s->reboot_job);
+        else
+                (void)asprintf_safe(&name, "%s-%lld", s->name, (long long)(scheduled / 60));
+        if (!name)
                 return -ENOMEM;
         if (tz_format_rfc3339(annot_tz, scheduled, stamp, sizeof(stamp)) < 0)
                 return -EINVAL;
@@ -393,6 +402,17 @@ static int set_last_schedule(SyncState *s, int64_t scheduled)
         return 0;
 }
 
+/* "@reboot": this boot has its launch (in the launch's transaction). */
+static int record_boot(SyncState *s, const char *job_name)
+{
+        _cleanup_json_ cJSON *rec = cJSON_CreateObject();
+
+        if (!rec || json_set_string(rec, "bootID", s->boot_id) < 0 ||
+            json_set_string(rec, "job", job_name) < 0)
+                return -ENOMEM;
+        return store_kv_set(s->c->store, s->reboot_key, rec);
+}
+
 static int launch_locked(SyncState *s, int64_t scheduled, const TimeZone *annot_tz, bool replace)
 {
         _cleanup_json_ cJSON *job = NULL, *created = NULL;
@@ -420,6 +440,8 @@ static int launch_locked(SyncState *s, int64_t scheduled, const TimeZone *annot_
                 r = set_last_schedule(s, scheduled);
         if (r >= 0 && s->update_status)
                 r = store_update_status(s->c->store, "CronJob", s->ns, s->name, json_path(s->cj, "status"));
+        if (r >= 0 && record && s->reboot_key)
+                r = record_boot(s, json_str(job, "metadata.name"));
         return r;
 }
 
@@ -530,6 +552,65 @@ static void requeue_later(SyncState *s, const CronJobSchedule *sched, const Cron
         s->requeue_at = at < lead ? at : MAX(at - lead, s->now);
 }
 
+/* "<cronjob>-<the first ten letters and digits of the boot id>": one name per boot (two
+ * boots may fall into one minute), the same again after a crash within the boot. */
+static char *reboot_job_name(const char *cronjob, const char *boot_id)
+{
+        char suffix[CRONJOB_REBOOT_SUFFIX_MAX + 1];
+        size_t n = 0;
+
+        for (const char *p = boot_id; *p && n < CRONJOB_REBOOT_SUFFIX_MAX; p++)
+                if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z'))
+                        suffix[n++] = *p;
+                else if (*p >= 'A' && *p <= 'Z')
+                        suffix[n++] = (char)(*p - 'A' + 'a');
+        suffix[n] = 0;
+        return strjoin(cronjob, "-", n > 0 ? suffix : "boot", NULL);
+}
+
+/* "@reboot" (berth's extension): one launch per boot, annotated like a scheduled launch at
+ * the current second; no timer, the CronJob is looked at again only when it or one of its
+ * Jobs changes, or the agent starts. startingDeadlineSeconds does not apply. */
+static int sync_reboot(SyncState *s, const TimeZone *annot_tz)
+{
+        const char *policy = json_str(s->cj, "spec.concurrencyPolicy") ?: "Allow", *boot_id;
+        _cleanup_free_ char *key = cronjob_reboot_key(json_str(s->cj, "metadata.uid")), *job = NULL;
+        _cleanup_json_ cJSON *rec = NULL;
+        int r;
+
+        if (!key)
+                return -ENOMEM;
+        r = cronjob_boot_id(s->c, &boot_id);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* skipping a run is better than running it twice */
+                event(s, "Warning", "UnknownBoot", "cannot read the boot id from %s: %s", s->c->boot_id_path,
+                      strerror(-r));
+                return 0;
+        }
+        r = store_kv_get(s->c->store, key, &rec);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r >= 0 && streq_ptr(json_str(rec, "bootID"), boot_id))
+                return 0;
+        if (streq(policy, "Forbid") && active_count(s) > 0) {
+                event(
+                    s, "Normal", "JobAlreadyActive",
+                    "Not starting job because prior execution is running and concurrency policy is Forbid");
+                return 0;
+        }
+        job = reboot_job_name(s->name, boot_id);
+        if (!job)
+                return -ENOMEM;
+        s->reboot_key = key;
+        s->boot_id = boot_id;
+        s->reboot_job = job;
+        r = launch(s, (int64_t)(s->now / USEC_PER_SEC), annot_tz, streq(policy, "Replace"));
+        s->reboot_key = s->boot_id = s->reboot_job = NULL;
+        return r;
+}
+
 /* Steps 3-14 of §2.3. */
 static int sync_cronjob(SyncState *s)
 {
@@ -548,6 +629,8 @@ static int sync_cronjob(SyncState *s)
         r = load_schedule(s, &spec, &tz, &annot_tz);
         if (r <= 0)
                 return r;
+        if (cron_spec_is_reboot(spec))
+                return sync_reboot(s, annot_tz);
         r = cronjob_times_from_object(s->cj, &t, &sched.dst_cron, &err);
         if (r == -ENOMEM)
                 return r;

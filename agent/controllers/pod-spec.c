@@ -292,6 +292,24 @@ static const cJSON *security_field(const cJSON *pod, const cJSON *container, con
         return j ?: json_path(json_path(pod, "spec.securityContext"), field);
 }
 
+/* The pod's supplementalGroups (a pod-level field only) join the process's groups. */
+static int apply_supplemental_groups(const cJSON *pod, ContainerLaunch *l)
+{
+        const cJSON *groups = json_path(pod, "spec.securityContext.supplementalGroups"), *g;
+        int n = cJSON_GetArraySize(groups);
+
+        if (n <= 0)
+                return 0;
+        l->supplementary_gids = calloc((size_t)n, sizeof(gid_t));
+        if (!l->supplementary_gids)
+                return -ENOMEM;
+        cJSON_ArrayForEach (g, groups)
+                if (cJSON_IsNumber(g) && g->valuedouble >= 0)
+                        l->supplementary_gids[l->config.n_supplementary_gids++] = (gid_t)g->valuedouble;
+        l->config.supplementary_gids = l->supplementary_gids;
+        return 0;
+}
+
 static void apply_security(const PodSpecContext *ctx, const cJSON *pod, const cJSON *container,
                            RuntimeContainerConfig *cfg)
 {
@@ -508,6 +526,9 @@ int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJ
         cfg->working_dir = json_str(container, "workingDir");
         cfg->log_path = ret->log_path;
         apply_security(ctx, pod, container, cfg);
+        r = apply_supplemental_groups(pod, ret);
+        if (r < 0)
+                return r;
         apply_limits(container, cfg);
         apply_start_at(pod, cfg);
         return 0;
@@ -523,6 +544,7 @@ void container_launch_done(ContainerLaunch *l)
                 argv.n++;
         for (char **p = l->mount_paths; p && *p; p++)
                 paths.n++;
+        free(l->supplementary_gids);
         strv_done(&env);
         strv_done(&argv);
         strv_done(&paths);

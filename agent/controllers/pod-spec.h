@@ -19,7 +19,8 @@ typedef struct ContainerLaunch {
         char **env;
         char *log_path;
         RuntimeMount *mounts;
-        char **mount_paths; /* host paths resolved for subPath mounts, owned */
+        char **mount_paths;        /* host paths resolved for subPath mounts, owned */
+        gid_t *supplementary_gids; /* the pod's securityContext.supplementalGroups, owned */
 } ContainerLaunch;
 
 /* A pod volume set up on the host: what a volumeMount of that name binds. */

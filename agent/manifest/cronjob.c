@@ -1,6 +1,8 @@
 /* batch/v1 CronJob: SetDefaults_CronJob and ValidateCronJobCreate (schedule grammar via
  * cron-spec, timeZone against the system zoneinfo, concurrencyPolicy, history limits, the
- * jobTemplate as a Job spec whose selector is always generated). */
+ * jobTemplate as a Job spec whose selector is always generated). The schedule grammar has
+ * one berth extension, accepted here through cron-spec: "@reboot", once per boot of the
+ * machine (a cluster's apiserver would refuse it). */
 #include <string.h>
 #include <strings.h>
 

@@ -119,7 +119,7 @@ int64_t cron_next(const CronSpec *spec, const TimeZone *tz, int64_t after)
 {
         _cleanup_tz_ TimeZone *own = NULL;
 
-        if (!spec)
+        if (!spec || cron_spec_is_reboot(spec))
                 return 0;
         if (cron_spec_is_every(spec))
                 /* Every() rounded the delay to whole seconds; `after` has no fraction. */

@@ -9,5 +9,6 @@
 
 /* robfig/cron v3.0.1 SpecSchedule.Next / ConstantDelaySchedule.Next: the first activation
  * strictly after `after` (seconds since the epoch), evaluated in tz (ignored for @every).
- * Returns 0 when there is none within robfig's five-year search window. */
+ * Returns 0 when there is none within robfig's five-year search window, and always for
+ * "@reboot", which runs at boot and never on a timer. */
 int64_t cron_next(const CronSpec *spec, const TimeZone *tz, int64_t after);

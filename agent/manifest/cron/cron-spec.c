@@ -1,7 +1,8 @@
 /* Parser for CronJob schedules, following robfig/cron v3.0.1 Parser.Parse with the
  * standard options (minute hour dom month dow, descriptors) step by step, with the same
- * error texts, so that berth accepts and rejects exactly what the apiserver does. The one
- * deliberate difference: a TZ= prefix without a following space is an error, not a panic. */
+ * error texts, so that berth accepts and rejects exactly what the apiserver does. Two
+ * deliberate differences: a TZ= prefix without a following space is an error, not a panic,
+ * and "@reboot" is accepted (berth's once-per-boot extension, see cron-spec.h). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -250,6 +251,10 @@ static int parse_descriptor(const char *d, CronSpec *s, char **ret_error)
                 s->dom = table[i].dom_first ? UINT64_C(1) << 1 : all_bits(&bounds_dom);
                 s->month = table[i].month_first ? UINT64_C(1) << 1 : all_bits(&bounds_month);
                 s->dow = table[i].dow_first ? UINT64_C(1) << 0 : all_bits(&bounds_dow);
+                return 0;
+        }
+        if (streq(d, "@reboot")) {
+                s->reboot = true;
                 return 0;
         }
         if (!startswith(d, "@every "))

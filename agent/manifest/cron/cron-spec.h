@@ -1,7 +1,11 @@
 /* The CronJob schedule grammar of robfig/cron v3.0.1 ParseStandard (what the Kubernetes
  * apiserver accepts in spec.schedule): five fields or an @descriptor, optionally behind a
  * TZ=/CRON_TZ= prefix, parsed into one bit set per field. Computing activation times is
- * left to a separate step that reads the CronSpec. */
+ * left to a separate step that reads the CronSpec.
+ *
+ * One berth extension: "@reboot" (exactly that, like the other descriptors), cron's "once
+ * at startup". It has no activation times; the CronJob controller launches such a CronJob
+ * once per boot of the machine instead. */
 #pragma once
 
 #include <stdbool.h>
@@ -21,6 +25,8 @@ typedef struct CronSpec {
         /* @every <duration>: the constant delay as robfig's Every() rounds it (whole
          * seconds, at least one second); 0 for field schedules. */
         uint64_t every_usec;
+        /* "@reboot" (berth extension): no times at all, once per boot. */
+        bool reboot;
         /* Zone of a TZ=/CRON_TZ= prefix ("" for UTC as Go reads "TZ= ..."), or NULL when
          * the spec had none (the schedule then runs in the caller's zone). */
         char *location;
@@ -42,6 +48,11 @@ static inline void cron_spec_freep(CronSpec **p)
 static inline bool cron_spec_is_every(const CronSpec *spec)
 {
         return spec->every_usec > 0;
+}
+
+static inline bool cron_spec_is_reboot(const CronSpec *spec)
+{
+        return spec->reboot;
 }
 
 /* Checks that name is a time zone Go's time.LoadLocation would load from the system

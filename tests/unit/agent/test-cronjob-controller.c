@@ -1,5 +1,6 @@
 /* Tests for cronjob-controller.c: store notifications queue the right CronJob, the queue
- * runs the reconcile on the loop, requeues are armed once per instant, resync and free. */
+ * runs the reconcile on the loop, requeues are armed once per instant, resync and free;
+ * an "@reboot" CronJob runs through the loop once per boot and its record goes with it. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -43,11 +44,12 @@ static void drain(void)
                         break;
 }
 
-static int64_t create_cronjob(const char *name)
+static int64_t create_scheduled(const char *name, const char *schedule)
 {
         _cleanup_free_ char *s =
             strjoin("{\"apiVersion\":\"batch/v1\",\"kind\":\"CronJob\",\"metadata\":{\"name\":\"", name,
-                    "\"},\"spec\":{\"schedule\":\"0 * * * *\",\"timeZone\":\"UTC\","
+                    "\"},\"spec\":{\"schedule\":\"", schedule,
+                    "\",\"timeZone\":\"UTC\","
                     "\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":{\"containers\":[]}}}}}}",
                     NULL);
         _cleanup_json_ cJSON *j = cJSON_Parse(s), *got = NULL;
@@ -56,6 +58,11 @@ static int64_t create_cronjob(const char *name)
         cr_assert_eq(store_create(store, j, &got), 0);
         cr_assert_eq(parse_rfc3339(json_str(got, "metadata.creationTimestamp"), &u), 0);
         return (int64_t)(u / USEC_PER_SEC);
+}
+
+static int64_t create_cronjob(const char *name)
+{
+        return create_scheduled(name, "0 * * * *");
 }
 
 static int count_jobs(void)
@@ -152,4 +159,28 @@ Test(cronjob_controller, prepares_earlier_when_many_are_due_at_the_same_instant)
                         workqueue_add(cc->queue, "default", n);
         drain();
         cr_expect_eq(count_jobs(), 1);
+}
+
+Test(cronjob_controller, runs_a_reboot_cronjob_through_the_loop_once_and_forgets_its_boot_on_delete)
+{
+        _cleanup_json_ cJSON *cj = NULL, *rec = NULL;
+        _cleanup_free_ char *key = NULL;
+
+        cr_assert_eq(cronjob_controller_set_boot_id(cc, "boot-a"), 0);
+        create_scheduled("boot", "@reboot");
+        drain();
+        cr_expect_eq(count_jobs(), 1);
+        cr_expect_eq(cronjob_controller_armed_at(cc, "default", "boot"), 0, "no timer for @reboot");
+        cr_assert_eq(cronjob_controller_resync(cc), 0);
+        drain();
+        cr_expect_eq(count_jobs(), 1, "once per boot");
+        cr_assert_eq(store_get(store, "CronJob", "default", "boot", &cj), 0);
+        key = cronjob_reboot_key(json_str(cj, "metadata.uid"));
+        cr_assert_eq(store_kv_get(store, key, &rec), 0);
+        cr_assert_eq(
+            store_delete_object(store, "CronJob", "default", "boot", -1, STORE_PROPAGATE_BACKGROUND, NULL),
+            0);
+        cJSON_Delete(rec);
+        rec = NULL;
+        cr_expect_eq(store_kv_get(store, key, &rec), -ENOENT);
 }

@@ -1,6 +1,7 @@
 /* Tests for cronjob-sync.c on a temporary store and loop, with an injected wall clock: one
  * Job per due time (name, annotation, owner, status), nothing twice, concurrency policies,
- * a clock stepping back, completion bookkeeping, history cleanup and a crash after commit. */
+ * a clock stepping back, completion bookkeeping, history cleanup and a crash after commit;
+ * "@reboot" CronJobs once per injected boot id. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <string.h>
@@ -39,12 +40,12 @@ static usec_t us(int64_t sec)
         return (usec_t)sec * USEC_PER_SEC;
 }
 
-static void create_cronjob(const char *extra_spec, const char *annotations)
+static void create_scheduled(const char *schedule, const char *extra_spec, const char *annotations)
 {
         _cleanup_free_ char *s = strjoin(
             "{\"apiVersion\":\"batch/v1\",\"kind\":\"CronJob\",\"metadata\":{\"name\":\"tick\","
             "\"namespace\":\"default\",\"annotations\":{",
-            annotations, "}},\"spec\":{\"schedule\":\"*/5 * * * *\",", extra_spec,
+            annotations, "}},\"spec\":{\"schedule\":\"", schedule, "\",", extra_spec,
             "\"jobTemplate\":{\"metadata\":{\"labels\":{\"app\":\"tick\"},\"annotations\":{\"x\":\"y\"}},"
             "\"spec\":{\"template\":{\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\","
             "\"image\":\"busybox\"}]}}}}}}",
@@ -57,6 +58,11 @@ static void create_cronjob(const char *extra_spec, const char *annotations)
         cr_assert_eq(parse_rfc3339(json_str(got, "metadata.creationTimestamp"), &u), 0);
         created = (int64_t)(u / USEC_PER_SEC);
         T = (created / 300 + 1) * 300;
+}
+
+static void create_cronjob(const char *extra_spec, const char *annotations)
+{
+        create_scheduled("*/5 * * * *", extra_spec, annotations);
 }
 
 static void sync_at(int64_t now)
@@ -411,4 +417,205 @@ Test(cronjob_sync, replace_never_launches_ahead)
         cr_assert_null(cJSON_GetObjectItem(
             json_path(cJSON_GetArrayItem(after, 0), "spec.template.metadata.annotations"),
             START_AT_ANNOTATION));
+}
+
+/* ---- "@reboot" ---- */
+
+static void reboot_in(const char *boot_id)
+{
+        cr_assert_eq(cronjob_controller_set_boot_id(cc, boot_id), 0);
+}
+
+/* The boot recorded for the CronJob in the kv table ("" when none). */
+static char *recorded_boot(void)
+{
+        _cleanup_json_ cJSON *cj = cronjob(), *rec = NULL;
+        _cleanup_free_ char *key = cronjob_reboot_key(json_str(cj, "metadata.uid"));
+        int r = store_kv_get(store, key, &rec);
+
+        cr_assert(r >= 0 || r == -ENOENT);
+        return strdup(r >= 0 ? json_str(rec, "bootID") ?: "?" : "");
+}
+
+static bool has_job(const cJSON *all, const char *name)
+{
+        const cJSON *j;
+
+        cJSON_ArrayForEach (j, all)
+                if (streq_ptr(json_str(j, "metadata.name"), name))
+                        return true;
+        return false;
+}
+
+/* What an agent restarted on the same state dir sees. */
+static void restart_agent(void)
+{
+        cronjob_controller_free(cc);
+        store_free(store);
+        cr_assert_eq(store_open(&store, dir), 0);
+        cr_assert_eq(cronjob_controller_new(&cc, loop, store), 0);
+}
+
+Test(cronjob_sync, launches_a_reboot_cronjob_once_in_a_boot)
+{
+        _cleanup_json_ cJSON *all = NULL, *cj = NULL;
+        _cleanup_free_ char *boot = NULL;
+        char stamp[64];
+
+        create_scheduled("@reboot", "", "");
+        reboot_in("6B5F1C2E-0D4A-4B8E-9F21-7A3C5D9E1B04");
+        sync_at(T + 7);
+        all = jobs();
+        cr_assert_eq(cJSON_GetArraySize(all), 1);
+        cr_expect_str_eq(json_str(cJSON_GetArrayItem(all, 0), "metadata.name"), "tick-6b5f1c2e0d",
+                         "named after the boot");
+        cj = cronjob();
+        cr_assert_eq(format_rfc3339(us(T + 7), stamp, sizeof(stamp)), 0);
+        cr_expect_str_eq(json_str(cj, "status.lastScheduleTime"), stamp);
+        cr_expect_eq(cJSON_GetArraySize(json_path(cj, "status.active")), 1);
+        boot = recorded_boot();
+        cr_expect_str_eq(boot, "6B5F1C2E-0D4A-4B8E-9F21-7A3C5D9E1B04");
+        cJSON_Delete(all);
+        /* later in the same boot: nothing, and never a timer */
+        sync_at(T + 3600);
+        all = jobs();
+        cr_expect_eq(cJSON_GetArraySize(all), 1);
+        cr_expect_eq(cronjob_controller_armed_at(cc, "default", "tick"), 0);
+        cr_expect_eq(count_events("SuccessfulCreate"), 1);
+}
+
+Test(cronjob_sync, does_not_run_a_reboot_cronjob_again_after_an_agent_restart)
+{
+        _cleanup_json_ cJSON *all = NULL;
+
+        create_scheduled("@reboot", "", "");
+        reboot_in("boot-a");
+        sync_at(T + 1);
+        restart_agent();
+        reboot_in("boot-a");
+        sync_at(T + 120);
+        all = jobs();
+        cr_expect_eq(cJSON_GetArraySize(all), 1, "the same boot after a restart");
+}
+
+Test(cronjob_sync, runs_a_reboot_cronjob_again_in_a_new_boot_even_within_the_minute)
+{
+        _cleanup_json_ cJSON *all = NULL;
+        _cleanup_free_ char *boot = NULL;
+
+        create_scheduled("@reboot", "", "");
+        reboot_in("boot-a");
+        sync_at(T + 1);
+        restart_agent();
+        reboot_in("boot-b");
+        sync_at(T + 2);
+        sync_at(T + 3);
+        all = jobs();
+        cr_assert_eq(cJSON_GetArraySize(all), 2, "one run per boot");
+        cr_expect(has_job(all, "tick-boota"));
+        cr_expect(has_job(all, "tick-bootb"));
+        boot = recorded_boot();
+        cr_expect_str_eq(boot, "boot-b");
+}
+
+Test(cronjob_sync, reads_the_boot_id_from_its_file)
+{
+        _cleanup_free_ char *path = strjoin(dir, "/boot_id", NULL), *boot = NULL;
+        _cleanup_json_ cJSON *all = NULL;
+        FILE *f = fopen(path, "we");
+
+        cr_assert_not_null(f);
+        fputs("0a1b2c3d-e4f5-4678-9abc-def012345678\n", f);
+        cr_assert_eq(fclose(f), 0);
+        setenv(CRONJOB_BOOT_ID_ENV, path, 1);
+        restart_agent();
+        unsetenv(CRONJOB_BOOT_ID_ENV);
+        create_scheduled("@reboot", "", "");
+        sync_at(T + 1);
+        boot = recorded_boot();
+        cr_expect_str_eq(boot, "0a1b2c3d-e4f5-4678-9abc-def012345678");
+        all = jobs();
+        cr_expect_eq(cJSON_GetArraySize(all), 1);
+}
+
+Test(cronjob_sync, skips_a_reboot_cronjob_when_the_boot_is_unknown)
+{
+        _cleanup_free_ char *path = strjoin(dir, "/no-such-boot-id", NULL);
+        _cleanup_json_ cJSON *all = NULL;
+
+        setenv(CRONJOB_BOOT_ID_ENV, path, 1);
+        restart_agent();
+        unsetenv(CRONJOB_BOOT_ID_ENV);
+        create_scheduled("@reboot", "", "");
+        sync_at(T + 1);
+        all = jobs();
+        cr_expect_eq(cJSON_GetArraySize(all), 0, "better skipped than run twice");
+        cr_expect_eq(count_events("UnknownBoot"), 1);
+}
+
+Test(cronjob_sync, suspend_holds_a_reboot_cronjob_until_resumed_in_that_boot)
+{
+        _cleanup_json_ cJSON *all = NULL, *cj = NULL;
+
+        create_scheduled("@reboot", "\"suspend\":true,", "");
+        reboot_in("boot-a");
+        sync_at(T + 1);
+        all = jobs();
+        cr_expect_eq(cJSON_GetArraySize(all), 0);
+        cJSON_Delete(all);
+        cj = cronjob();
+        cJSON_ReplaceItemInObject(json_ensure_object(cj, "spec"), "suspend", cJSON_CreateFalse());
+        cr_assert_eq(store_update(store, cj, NULL), 0);
+        sync_at(T + 60);
+        all = jobs();
+        cr_expect_eq(cJSON_GetArraySize(all), 1);
+}
+
+Test(cronjob_sync, forbid_holds_a_reboot_run_while_the_last_one_is_active)
+{
+        _cleanup_json_ cJSON *all = NULL;
+
+        create_scheduled("@reboot", "\"concurrencyPolicy\":\"Forbid\",", "");
+        reboot_in("boot-a");
+        sync_at(T + 1);
+        reboot_in("boot-b");
+        sync_at(T + 60);
+        all = jobs();
+        cr_expect_eq(cJSON_GetArraySize(all), 1, "the first run is still active");
+        cr_expect_eq(count_events("JobAlreadyActive"), 1);
+}
+
+Test(cronjob_sync, a_crash_after_a_reboot_launch_commits_does_not_run_it_twice)
+{
+        _cleanup_json_ cJSON *all = NULL;
+        _cleanup_free_ char *boot = NULL;
+        int status;
+        pid_t pid;
+
+        create_scheduled("@reboot", "", "");
+        pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+                CronJobController *c2 = NULL;
+                sd_event *e2 = NULL;
+                Store *s2 = NULL;
+
+                setenv(CRONJOB_FAULT_ENV, CRONJOB_FAULT_AFTER_COMMIT, 1);
+                if (sd_event_new(&e2) < 0 || store_open(&s2, dir) < 0 ||
+                    cronjob_controller_new(&c2, e2, s2) < 0 ||
+                    cronjob_controller_set_boot_id(c2, "boot-a") < 0)
+                        _exit(2);
+                cronjob_controller_set_now(c2, us(T + 1));
+                (void)cronjob_sync(c2, "default", "tick");
+                _exit(3);
+        }
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %d", status);
+        restart_agent();
+        reboot_in("boot-a");
+        boot = recorded_boot();
+        cr_expect_str_eq(boot, "boot-a", "recorded in the launch's transaction");
+        sync_at(T + 2);
+        all = jobs();
+        cr_expect_eq(cJSON_GetArraySize(all), 1);
 }

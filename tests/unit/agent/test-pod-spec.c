@@ -35,7 +35,8 @@ Test(pod_spec, builds_argv_env_and_security_from_the_container)
         _cleanup_json_ cJSON *pod = load_pod(
             "{\"metadata\":{\"name\":\"web\",\"namespace\":\"ns\",\"uid\":\"u-1\",\"labels\":{\"app\":\"a\"}"
             "},"
-            "\"spec\":{\"securityContext\":{\"runAsUser\":1000},\"containers\":[{\"name\":\"c\",\"image\":"
+            "\"spec\":{\"securityContext\":{\"runAsUser\":1000,\"supplementalGroups\":[4,27]},"
+            "\"containers\":[{\"name\":\"c\",\"image\":"
             "\"i\","
             "\"command\":[\"/bin/echo\",\"$(NAME)\"],\"args\":[\"$(APP)-$(MISSING)\"],"
             "\"env\":[{\"name\":\"NAME\",\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"metadata.name\"}}},"
@@ -56,6 +57,8 @@ Test(pod_spec, builds_argv_env_and_security_from_the_container)
         cr_assert_str_eq(l.env[2], "BOTH=web/a");
         cr_assert(l.config.set_uid && l.config.uid == 1000);
         cr_assert(l.config.set_gid && l.config.gid == 2000);
+        cr_assert_eq(l.config.n_supplementary_gids, 2);
+        cr_assert(l.config.supplementary_gids[0] == 4 && l.config.supplementary_gids[1] == 27);
         cr_assert_eq(l.config.memory_limit_bytes, 64 * 1024 * 1024);
         cr_assert_eq(l.config.cpu_limit_milli, 500);
         cr_assert(l.config.no_new_privs);

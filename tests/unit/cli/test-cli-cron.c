@@ -70,6 +70,12 @@ Test(cli_cron, starts_from_now_by_default_and_prints_one_time)
         unsetenv("TZ");
 }
 
+Test(cli_cron, reboot_runs_at_boot)
+{
+        expect(0, ARGS("next", "@reboot"), 0, "at boot: once per boot of the machine, never on a timer\n",
+               "");
+}
+
 Test(cli_cron, notes_on_stderr_when_no_time_exists)
 {
         expect(0, ARGS("next", "0 0 30 Feb *", "--tz", "UTC", "--from", "2024-01-01T00:00:00Z"), 0, "",

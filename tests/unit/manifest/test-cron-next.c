@@ -158,6 +158,12 @@ Test(cron_next, adds_a_constant_delay_for_every)
         expect("UTC", "@every 10ms", "2024-01-01T00:00:00Z", "2024-01-01T00:00:01Z");
 }
 
+Test(cron_next, never_fires_a_reboot_schedule_on_a_timer)
+{
+        expect("UTC", "@reboot", "2024-01-01T00:00:00Z", "");
+        expect(NY, "@reboot", "2012-03-11T01:55:00-05:00", "");
+}
+
 Test(cron_next, returns_zero_for_a_null_spec)
 {
         cr_assert_eq(cron_next(NULL, NULL, 100), 0);

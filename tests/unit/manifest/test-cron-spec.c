@@ -173,6 +173,21 @@ Test(cron_spec, descriptors_are_exact_and_case_sensitive)
         expect_parse_error("@daily ", "unrecognized descriptor: @daily ");
 }
 
+Test(cron_spec, accepts_reboot_as_berths_once_per_boot_extension)
+{
+        _cleanup_cron_spec_ CronSpec *r = parse_ok("@reboot");
+        _cleanup_cron_spec_ CronSpec *d = parse_ok("@daily");
+
+        cr_assert(cron_spec_is_reboot(r));
+        cr_assert_not(cron_spec_is_every(r));
+        cr_assert_eq(r->minute | r->hour | r->dom | r->month | r->dow, 0, "no field matches anything");
+        cr_assert_not(cron_spec_is_reboot(d));
+        /* exact and case-sensitive like robfig's descriptors */
+        expect_parse_error("@Reboot", "unrecognized descriptor: @Reboot");
+        expect_parse_error("@reboot ", "unrecognized descriptor: @reboot ");
+        expect_parse_error("@rebooted", "unrecognized descriptor: @rebooted");
+}
+
 Test(cron_spec, every_takes_a_go_duration_rounded_to_seconds)
 {
         _cleanup_cron_spec_ CronSpec *a = parse_ok("@every 1h30m");

@@ -31,6 +31,15 @@ Test(cronjob, reports_the_parser_error_for_a_bad_schedule)
             "spec.schedule: Invalid value: \"0 0 * * 7\": end of range (7) above maximum (6): 7");
 }
 
+Test(cronjob, accepts_the_reboot_extension_and_nothing_like_it)
+{
+        expect_patch_valid("cronjob-basic.json", "{\"spec\":{\"schedule\":\"@reboot\"}}",
+                           cronjob_set_defaults, cronjob_validate);
+        expect_patch_errors("cronjob-basic.json", "{\"spec\":{\"schedule\":\"@REBOOT\"}}",
+                            cronjob_set_defaults, cronjob_validate,
+                            "spec.schedule: Invalid value: \"@REBOOT\": unrecognized descriptor: @REBOOT");
+}
+
 Test(cronjob, rejects_tz_in_the_schedule)
 {
         expect_patch_errors(

@@ -218,12 +218,22 @@ int config_load(Config *c, const char *path, bool missing_ok, char **ret_error)
         return load_object(c, path, root, ret_error);
 }
 
-static int check_one_of(const char *what, const char *value, const char *a, const char *b, char **ret_error)
+/* value is one of the NULL-terminated allowed; else the apiserver's "Unsupported value". */
+static int check_one_of(const char *what, const char *value, const char *const *allowed, char **ret_error)
 {
-        if (streq(value, a) || streq(value, b))
-                return 0;
-        asprintf_safe(ret_error, "%s: Unsupported value: \"%s\": supported values: \"%s\", \"%s\"", what,
-                      value, a, b);
+        _cleanup_free_ char *list = NULL;
+
+        for (const char *const *a = allowed; *a; a++)
+                if (streq(value, *a))
+                        return 0;
+        for (const char *const *a = allowed; *a; a++) {
+                char *next = NULL;
+                if (asprintf_safe(&next, "%s%s\"%s\"", list ?: "", list ? ", " : "", *a) < 0)
+                        return -ENOMEM;
+                free(list);
+                list = next;
+        }
+        asprintf_safe(ret_error, "%s: Unsupported value: \"%s\": supported values: %s", what, value, list);
         return -EINVAL;
 }
 
@@ -232,10 +242,12 @@ int config_check(const Config *c, char **ret_error)
         const cJSON *v;
         int r;
 
-        r = check_one_of("runtime.type", c->runtime_type, "host", "cri", ret_error);
+        r = check_one_of("runtime.type", c->runtime_type,
+                         (const char *const[]){"host", "cri", "systemd", NULL}, ret_error);
         if (r < 0)
                 return r;
-        r = check_one_of("coordinator.type", c->coordinator_type, "local", "etcd", ret_error);
+        r = check_one_of("coordinator.type", c->coordinator_type,
+                         (const char *const[]){"local", "etcd", NULL}, ret_error);
         if (r < 0)
                 return r;
         if (log_level_from_string(c->log_level) < 0) {

@@ -18,7 +18,7 @@ typedef struct Config {
         char *socket_group;    /* group owning the socket, default "berth" when it exists */
         char *log_dir;         /* /var/log/pods */
         char *metrics_address; /* "" = off; "127.0.0.1:10255" style */
-        char *runtime_type;    /* "host" | "cri" */
+        char *runtime_type;    /* "host" | "cri" | "systemd" */
         char *runtime_endpoint;
         char *coordinator_type;       /* "local" | "etcd" */
         cJSON *coordinator_endpoints; /* array of strings */

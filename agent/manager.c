@@ -124,7 +124,7 @@ static int setup_probes(Manager *m)
 static int admit(void *userdata, const cJSON *obj, FieldErrors *errs)
 {
         Manager *m = userdata;
-        AdmissionContext ctx = {.host_runtime = streq(m->config->runtime_type, "host")};
+        AdmissionContext ctx = {.host_runtime = !streq(m->config->runtime_type, "cri")};
 
         return admission_check(&ctx, obj, errs);
 }
@@ -466,7 +466,9 @@ int manager_new(Manager **ret, Config *config)
         PodControllerOptions po = {.node_name = config->node_name,
                                    .log_dir = config->log_dir,
                                    .seccomp_default = config->seccomp_default};
-        RuntimeOptions ro = {.type = streq(config->runtime_type, "cri") ? RUNTIME_CRI : RUNTIME_HOST,
+        RuntimeOptions ro = {.type = streq(config->runtime_type, "cri")       ? RUNTIME_CRI
+                                     : streq(config->runtime_type, "systemd") ? RUNTIME_SYSTEMD
+                                                                              : RUNTIME_HOST,
                              .endpoint = config->runtime_endpoint,
                              .state_dir = config->state_dir,
                              .cgroup_name = config->cgroup_root};
@@ -514,9 +516,9 @@ int manager_new(Manager **ret, Config *config)
 
         r = runtime_new(&m->runtime, m->event, &ro);
         if (r == -EOPNOTSUPP)
-                return log_error_errno(r,
-                                       "runtime.type \"%s\" is not available in this build; use \"host\".",
-                                       config->runtime_type);
+                return log_error_errno(
+                    r, "runtime.type \"%s\" is not available in this build; use \"host\" or \"systemd\".",
+                    config->runtime_type);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the %s runtime: %m", config->runtime_type);
         runtime_set_on_exit(m->runtime, on_container_exit, m);
@@ -577,7 +579,7 @@ int manager_new(Manager **ret, Config *config)
         }
 
         r = manifest_dir_new(&m->manifests, m->event, m->store, config->manifests_dir,
-                             &(AdmissionContext){.host_runtime = streq(config->runtime_type, "host")});
+                             &(AdmissionContext){.host_runtime = !streq(config->runtime_type, "cri")});
         if (r < 0)
                 return log_error_errno(r, "Failed to watch %s: %m", config->manifests_dir);
 

@@ -5,6 +5,19 @@
 #include <sys/stat.h>
 
 #include "runtime-host.h"
+#include "runtime-systemd.h"
+
+/* The systemd backend rides behind the common layout of runtime-host.h: a Runtime of type
+ * RUNTIME_SYSTEMD is the first member of this. */
+typedef struct RuntimeWithSystemd {
+        Runtime rt;
+        RuntimeSystemd *systemd;
+} RuntimeWithSystemd;
+
+static RuntimeSystemd *systemd_of(Runtime *rt)
+{
+        return rt->type == RUNTIME_SYSTEMD ? ((RuntimeWithSystemd *)rt)->systemd : NULL;
+}
 
 #define RUNTIME_LOG_READ_MAX ((size_t)256 * 1024 * 1024)
 
@@ -59,6 +72,23 @@ int runtime_container_copy(const RuntimeContainer *src, RuntimeContainer *dst)
         return 0;
 }
 
+static int runtime_systemd_wrap(Runtime **ret, sd_event *e, const RuntimeOptions *opts)
+{
+        RuntimeWithSystemd *w = calloc(1, sizeof(*w));
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        w->rt.type = RUNTIME_SYSTEMD;
+        r = runtime_systemd_new(&w->systemd, &w->rt, e, opts);
+        if (r < 0) {
+                free(w);
+                return r;
+        }
+        *ret = &w->rt;
+        return 0;
+}
+
 int runtime_new(Runtime **ret, sd_event *e, const RuntimeOptions *opts)
 {
         Runtime *rt;
@@ -68,6 +98,8 @@ int runtime_new(Runtime **ret, sd_event *e, const RuntimeOptions *opts)
                 return -EINVAL;
         if (opts->type == RUNTIME_CRI)
                 return -EOPNOTSUPP;
+        if (opts->type == RUNTIME_SYSTEMD)
+                return runtime_systemd_wrap(ret, e, opts);
         if (opts->type != RUNTIME_HOST)
                 return -EINVAL;
         rt = calloc(1, sizeof(*rt));
@@ -87,7 +119,10 @@ Runtime *runtime_free(Runtime *rt)
 {
         if (!rt)
                 return NULL;
-        runtime_host_free(rt->host);
+        if (rt->type == RUNTIME_SYSTEMD)
+                runtime_systemd_free(systemd_of(rt));
+        else
+                runtime_host_free(rt->host);
         free(rt);
         return NULL;
 }
@@ -108,6 +143,8 @@ int runtime_start_container(Runtime *rt, const RuntimeContainerConfig *cfg, char
 {
         if (!rt || !cfg || !ret_id)
                 return -EINVAL;
+        if (rt->type == RUNTIME_SYSTEMD)
+                return runtime_systemd_start(systemd_of(rt), cfg, ret_id);
         return runtime_host_start(rt->host, cfg, ret_id);
 }
 
@@ -115,6 +152,8 @@ int runtime_stop_container(Runtime *rt, const char *id, usec_t grace)
 {
         if (!rt || !id)
                 return -EINVAL;
+        if (rt->type == RUNTIME_SYSTEMD)
+                return runtime_systemd_stop(systemd_of(rt), id, grace);
         return runtime_host_stop(rt->host, id, grace);
 }
 
@@ -122,6 +161,8 @@ int runtime_remove_container(Runtime *rt, const char *id)
 {
         if (!rt || !id)
                 return -EINVAL;
+        if (rt->type == RUNTIME_SYSTEMD)
+                return runtime_systemd_remove(systemd_of(rt), id);
         return runtime_host_remove(rt->host, id);
 }
 
@@ -129,6 +170,8 @@ int runtime_container_status(Runtime *rt, const char *id, RuntimeContainer *ret)
 {
         if (!rt || !id || !ret)
                 return -EINVAL;
+        if (rt->type == RUNTIME_SYSTEMD)
+                return runtime_systemd_status(systemd_of(rt), id, ret);
         return runtime_host_status(rt->host, id, ret);
 }
 
@@ -136,6 +179,8 @@ int runtime_list_containers(Runtime *rt, RuntimeContainer **ret, size_t *ret_n)
 {
         if (!rt || !ret || !ret_n)
                 return -EINVAL;
+        if (rt->type == RUNTIME_SYSTEMD)
+                return runtime_systemd_list(systemd_of(rt), ret, ret_n);
         return runtime_host_list(rt->host, ret, ret_n);
 }
 
@@ -144,6 +189,9 @@ int runtime_exec(Runtime *rt, const char *id, char *const *argv, usec_t timeout,
 {
         if (!rt || !id || !argv || isempty(argv[0]) || !done)
                 return -EINVAL;
+        if (rt->type == RUNTIME_SYSTEMD)
+                return runtime_systemd_exec(systemd_of(rt), id, argv, timeout, max_output, done, userdata,
+                                            ret);
         return runtime_host_exec(rt->host, id, argv, timeout, max_output, done, userdata, ret);
 }
 

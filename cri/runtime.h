@@ -1,7 +1,9 @@
 /* The container runtime interface of berth, modelled on CRI: start a container for a pod,
  * watch it exit, stop it with a grace period, list what exists (also after an agent
  * restart), read its CRI-format logs. Backends: "host" (fork/exec with cgroups, seccomp,
- * rlimits and a per-container shim that survives the agent); "cri" arrives later. */
+ * rlimits and a per-container shim that survives the agent), "systemd" (each container a
+ * transient service of the system manager, its output in the journal and copied from there
+ * into the CRI log); "cri" arrives later. */
 #pragma once
 
 #include <stdint.h>
@@ -16,14 +18,24 @@ typedef struct Runtime Runtime;
 typedef enum RuntimeType {
         RUNTIME_HOST,
         RUNTIME_CRI,
+        RUNTIME_SYSTEMD,
 } RuntimeType;
 
 typedef struct RuntimeOptions {
         RuntimeType type;
-        const char *endpoint;    /* cri: unix socket; host: unused */
-        const char *state_dir;   /* host: containers live in <state_dir>/containers/<id>/ */
-        const char *cgroup_name; /* top cgroup below each hierarchy's root, default "berth" */
-        const char *shim_path;   /* the berth binary to exec as "berth shim DIR" (default /proc/self/exe) */
+        /* cri: unix socket; host: unused; systemd: the manager's bus, an absolute path being a
+         * manager's private socket (a user manager's $XDG_RUNTIME_DIR/systemd/private) and
+         * anything else a D-Bus address; NULL: $BERTH_SYSTEMD_BUS, else the system manager */
+        const char *endpoint;
+        /* host: containers live in <state_dir>/containers/<id>/; systemd: what the units
+         * cannot hold lives in <state_dir>/systemd/ */
+        const char *state_dir;
+        /* host: top cgroup below each hierarchy's root; systemd: the units' slice
+         * <cgroup_name>.slice and their name prefix; default "berth" */
+        const char *cgroup_name;
+        const char *shim_path; /* the berth binary to exec as "berth shim DIR" (default /proc/self/exe) */
+        const char *log_namespace; /* systemd: the units' journal namespace (LogNamespace=); NULL:
+                                      $BERTH_SYSTEMD_LOG_NAMESPACE, else the system journal */
 } RuntimeOptions;
 
 typedef enum ContainerState {
@@ -85,6 +97,9 @@ typedef struct RuntimeContainerConfig {
         unsigned log_max_files;     /* including the live one; 0 = 5 */
         const RuntimeMount *mounts; /* bound in this order; none: the host's mount namespace */
         size_t n_mounts;
+        /* systemd: TimeoutStopSec=, the grace of stops systemd begins on its own (a shutdown of
+         * the host); the pod's terminationGracePeriodSeconds; 0 = 30 s */
+        usec_t stop_timeout;
 } RuntimeContainerConfig;
 
 typedef struct RuntimeContainer {
@@ -154,10 +169,11 @@ typedef struct RuntimeExec RuntimeExec;
 
 /* Runs argv inside running container id, as `crictl exec` would: host backend — the
  * container's cgroups, user, groups, environment, working directory, no_new_privs, seccomp
- * filter and, with mounts, its mount namespace; argv[0] is looked up in the container's PATH. Output beyond
- * max_output is read and dropped. After timeout (0 = none) the command and its children are killed and the
- * result says timed_out. The process is reaped through a pidfd on the loop. -ENOENT for an unknown id,
- * -ESRCH when the container is not running. */
+ * filter and, with mounts, its mount namespace; systemd backend — the same, in the unit's cgroup and
+ * (with mounts) its main process's mount namespace; argv[0] is looked up in the container's PATH. Output
+ * beyond max_output is read and dropped. After timeout (0 = none) the command and its children are killed
+ * and the result says timed_out. The process is reaped through a pidfd on the loop. -ENOENT for an unknown
+ * id, -ESRCH when the container is not running. */
 int runtime_exec(Runtime *rt, const char *id, char *const *argv, usec_t timeout, size_t max_output,
                  runtime_exec_done_t done, void *userdata, RuntimeExec **ret);
 /* Kills an exec in flight (SIGKILL) and frees it; done is not called. NULL is a no-op.

@@ -51,15 +51,21 @@ static const CliConfigField fields[] = {
     {.key = "metricsAddress",
      .type = "string",
      .def = "\"\"",
-     .help = "Accepted for later use; the metrics are served on the API socket at /metrics."},
+     .help = "HOST:PORT where Prometheus text is served over TCP (GET /metrics), e.g. 127.0.0.1:10255; "
+             "empty: only on the API socket at /metrics."},
     {.key = "runtime", .type = "mapping", .help = "The runtime that runs the containers."},
     {.key = "runtime.type",
      .type = "string",
      .def = "host",
      .help = "host: each container is a host process under berth's shim, in its own cgroup and mount "
-             "namespace; cri: a CRI runtime such as containerd, refused until it is implemented.",
-     .values = WORDS("host", "cri")},
-    {.key = "runtime.endpoint", .type = "string", .def = "\"\"", .help = "The CRI runtime's socket."},
+             "namespace; systemd: each container is a transient unit of systemd (systemctl list-units, "
+             "journalctl -u); cri: a CRI runtime such as containerd, refused until it is implemented.",
+     .values = WORDS("host", "cri", "systemd")},
+    {.key = "runtime.endpoint",
+     .type = "string",
+     .def = "\"\"",
+     .help = "The CRI runtime's socket; for systemd, a manager's private socket or bus address (default: "
+             "the system manager)."},
     {.key = "coordinator",
      .type = "mapping",
      .help = "How nodes share StatefulSets, DaemonSets and cron runs."},

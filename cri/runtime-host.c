@@ -692,23 +692,16 @@ int runtime_host_status(RuntimeHost *h, const char *id, RuntimeContainer *ret)
         return runtime_container_copy(&c->info, ret);
 }
 
+static const RuntimeContainer *info_at(void *userdata, size_t i)
+{
+        RuntimeHost *h = userdata;
+
+        return &h->containers[i]->info;
+}
+
 int runtime_host_list(RuntimeHost *h, RuntimeContainer **ret, size_t *ret_n)
 {
-        RuntimeContainer *l = calloc(h->n + 1, sizeof(*l));
-        int r;
-
-        if (!l)
-                return -ENOMEM;
-        for (size_t i = 0; i < h->n; i++) {
-                r = runtime_container_copy(&h->containers[i]->info, &l[i]);
-                if (r < 0) {
-                        runtime_container_array_free(l, i);
-                        return r;
-                }
-        }
-        *ret = l;
-        *ret_n = h->n;
-        return 0;
+        return runtime_container_list_copy(h->n, info_at, h, ret, ret_n);
 }
 
 int runtime_host_exec(RuntimeHost *h, const char *id, char *const *argv, usec_t timeout, size_t max_output,

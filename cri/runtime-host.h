@@ -50,3 +50,6 @@ void host_exec_cancel_all(RuntimeExec **execs);
 
 /* Deep copy; dst is zeroed first, and left zeroed on failure. */
 int runtime_container_copy(const RuntimeContainer *src, RuntimeContainer *dst);
+/* A malloc'd copy of n containers, the i-th being get(userdata, i), for runtime_list_containers(). */
+int runtime_container_list_copy(size_t n, const RuntimeContainer *(*get)(void *userdata, size_t i),
+                                void *userdata, RuntimeContainer **ret, size_t *ret_n);

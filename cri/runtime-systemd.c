@@ -869,23 +869,16 @@ int runtime_systemd_status(RuntimeSystemd *rs, const char *id, RuntimeContainer 
         return runtime_container_copy(&c->info, ret);
 }
 
+static const RuntimeContainer *info_at(void *userdata, size_t i)
+{
+        RuntimeSystemd *rs = userdata;
+
+        return &rs->containers[i]->info;
+}
+
 int runtime_systemd_list(RuntimeSystemd *rs, RuntimeContainer **ret, size_t *ret_n)
 {
-        RuntimeContainer *l = calloc(rs->n + 1, sizeof(*l));
-        int r;
-
-        if (!l)
-                return -ENOMEM;
-        for (size_t i = 0; i < rs->n; i++) {
-                r = runtime_container_copy(&rs->containers[i]->info, &l[i]);
-                if (r < 0) {
-                        runtime_container_array_free(l, i);
-                        return r;
-                }
-        }
-        *ret = l;
-        *ret_n = rs->n;
-        return 0;
+        return runtime_container_list_copy(rs->n, info_at, rs, ret, ret_n);
 }
 
 int runtime_systemd_exec(RuntimeSystemd *rs, const char *id, char *const *argv, usec_t timeout,

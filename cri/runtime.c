@@ -72,6 +72,26 @@ int runtime_container_copy(const RuntimeContainer *src, RuntimeContainer *dst)
         return 0;
 }
 
+int runtime_container_list_copy(size_t n, const RuntimeContainer *(*get)(void *userdata, size_t i),
+                                void *userdata, RuntimeContainer **ret, size_t *ret_n)
+{
+        RuntimeContainer *l = calloc(n + 1, sizeof(*l));
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                r = runtime_container_copy(get(userdata, i), &l[i]);
+                if (r < 0) {
+                        runtime_container_array_free(l, i);
+                        return r;
+                }
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
 static int runtime_systemd_wrap(Runtime **ret, sd_event *e, const RuntimeOptions *opts)
 {
         RuntimeWithSystemd *w = calloc(1, sizeof(*w));

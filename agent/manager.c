@@ -514,6 +514,11 @@ int manager_new(Manager **ret, Config *config)
         store_set_events_max(m->store, config->events_max);
         store_set_on_change(m->store, on_store_change, m);
 
+        /* agents agreeing through etcd come with the coordination issue: refuse, do not act alone */
+        if (streq(config->coordinator_type, "etcd"))
+                return log_error_errno(
+                    EOPNOTSUPP,
+                    "coordinator.type \"etcd\" is not available in this build yet; use \"local\".");
         r = runtime_new(&m->runtime, m->event, &ro);
         if (r == -EOPNOTSUPP)
                 return log_error_errno(

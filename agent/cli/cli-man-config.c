@@ -73,7 +73,7 @@ static const CliConfigField fields[] = {
      .type = "string",
      .def = "local",
      .help = "local: this node owns everything and needs no network; etcd: coordinate through etcd "
-             "(accepted, not implemented yet).",
+             "(refused at start by this build: it comes with the coordination issue).",
      .values = WORDS("local", "etcd")},
     {.key = "coordinator.endpoints", .type = "list", .def = "[]", .help = "The etcd URLs (strings)."},
     {.key = "storageClasses",

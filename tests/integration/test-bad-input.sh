@@ -92,4 +92,17 @@ expect_error "unknown flag" "unknown flag: --frob" b get pods --frob
 expect_error "not found" 'pods "nope" not found' b get pod nope
 
 [ "$(b get pods -o name | wc -l)" = 0 ] || fail "bad input created objects: $(b get pods -o name)"
+
+# a config the agent cannot honour stops it with the key and what was wrong
+mkdir -p "$T/bad"
+printf 'runtime: {type: docker}\n' >"$T/bad/runtime.yaml"
+printf 'storageClasses: {fast: {type: loop, path: relative}}\n' >"$T/bad/sc.yaml"
+printf 'coordinator: {type: etcd}\n' >"$T/bad/etcd.yaml"
+printf 'bogus: 1\n' >"$T/bad/unknown.yaml"
+for c in runtime:'runtime.type: Unsupported value: "docker"' \
+        sc:'storageClasses.fast.path: Invalid value: "relative": must be an absolute path' \
+        etcd:'coordinator.type "etcd" is not available in this build yet' unknown:'bogus: Unknown field'; do
+        expect_error "config ${c%%:*}" "${c#*:}" "$BERTH" agent --config "$T/bad/${c%%:*}.yaml" --state-dir "$T/bad/s" \
+                --socket "$T/bad/s.sock" --manifests-dir "$T/bad/m" --log-dir "$T/bad/l" --node-name bad
+done
 echo "ok"

@@ -72,6 +72,15 @@ int runtime_container_copy(const RuntimeContainer *src, RuntimeContainer *dst)
         return 0;
 }
 
+const char *runtime_id_scheme(Runtime *rt)
+{
+        if (rt && rt->type == RUNTIME_SYSTEMD)
+                return "systemd";
+        if (rt && rt->type == RUNTIME_CRI)
+                return "cri";
+        return "host";
+}
+
 int runtime_container_list_copy(size_t n, const RuntimeContainer *(*get)(void *userdata, size_t i),
                                 void *userdata, RuntimeContainer **ret, size_t *ret_n)
 {

@@ -118,6 +118,10 @@ typedef struct RuntimeContainer {
         char *log_path;
 } RuntimeContainer;
 
+/* The scheme of the runtime's container ids in a pod's status ("host", "systemd"), as the
+ * kubelet writes "containerd://<id>". */
+const char *runtime_id_scheme(Runtime *rt);
+
 void runtime_container_done(RuntimeContainer *c);
 void runtime_container_array_free(RuntimeContainer *c, size_t n);
 

@@ -103,6 +103,7 @@ typedef struct PodStatusInput {
         const RuntimeContainer *containers; /* this pod's containers */
         size_t n_containers;
         PodController *controller; /* for waiting notes and back-off; may be NULL in tests */
+        const char *id_scheme;     /* containerID's "<scheme>://"; NULL: "host" */
         bool init_done;
         bool init_failed;
         usec_t now;

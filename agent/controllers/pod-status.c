@@ -36,12 +36,12 @@ static int add_time(cJSON *obj, const char *key, usec_t t)
         return json_set_string(obj, key, buf);
 }
 
-static cJSON *terminated_json(const RuntimeContainer *rc)
+static cJSON *terminated_json(const RuntimeContainer *rc, const char *scheme)
 {
         _cleanup_json_ cJSON *t = cJSON_CreateObject();
         _cleanup_free_ char *cid = NULL;
 
-        if (!t || asprintf_safe(&cid, "host://%s", rc->id) < 0)
+        if (!t || asprintf_safe(&cid, "%s://%s", scheme, rc->id) < 0)
                 return NULL;
         if (json_set_int(t, "exitCode", rc->exit_code) < 0 ||
             json_set_string(t, "reason", rc->reason ?: (rc->exit_code == 0 ? "Completed" : "Error")) < 0 ||
@@ -72,6 +72,7 @@ static cJSON *container_status_json(const PodStatusInput *in, const cJSON *spec,
         _cleanup_json_ cJSON *cs = cJSON_CreateObject(), *state = NULL, *last = NULL;
         _cleanup_free_ char *key = strjoin(uid ?: "", "/", name, NULL), *cid = NULL;
         PodControllerNote *note = in->controller && key ? pod_note_get(in->controller, key, false) : NULL;
+        const char *scheme = in->id_scheme ?: "host";
         bool ready = false, started = false;
 
         if (!cs || !key)
@@ -87,7 +88,7 @@ static cJSON *container_status_json(const PodStatusInput *in, const cJSON *spec,
                 state = state_json("waiting", "ContainerCreating", NULL);
                 if (ci.previous && ci.previous->state == CONTAINER_EXITED) {
                         last = cJSON_CreateObject();
-                        if (!last || json_set(last, "terminated", terminated_json(ci.previous)) < 0)
+                        if (!last || json_set(last, "terminated", terminated_json(ci.previous, scheme)) < 0)
                                 return NULL;
                 }
         } else if (ci.latest->state == CONTAINER_RUNNING) {
@@ -102,28 +103,28 @@ static cJSON *container_status_json(const PodStatusInput *in, const cJSON *spec,
                                                            uid, name, ci.latest->id, true, started);
                 if (ci.previous && ci.previous->state == CONTAINER_EXITED && !(last = cJSON_CreateObject()))
                         return NULL;
-                if (last && json_set(last, "terminated", terminated_json(ci.previous)) < 0)
+                if (last && json_set(last, "terminated", terminated_json(ci.previous, scheme)) < 0)
                         return NULL;
         } else if (note && note->waiting_reason) {
                 /* exited and held back: CrashLoopBackOff, with the exit as lastState */
                 state = state_json("waiting", note->waiting_reason, note->waiting_message);
                 last = cJSON_CreateObject();
-                if (!last || json_set(last, "terminated", terminated_json(ci.latest)) < 0)
+                if (!last || json_set(last, "terminated", terminated_json(ci.latest, scheme)) < 0)
                         return NULL;
         } else {
                 state = cJSON_CreateObject();
-                if (!state || json_set(state, "terminated", terminated_json(ci.latest)) < 0)
+                if (!state || json_set(state, "terminated", terminated_json(ci.latest, scheme)) < 0)
                         return NULL;
                 ready = is_init && ci.latest->exit_code == 0;
                 if (ci.previous && ci.previous->state == CONTAINER_EXITED) {
                         last = cJSON_CreateObject();
-                        if (!last || json_set(last, "terminated", terminated_json(ci.previous)) < 0)
+                        if (!last || json_set(last, "terminated", terminated_json(ci.previous, scheme)) < 0)
                                 return NULL;
                 }
         }
         if (!state)
                 return NULL;
-        if (ci.latest && asprintf_safe(&cid, "host://%s", ci.latest->id) < 0)
+        if (ci.latest && asprintf_safe(&cid, "%s://%s", scheme, ci.latest->id) < 0)
                 return NULL;
         if (json_set_string(cs, "name", name) < 0 || json_set(cs, "state", TAKE_PTR(state)) < 0 ||
             json_set(cs, "lastState", last ? TAKE_PTR(last) : cJSON_CreateObject()) < 0 ||

@@ -217,7 +217,7 @@ static void update_probes(SyncContext *s, const char *policy)
                         v.started_at = ci.latest->started_at;
                         v.terminated = ci.latest->state == CONTAINER_EXITED;
                         /* the stored status is what the agent had before a restart */
-                        cid = strjoin("host://", ci.latest->id, NULL);
+                        cid = strjoin(runtime_id_scheme(s->c->runtime), "://", ci.latest->id, NULL);
                         cJSON_ArrayForEach (st, statuses)
                                 if (cid && streq_ptr(json_str(st, "name"), cname) &&
                                     json_bool(st, "ready", false) &&
@@ -328,6 +328,7 @@ static int write_status(SyncContext *s, bool init_done, bool init_failed)
                              .controller = s->c,
                              .init_done = init_done,
                              .init_failed = init_failed,
+                             .id_scheme = runtime_id_scheme(s->c->runtime),
                              .now = now_usec(CLOCK_REALTIME)};
         int r;
 

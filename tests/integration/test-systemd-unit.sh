@@ -80,6 +80,8 @@ start_agent
 pod_manifest unit-pod 'echo hello from a unit; trap \"exit 0\" TERM; while :; do sleep 0.2; done' | b apply -f - >/dev/null ||
         fail "apply unit-pod"
 wait_for 15 "unit-pod Running" pod_phase_is unit-pod Running
+cid=$(pod_field unit-pod 'd["status"]["containerStatuses"][0]["containerID"]')
+case $cid in systemd://?*) ;; *) fail "containerID of a systemd-run container: $cid" ;; esac
 sd_user_ctl list-units --all --plain --no-legend 'berth*' | grep -q "unit-pod" ||
         fail "no transient unit for unit-pod: $(sd_user_ctl list-units --all --plain --no-legend 2>&1 | head)"
 wait_for 10 "unit-pod's output in berth logs" sh -c "$BERTH logs unit-pod | grep -q 'hello from a unit'"

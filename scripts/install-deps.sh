@@ -11,9 +11,11 @@ protobuf-c-compiler libprotobuf-c-dev e2fsprogs xfsprogs"
 # containerd to busybox-static: a real containerd and locally built images for the CRI tests
 # (tests/integration/lib-containerd.sh, scripts/build-test-images.sh)
 # zsh: test-cli-completion sources the zsh completion script in it
+# man-db: man --warnings and lexgrog check the generated man pages
+# iproute2: lib-containerd.sh removes the network namespaces and the bridge CNI made
 TEST="libcriterion-dev clang-format procps curl python3 git libnghttp2-dev zsh
 debhelper dpkg-dev lintian rpm fakeroot systemd
-containerd runc umoci containernetworking-plugins busybox-static man-db"
+containerd runc umoci containernetworking-plugins busybox-static man-db iproute2"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

@@ -1,6 +1,7 @@
-/* The CRI v1 client: endpoints, the method table, one unary gRPC call per request through
- * cri/grpc.c, the replies unpacked and checked as the kubelet's remote runtime service checks
- * them, errors worded as grpc-go words them, and image reference normalisation. */
+/* The CRI v1 client: endpoints, the method table, one gRPC call per request through
+ * cri/grpc.c (unary, or the GetContainerEvents stream), the replies unpacked and checked as the
+ * kubelet's remote runtime service checks them, errors worded as grpc-go words them, and image
+ * reference normalisation. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@ struct CriCall {
         CriCall *prev, *next;
         CriMethod method;
         GrpcCall *rpc;
+        cri_event_t on_event; /* a stream's */
         cri_done_t done;
         void *userdata;
         bool finishing;
@@ -57,6 +59,7 @@ static const struct {
     RUNTIME(CRI_METHOD_LIST_CONTAINERS, "ListContainers"),
     RUNTIME(CRI_METHOD_CONTAINER_STATUS, "ContainerStatus"),
     RUNTIME(CRI_METHOD_EXEC_SYNC, "ExecSync"),
+    RUNTIME(CRI_METHOD_GET_CONTAINER_EVENTS, "GetContainerEvents"),
     IMAGE(CRI_METHOD_LIST_IMAGES, "ListImages"),
     IMAGE(CRI_METHOD_IMAGE_STATUS, "ImageStatus"),
     IMAGE(CRI_METHOD_PULL_IMAGE, "PullImage"),
@@ -437,35 +440,73 @@ int cri_client_parse_reply(CriMethod m, const char *socket_path, const GrpcResul
         return 0;
 }
 
-static void on_rpc_done(const GrpcResult *r, void *userdata)
+/* Hands the end of a call to its callback and frees it; its GrpcCall is freed by grpc.c. k < 0:
+ * out of memory. */
+static void call_end(CriCall *call, int k, const CriError *error, const void *response)
 {
         static const CriError oom = {
             .status = GRPC_STATUS_INTERNAL,
             .desc = (char *)"out of memory",
             .message = (char *)"rpc error: code = Internal desc = out of memory",
         };
-        CriCall *call = userdata;
-        CriError e = {};
-        void *response = NULL;
-        int k;
 
-        call->rpc = NULL; /* freed by grpc.c when this returns */
+        call->rpc = NULL;
         call->finishing = true;
         /* unlinked first: the callback may free the client */
-        k = cri_client_parse_reply(call->method, call->client->path, r, &response, &e);
         unlink_call(call);
         if (k < 0)
                 call->done(&oom, NULL, call->userdata);
         else
-                call->done(response ? NULL : &e, response, call->userdata);
-        if (response)
-                protobuf_c_message_free_unpacked(response, NULL);
-        cri_error_done(&e);
+                call->done(response ? NULL : error, response, call->userdata);
         free(call);
 }
 
-int cri_client_call(CriClient *c, CriMethod m, const void *request, usec_t deadline, cri_done_t done,
-                    void *userdata, CriCall **ret)
+static void on_rpc_done(const GrpcResult *r, void *userdata)
+{
+        CriCall *call = userdata;
+        CriError e = {};
+        void *response = NULL;
+        int k = 0;
+
+        /* a stream's messages went to on_event: its clean end is neither error nor response */
+        if (!call->on_event || r->status != GRPC_STATUS_OK)
+                k = cri_client_parse_reply(call->method, call->client->path, r, &response, &e);
+        call_end(call, k, e.message ? &e : NULL, response);
+        if (response)
+                protobuf_c_message_free_unpacked(response, NULL);
+        cri_error_done(&e);
+}
+
+static void on_rpc_message(const uint8_t *data, size_t size, void *userdata)
+{
+        CriCall *call = userdata;
+        GrpcResult r = {
+            .status = GRPC_STATUS_OK, .message = "", .connected = true, .data = data, .size = size};
+        CriError e = {};
+        void *event = NULL;
+        int k;
+
+        k = cri_client_parse_reply(call->method, call->client->path, &r, &event, &e);
+        if (event) {
+                /* call is not touched after: the handler may cancel it or free the client */
+                call->on_event(event, call->userdata);
+                protobuf_c_message_free_unpacked(event, NULL);
+                return;
+        }
+        /* as grpc-go ends a stream whose message does not unmarshal */
+        grpc_call_cancel(call->rpc);
+        call_end(call, k, &e, NULL);
+        cri_error_done(&e);
+}
+
+static bool method_is_stream(CriMethod m)
+{
+        return m == CRI_METHOD_GET_CONTAINER_EVENTS;
+}
+
+/* A unary call without on_event, else a stream; timeout 0: none. */
+static int call_start(CriClient *c, CriMethod m, const void *request, usec_t timeout, cri_event_t on_event,
+                      cri_done_t done, void *userdata, CriCall **ret)
 {
         const ProtobufCMethodDescriptor *md = method_descriptor(m);
         const ProtobufCMessage *req = request;
@@ -476,7 +517,8 @@ int cri_client_call(CriClient *c, CriMethod m, const void *request, usec_t deadl
         size_t size;
         int r;
 
-        if (!c || !md || !req || !done || req->descriptor != md->input || !protobuf_c_message_check(req))
+        if (!c || !md || !req || !done || req->descriptor != md->input || !protobuf_c_message_check(req) ||
+            method_is_stream(m) != !!on_event)
                 return -EINVAL;
         size = protobuf_c_message_get_packed_size(req);
         buf = malloc(MAX(size, (size_t)1));
@@ -487,15 +529,19 @@ int cri_client_call(CriClient *c, CriMethod m, const void *request, usec_t deadl
                 return -ENOMEM;
         }
         (void)protobuf_c_message_pack(req, buf);
-        *call = (CriCall){.client = c, .method = m, .done = done, .userdata = userdata};
+        *call =
+            (CriCall){.client = c, .method = m, .on_event = on_event, .done = done, .userdata = userdata};
         o = (GrpcCallOptions){
             .url = url,
             .unix_socket = c->path,
             .user_agent = USER_AGENT,
-            .timeout = deadline ?: c->request_timeout,
+            .timeout = timeout,
             .reuse_connection = true,
         };
-        r = grpc_call_start(c->loop, &o, buf, size, on_rpc_done, call, &call->rpc);
+        if (on_event)
+                r = grpc_stream_start(c->loop, &o, buf, size, on_rpc_message, on_rpc_done, call, &call->rpc);
+        else
+                r = grpc_call_start(c->loop, &o, buf, size, on_rpc_done, call, &call->rpc);
         if (r < 0) {
                 free(call);
                 return r;
@@ -508,6 +554,25 @@ int cri_client_call(CriClient *c, CriMethod m, const void *request, usec_t deadl
         if (ret)
                 *ret = call;
         return 0;
+}
+
+int cri_client_call(CriClient *c, CriMethod m, const void *request, usec_t deadline, cri_done_t done,
+                    void *userdata, CriCall **ret)
+{
+        if (!c)
+                return -EINVAL;
+        return call_start(c, m, request, deadline ?: c->request_timeout, NULL, done, userdata, ret);
+}
+
+int cri_client_get_container_events(CriClient *c, cri_event_t on_event, cri_done_t done, void *userdata,
+                                    CriCall **ret)
+{
+        Runtime__V1__GetEventsRequest req = RUNTIME__V1__GET_EVENTS_REQUEST__INIT;
+
+        /* no deadline: a watch lasts as long as the runtime runs (the kubelet sets none either) */
+        if (!on_event)
+                return -EINVAL;
+        return call_start(c, CRI_METHOD_GET_CONTAINER_EVENTS, &req, 0, on_event, done, userdata, ret);
 }
 
 int cri_client_version(CriClient *c, usec_t deadline, cri_done_t done, void *userdata, CriCall **ret)

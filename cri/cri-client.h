@@ -1,8 +1,8 @@
 /* A CRI v1 client (runtime.v1.RuntimeService and ImageService) on the agent's CurlLoop: one
  * asynchronous function per call, the request packed and the reply unpacked with the
  * protobuf-c code generated from cri/proto/api.proto, the kubelet's deadlines, its checks
- * of the replies, and errors in grpc-go's words. Unary calls only: GetContainerEvents is a
- * server stream, which cri/grpc.c cannot read yet. */
+ * of the replies, and errors in grpc-go's words. GetContainerEvents is a server stream: each
+ * event goes to a callback as it arrives. */
 #pragma once
 
 #include <stdbool.h>
@@ -38,6 +38,7 @@ typedef enum CriMethod {
         CRI_METHOD_LIST_CONTAINERS,
         CRI_METHOD_CONTAINER_STATUS,
         CRI_METHOD_EXEC_SYNC,
+        CRI_METHOD_GET_CONTAINER_EVENTS, /* a server stream: cri_client_get_container_events() */
         CRI_METHOD_LIST_IMAGES,
         CRI_METHOD_IMAGE_STATUS,
         CRI_METHOD_PULL_IMAGE,
@@ -63,8 +64,13 @@ void cri_error_done(CriError *e);
 /* Called on the loop exactly once per started call, never from inside the function that
  * started it, and not after cri_client_cancel() or cri_client_free(). On success error is
  * NULL and response the method's reply (Runtime__V1__VersionResponse for Version, ...); else
- * response is NULL. Both live until the callback returns. */
+ * response is NULL. Both live until the callback returns. A stream's end has no response:
+ * error NULL when the runtime ended it cleanly. */
 typedef void (*cri_done_t)(const CriError *error, const void *response, void *userdata);
+/* Called on the loop with each event of a GetContainerEvents stream, in order, as soon as it
+ * has arrived; ev lives until the callback returns. It may start calls, and cancel this
+ * stream (its done is then not called) or free the client. */
+typedef void (*cri_event_t)(const Runtime__V1__ContainerEventResponse *ev, void *userdata);
 
 typedef struct CriClient CriClient;
 typedef struct CriCall CriCall;
@@ -107,8 +113,8 @@ void cri_client_cancel(CriCall *call);
  * plus the grace for StopContainer and plus the command's timeout for ExecSync. ret may be NULL
  * when the caller never cancels. Request messages are borrowed: packed before the call returns. */
 
-/* Any method with a request message of its input type (request->descriptor must match).
- * deadline 0: the request timeout. */
+/* Any unary method with a request message of its input type (request->descriptor must match;
+ * -EINVAL for GetContainerEvents). deadline 0: the request timeout. */
 int cri_client_call(CriClient *c, CriMethod m, const void *request, usec_t deadline, cri_done_t done,
                     void *userdata, CriCall **ret);
 
@@ -166,7 +172,20 @@ int cri_client_pull_image(CriClient *c, const char *image, const Runtime__V1__Au
 int cri_client_remove_image(CriClient *c, const char *image, usec_t deadline, cri_done_t done,
                             void *userdata, CriCall **ret);
 
-/* What a finished call of m amounts to (the path every reply takes; exposed for the tests):
+/* Watches the runtime's container events (GetContainerEvents, the kubelet's evented PLEG): a
+ * stream without a deadline, which lasts until the runtime ends it or the caller cancels it
+ * with cri_client_cancel(). Each event is unpacked and handed to on_event (its
+ * pod_sandbox_status may be NULL; nothing else is checked). done is called once when the stream
+ * ends, with the status in grpc-go's words: the runtime's (a runtime without the method, such
+ * as containerd before 1.7, answers GRPC_STATUS_UNIMPLEMENTED: relist instead), the transport's
+ * (UNAVAILABLE when the runtime goes away), or INTERNAL naming the method when an event does
+ * not unpack; error is NULL when the runtime ended the stream cleanly. The caller watches
+ * again, after a relist, whichever way it ended. */
+int cri_client_get_container_events(CriClient *c, cri_event_t on_event, cri_done_t done, void *userdata,
+                                    CriCall **ret);
+
+/* What a finished call of m amounts to (the path every reply takes, and every event of a
+ * GetContainerEvents stream; exposed for the tests):
  * on GRPC_STATUS_OK the unpacked and checked response in *ret_response (free it with
  * protobuf_c_message_free_unpacked()), else *ret_error filled and *ret_response NULL.
  * socket_path names the socket in the words of a failed dial. 0, or -ENOMEM. */

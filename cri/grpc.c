@@ -1,7 +1,9 @@
-/* gRPC unary calls as plain HTTP/2 POSTs through libcurl: framing, the grpc-timeout header,
- * the status read from the (initial or trailing) headers, and the codes a gRPC client
- * derives when the server gave none. */
+/* gRPC unary and server-streaming calls as plain HTTP/2 POSTs through libcurl: framing, the
+ * grpc-timeout header, a stream's messages cut out of the body as it arrives, the status read
+ * from the (initial or trailing) headers, and the codes a gRPC client derives when the server
+ * gave none. */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -10,6 +12,17 @@
 #include <sys/socket.h>
 
 #include "grpc.h"
+
+#define COMPRESSED_TEXT "grpc: compressed message received, but no compression was negotiated"
+#define MISFRAMED_TEXT "grpc: malformed response message framing"
+
+/* A stream's message, whole or still arriving. */
+typedef struct Message Message;
+struct Message {
+        Message *next;
+        size_t size, have;
+        uint8_t data[];
+};
 
 struct GrpcCall {
         CurlLoop *loop;
@@ -20,7 +33,8 @@ struct GrpcCall {
         bool tcp;
         bool connected;
         bool finishing;
-        bool too_large;
+        bool cancelled;  /* in on_message: freed when it returns */
+        int write_error; /* why the body was refused: -EMSGSIZE, -EPROTONOSUPPORT, -EBADMSG, -ENOMEM */
         size_t max_response;
         uint8_t *body;
         size_t body_size, body_alloc;
@@ -28,6 +42,21 @@ struct GrpcCall {
         char *grpc_message;
         char *content_type;
         char error[CURL_ERROR_SIZE];
+
+        /* a stream: the body is cut into messages as it arrives, and they are handed over from
+         * a defer source, outside libcurl's callbacks */
+        grpc_message_t on_message;
+        sd_event_source *deliver;
+        uint8_t head[GRPC_FRAME_HEADER_SIZE]; /* the prefix of the next message */
+        size_t head_size;
+        uint32_t refused_length;
+        Message *partial;
+        Message *queue, **queue_tail;
+        bool delivering;
+        /* the end, held back until the messages before it are handed over */
+        bool ended;
+        GrpcResult end;
+        char *end_message;
 };
 
 static const char *const status_names[] = {
@@ -90,18 +119,28 @@ int grpc_frame(const void *msg, size_t size, uint8_t **ret, size_t *ret_size)
         return 0;
 }
 
-int grpc_unframe(const void *buf, size_t size, const uint8_t **ret_msg, size_t *ret_size)
+/* The length a message prefix announces. */
+static int frame_header(const uint8_t *p, uint32_t *ret_length)
 {
-        const uint8_t *p = buf;
-        uint32_t length;
-
-        if (size < GRPC_FRAME_HEADER_SIZE)
-                return -EBADMSG;
         if (p[0] == 1)
                 return -EPROTONOSUPPORT;
         if (p[0] != 0)
                 return -EBADMSG;
-        length = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | (uint32_t)p[4];
+        *ret_length = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | (uint32_t)p[4];
+        return 0;
+}
+
+int grpc_unframe(const void *buf, size_t size, const uint8_t **ret_msg, size_t *ret_size)
+{
+        const uint8_t *p = buf;
+        uint32_t length;
+        int r;
+
+        if (size < GRPC_FRAME_HEADER_SIZE)
+                return -EBADMSG;
+        r = frame_header(p, &length);
+        if (r < 0)
+                return r;
         if (length != size - GRPC_FRAME_HEADER_SIZE)
                 return -EBADMSG;
         *ret_msg = p + GRPC_FRAME_HEADER_SIZE;
@@ -203,16 +242,36 @@ static int status_from_http(long http)
         }
 }
 
+static void free_messages(Message *m)
+{
+        while (m) {
+                Message *next = m->next;
+
+                free(m);
+                m = next;
+        }
+}
+
+/* Stops the transfer and the deliveries; what is left of c is freed by call_free(). */
+static void call_stop(GrpcCall *c)
+{
+        if (c->easy)
+                curl_loop_cancel(c->loop, TAKE_PTR(c->easy));
+        c->deliver = sd_event_source_disable_unref(c->deliver);
+}
+
 static void call_free(GrpcCall *c)
 {
         if (!c)
                 return;
-        if (c->easy)
-                curl_loop_cancel(c->loop, c->easy);
+        call_stop(c);
         curl_slist_free_all(c->headers);
         free(c->body);
         free(c->grpc_message);
         free(c->content_type);
+        free(c->partial);
+        free_messages(c->queue);
+        free(c->end_message);
         free(c);
 }
 
@@ -220,6 +279,12 @@ void grpc_call_cancel(GrpcCall *c)
 {
         if (!c || c->finishing)
                 return;
+        if (c->delivering) {
+                /* the stream stops now, and so the loop may even be freed inside on_message */
+                call_stop(c);
+                c->cancelled = true;
+                return;
+        }
         call_free(c);
 }
 
@@ -235,7 +300,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
         if (http != 200)
                 return n;
         if (c->body_size + n > c->max_response + GRPC_FRAME_HEADER_SIZE) {
-                c->too_large = true;
+                c->write_error = -EMSGSIZE;
                 return 0;
         }
         if (c->body_size + n > c->body_alloc) {
@@ -250,6 +315,92 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userdata)
         }
         memcpy(c->body + c->body_size, data, n);
         c->body_size += n;
+        return n;
+}
+
+/* Whether the reply so far is a gRPC one, whose body is messages. */
+static bool reply_is_grpc(GrpcCall *c, CURL *easy)
+{
+        long http = 0;
+
+        (void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http);
+        return http == 200 && c->content_type && startswith(c->content_type, "application/grpc");
+}
+
+/* A message's prefix is complete: make room for its bytes. */
+static int message_begin(GrpcCall *c)
+{
+        uint32_t length;
+        Message *m;
+        int r;
+
+        r = frame_header(c->head, &length);
+        if (r < 0)
+                return r;
+        if (length > c->max_response) {
+                c->refused_length = length;
+                return -EMSGSIZE;
+        }
+        m = malloc(sizeof(Message) + length);
+        if (!m)
+                return -ENOMEM;
+        *m = (Message){.size = length};
+        c->partial = m;
+        return 0;
+}
+
+/* Cuts as many messages out of the chunk as it completes; a message's prefix and bytes may be
+ * spread over any number of chunks. */
+static int stream_consume(GrpcCall *c, const uint8_t *p, size_t n)
+{
+        const uint8_t *end = p + n;
+        size_t k;
+        int r;
+
+        for (;;) {
+                if (!c->partial) {
+                        k = MIN(GRPC_FRAME_HEADER_SIZE - c->head_size, (size_t)(end - p));
+                        memcpy(c->head + c->head_size, p, k);
+                        c->head_size += k;
+                        p += k;
+                        if (c->head_size < GRPC_FRAME_HEADER_SIZE)
+                                return 0;
+                        r = message_begin(c);
+                        if (r < 0)
+                                return r;
+                }
+                k = MIN(c->partial->size - c->partial->have, (size_t)(end - p));
+                memcpy(c->partial->data + c->partial->have, p, k);
+                c->partial->have += k;
+                p += k;
+                if (c->partial->have < c->partial->size)
+                        return 0;
+                *c->queue_tail = TAKE_PTR(c->partial);
+                c->queue_tail = &(*c->queue_tail)->next;
+                c->head_size = 0;
+                if (p == end)
+                        return 0;
+        }
+}
+
+static size_t on_write_stream(char *data, size_t size, size_t nmemb, void *userdata)
+{
+        GrpcCall *c = userdata;
+        size_t n = size * nmemb;
+        int r;
+
+        /* an error page or a foreign body is no message: the end says what it was */
+        if (!reply_is_grpc(c, c->easy))
+                return n;
+        r = stream_consume(c, (const uint8_t *)data, n);
+        /* handed over from the loop: inside libcurl's callback a handler could neither start
+         * nor cancel a transfer (libcurl refuses calls into the multi handle from there) */
+        if (c->queue)
+                (void)sd_event_source_set_enabled(c->deliver, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                c->write_error = r;
+                return 0;
+        }
         return n;
 }
 
@@ -329,12 +480,11 @@ static int on_sockopt(void *userdata, curl_socket_t fd, curlsocktype purpose)
 /* Fills r from a completed HTTP exchange; *ret_text holds a message made up here. */
 static int result_from_reply(GrpcCall *c, CURL *easy, GrpcResult *r, char **ret_text)
 {
-        bool is_grpc = c->content_type && startswith(c->content_type, "application/grpc");
         long http = 0;
         int k;
 
         (void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http);
-        if (http != 200 || !is_grpc) {
+        if (!reply_is_grpc(c, easy)) {
                 r->status = http == 200 ? GRPC_STATUS_UNKNOWN : status_from_http(http);
                 if (http == 200)
                         return asprintf_safe(ret_text, "transport: received unexpected content-type \"%s\"",
@@ -356,29 +506,101 @@ static int result_from_reply(GrpcCall *c, CURL *easy, GrpcResult *r, char **ret_
         r->message = c->grpc_message ?: "";
         if (r->status != GRPC_STATUS_OK)
                 return 0;
+        if (c->on_message) {
+                /* grpc-go's words for trailers that cut a message short */
+                if (c->partial || c->head_size > 0) {
+                        r->status = GRPC_STATUS_INTERNAL;
+                        r->message = "unexpected EOF";
+                }
+                return 0;
+        }
         k = grpc_unframe(c->body, c->body_size, &r->data, &r->size);
         if (k == -EPROTONOSUPPORT) {
                 r->status = GRPC_STATUS_INTERNAL;
-                r->message = "grpc: compressed message received, but no compression was negotiated";
+                r->message = COMPRESSED_TEXT;
         } else if (k < 0) {
                 r->status = GRPC_STATUS_INTERNAL;
-                r->message = c->body_size == 0 ? "grpc: the server sent no response message"
-                                               : "grpc: malformed response message framing";
+                r->message =
+                    c->body_size == 0 ? "grpc: the server sent no response message" : MISFRAMED_TEXT;
         }
         return 0;
 }
 
 static int result_from_transport(GrpcCall *c, CURLcode result, GrpcResult *r, char **ret_text)
 {
-        if (c->too_large) {
+        switch (c->write_error) {
+        case -EMSGSIZE:
                 r->status = GRPC_STATUS_RESOURCE_EXHAUSTED;
+                /* a unary reply is refused as its bytes exceed the limit, before its length is read */
+                if (c->refused_length > 0)
+                        return asprintf_safe(ret_text,
+                                             "grpc: received message larger than max (%" PRIu32 " vs. %zu)",
+                                             c->refused_length, c->max_response);
                 return asprintf_safe(ret_text,
                                      "grpc: received message larger than max (more than %zu bytes)",
                                      c->max_response);
+        case -EPROTONOSUPPORT:
+                r->status = GRPC_STATUS_INTERNAL;
+                r->message = COMPRESSED_TEXT;
+                return 0;
+        case -EBADMSG:
+                r->status = GRPC_STATUS_INTERNAL;
+                r->message = MISFRAMED_TEXT;
+                return 0;
+        case -ENOMEM:
+                return -ENOMEM;
+        default:
+                break;
         }
         r->status =
             result == CURLE_OPERATION_TIMEDOUT ? GRPC_STATUS_DEADLINE_EXCEEDED : GRPC_STATUS_UNAVAILABLE;
         r->message = c->error[0] ? c->error : curl_easy_strerror(result);
+        return 0;
+}
+
+static void finish(GrpcCall *c, const GrpcResult *r)
+{
+        c->finishing = true;
+        c->done(r, c->userdata);
+        call_free(c);
+}
+
+/* Keeps a stream's end until the messages that came before it are handed over. */
+static void hold_end(GrpcCall *c, const GrpcResult *r)
+{
+        c->end = *r;
+        c->end_message = strdup(r->message);
+        if (c->end_message)
+                c->end.message = c->end_message;
+        else {
+                c->end.status = GRPC_STATUS_INTERNAL;
+                c->end.message = "out of memory";
+        }
+        c->ended = true;
+        (void)sd_event_source_set_enabled(c->deliver, SD_EVENT_ONESHOT);
+}
+
+static int on_deliver(sd_event_source *s, void *userdata)
+{
+        GrpcCall *c = userdata;
+
+        while (c->queue) {
+                Message *m = c->queue;
+
+                c->queue = m->next;
+                if (!c->queue)
+                        c->queue_tail = &c->queue;
+                c->delivering = true;
+                c->on_message(m->data, m->size, c->userdata);
+                c->delivering = false;
+                free(m);
+                if (c->cancelled) {
+                        call_free(c);
+                        return 0;
+                }
+        }
+        if (c->ended)
+                finish(c, &c->end);
         return 0;
 }
 
@@ -390,7 +612,6 @@ static void on_done(CurlLoop *l, CURL *easy, CURLcode result, void *userdata)
         int k;
 
         c->easy = NULL; /* the loop cleans it up when this returns */
-        c->finishing = true;
         if (result == CURLE_OK)
                 k = result_from_reply(c, easy, &r, &text);
         else
@@ -404,8 +625,10 @@ static void on_done(CurlLoop *l, CURL *easy, CURLcode result, void *userdata)
                 r.data = NULL;
                 r.size = 0;
         }
-        c->done(&r, c->userdata);
-        call_free(c);
+        if (c->queue)
+                hold_end(c, &r);
+        else
+                finish(c, &r);
 }
 
 static int add_header(struct curl_slist **list, const char *h)
@@ -462,7 +685,8 @@ static int setup_easy(GrpcCall *c, const GrpcCallOptions *o, const uint8_t *body
              curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->headers) == CURLE_OK &&
-             curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write) == CURLE_OK &&
+             curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, c->on_message ? on_write_stream : on_write) ==
+                 CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_WRITEDATA, c) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
              curl_easy_setopt(e, CURLOPT_HEADERDATA, c) == CURLE_OK &&
@@ -487,8 +711,9 @@ static int setup_easy(GrpcCall *c, const GrpcCallOptions *o, const uint8_t *body
         return ok ? 0 : -EINVAL;
 }
 
-int grpc_call_start(CurlLoop *l, const GrpcCallOptions *o, const void *request, size_t size,
-                    grpc_done_t done, void *userdata, GrpcCall **ret)
+/* A unary call without on_message, else a stream. */
+static int call_start(CurlLoop *l, const GrpcCallOptions *o, const void *request, size_t size,
+                      grpc_message_t on_message, grpc_done_t done, void *userdata, GrpcCall **ret)
 {
         _cleanup_free_ uint8_t *body = NULL;
         size_t body_size;
@@ -510,7 +735,18 @@ int grpc_call_start(CurlLoop *l, const GrpcCallOptions *o, const void *request, 
             .tcp = !o->unix_socket,
             .max_response = o->max_response ?: GRPC_MAX_RESPONSE_DEFAULT,
             .grpc_status = -1,
+            .on_message = on_message,
         };
+        c->queue_tail = &c->queue;
+        if (on_message) {
+                r = sd_event_add_defer(curl_loop_get_event(l), &c->deliver, on_deliver, c);
+                if (r < 0) {
+                        call_free(c);
+                        return r;
+                }
+                (void)sd_event_source_set_enabled(c->deliver, SD_EVENT_OFF);
+                (void)sd_event_source_set_description(c->deliver, "grpc-stream");
+        }
         c->easy = curl_easy_init();
         if (!c->easy) {
                 call_free(c);
@@ -530,4 +766,18 @@ int grpc_call_start(CurlLoop *l, const GrpcCallOptions *o, const void *request, 
         if (ret)
                 *ret = c;
         return 0;
+}
+
+int grpc_call_start(CurlLoop *l, const GrpcCallOptions *o, const void *request, size_t size,
+                    grpc_done_t done, void *userdata, GrpcCall **ret)
+{
+        return call_start(l, o, request, size, NULL, done, userdata, ret);
+}
+
+int grpc_stream_start(CurlLoop *l, const GrpcCallOptions *o, const void *request, size_t size,
+                      grpc_message_t on_message, grpc_done_t done, void *userdata, GrpcCall **ret)
+{
+        if (!on_message)
+                return -EINVAL;
+        return call_start(l, o, request, size, on_message, done, userdata, ret);
 }

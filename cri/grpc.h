@@ -1,8 +1,8 @@
-/* gRPC unary calls without a gRPC library (DESIGN.md): one HTTP/2 POST through libcurl on the
- * agent's CurlLoop, the message framing, the grpc-timeout header and the status from the
- * trailers. Shared by the grpc probe (TCP) and the CRI client (unix socket). Messages are
- * bytes here; callers pack and unpack them with the protobuf-c code generated from
- * cri/proto/. */
+/* gRPC unary and server-streaming calls without a gRPC library (DESIGN.md): one HTTP/2 POST
+ * through libcurl on the agent's CurlLoop, the message framing, the grpc-timeout header and
+ * the status from the trailers. Shared by the grpc probe (TCP) and the CRI client (unix
+ * socket). Messages are bytes here; callers pack and unpack them with the protobuf-c code
+ * generated from cri/proto/. */
 #pragma once
 
 #include <stdbool.h>
@@ -90,13 +90,13 @@ typedef struct GrpcResult {
         const char *message; /* grpc-message decoded, or the client's own text; never NULL */
         CURLcode curl;       /* CURLE_OK unless the transport failed */
         bool connected;      /* false: no connection was made, the server never saw the call */
-        const uint8_t *data; /* the response message, unframed; only with GRPC_STATUS_OK */
+        const uint8_t *data; /* a unary call's response message, unframed; only with GRPC_STATUS_OK */
         size_t size;
 } GrpcResult;
 
-/* Called on the loop exactly once per started call, never from inside grpc_call_start() and
- * not after grpc_call_cancel(). r and its strings live until it returns; the call is freed
- * after it returns (cancelling it from inside does nothing). */
+/* Called on the loop exactly once per started call, never from inside grpc_call_start() (or
+ * grpc_stream_start()) and not after grpc_call_cancel(). r and its strings live until it
+ * returns; the call is freed after it returns (cancelling it from inside does nothing). */
 typedef void (*grpc_done_t)(const GrpcResult *r, void *userdata);
 
 typedef struct GrpcCall GrpcCall;
@@ -107,5 +107,22 @@ typedef struct GrpcCall GrpcCall;
 int grpc_call_start(CurlLoop *l, const GrpcCallOptions *o, const void *request, size_t size,
                     grpc_done_t done, void *userdata, GrpcCall **ret);
 /* Stops a call in flight and frees it; done is not called. NULL is a no-op. Calls must be
- * cancelled before their CurlLoop is freed. */
+ * cancelled before their CurlLoop is freed. A stream may be cancelled from inside its own
+ * on_message (it is freed when that returns). */
 void grpc_call_cancel(GrpcCall *c);
+
+/* Called on the loop with each message of a stream, unframed, in order, as soon as all its
+ * bytes have arrived. It runs outside libcurl's callbacks, so it may start and cancel calls:
+ * cancelling this one stops the stream, and done is then not called. data lives until it
+ * returns. */
+typedef void (*grpc_message_t)(const uint8_t *data, size_t size, void *userdata);
+
+/* Starts a server-streaming call: the request is framed and sent as for grpc_call_start(); each
+ * response message goes to on_message, and done is called once after the last of them, with
+ * the status from the trailers or the transport error (r->data always NULL). A message larger
+ * than o->max_response ends the call with RESOURCE_EXHAUSTED, one that is compressed or
+ * misframed, or cut off by the trailers, with INTERNAL. o->timeout 0 sets no deadline at all:
+ * the stream lasts until the server ends it or the caller cancels it. Stop it with
+ * grpc_call_cancel(). -EINVAL for missing options, -ENOMEM. */
+int grpc_stream_start(CurlLoop *l, const GrpcCallOptions *o, const void *request, size_t size,
+                      grpc_message_t on_message, grpc_done_t done, void *userdata, GrpcCall **ret);

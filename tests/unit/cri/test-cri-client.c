@@ -1,15 +1,19 @@
 /* Tests of cri/cri-client.c without a runtime: image reference normalisation, endpoints, the
  * wire format of the generated CRI messages against upstream's field numbers, how replies
  * and failures read, and calls on unix sockets that refuse or never answer (deadline,
- * cancellation, freeing the client with calls in flight). tests/unit/cri/cri-client-live.c
+ * cancellation, freeing the client with calls in flight), and the GetContainerEvents stream
+ * against a scripted HTTP/2 runtime. tests/unit/cri/cri-client-live.c
  * runs the calls against a real containerd. */
 #include <criterion/criterion.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include "cri-client.h"
 #include "event-run.h"
+#include "loopback.h"
 
 #define DIGEST "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -672,6 +676,437 @@ Test(cri_client, calls_refuse_missing_arguments_and_foreign_requests, .init = se
         cr_assert_eq(cri_client_exec_sync(c, "c", empty, 0, 0, on_done, &d, NULL), -EINVAL);
         cr_assert_eq(cri_client_stop_container(c, "c", -1, 0, on_done, &d, NULL), -EINVAL);
         cr_assert_eq(cri_client_image_status(c, NULL, false, 0, on_done, &d, NULL), -EINVAL);
+        cr_assert_eq(cri_client_in_flight(c), 0);
+        cr_assert_eq(curl_loop_in_flight(loop), 0);
+        safe_close(fd);
+}
+
+/* --- the GetContainerEvents stream, against a runtime that says what a test scripts --- */
+
+Test(cri_client, event_messages_use_upstream_field_numbers)
+{
+        Runtime__V1__ContainerEventResponse ev = RUNTIME__V1__CONTAINER_EVENT_RESPONSE__INIT;
+        Runtime__V1__PodSandboxStatus ps = RUNTIME__V1__POD_SANDBOX_STATUS__INIT;
+        Runtime__V1__ContainerStatus cs = RUNTIME__V1__CONTAINER_STATUS__INIT, *statuses[] = {&cs};
+        /* container_id 1, container_event_type 2 (DELETED 3), created_at 3, pod_sandbox_status 4
+         * holding id 1, containers_statuses 5 holding id 1 */
+        static const uint8_t want[] = {0x0a, 0x01, 'c', 0x10, 0x03, 0x18, 0x05, 0x22, 0x03,
+                                       0x0a, 0x01, 'p', 0x2a, 0x03, 0x0a, 0x01, 'c'};
+        uint8_t buf[64];
+
+        ev.container_id = "c";
+        ev.container_event_type = RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_DELETED_EVENT;
+        ev.created_at = 5;
+        ps.id = "p";
+        ev.pod_sandbox_status = &ps;
+        cs.id = "c";
+        ev.containers_statuses = statuses;
+        ev.n_containers_statuses = 1;
+        cr_assert_eq(pack(&ev, buf, sizeof(buf)), sizeof(want));
+        cr_assert_arr_eq(buf, want, sizeof(want));
+        cr_assert_str_eq(cri_client_method_path(CRI_METHOD_GET_CONTAINER_EVENTS),
+                         "/runtime.v1.RuntimeService/GetContainerEvents");
+}
+
+/* An HTTP/2 runtime of one connection in a thread, written frame by frame (HPACK without
+ * Huffman or indexing): it reads the request up to its END_STREAM, answers with the bytes
+ * the test scripted, and keeps the connection until the client closes it. */
+typedef struct Runtime {
+        int fd;
+        pthread_t thread;
+        uint8_t out[2048];
+        size_t out_size;
+        /* what it saw, read after the join */
+        bool got_request;
+        uint32_t stream_id;
+        size_t body_size;
+} Runtime;
+
+#define H2_DATA 0x0
+#define H2_HEADERS 0x1
+#define H2_SETTINGS 0x4
+#define H2_END_STREAM 0x1
+#define H2_END_HEADERS 0x4
+
+static size_t h2_frame(uint8_t *out, uint8_t type, uint8_t flags, uint32_t stream, const void *payload,
+                       size_t size)
+{
+        out[0] = (uint8_t)(size >> 16);
+        out[1] = (uint8_t)(size >> 8);
+        out[2] = (uint8_t)size;
+        out[3] = type;
+        out[4] = flags;
+        out[5] = (uint8_t)(stream >> 24);
+        out[6] = (uint8_t)(stream >> 16);
+        out[7] = (uint8_t)(stream >> 8);
+        out[8] = (uint8_t)stream;
+        if (size > 0)
+                memcpy(out + 9, payload, size);
+        return 9 + size;
+}
+
+/* A literal header field without indexing, its name new: 0x00, name, value (both < 128). */
+static size_t hpack_literal(uint8_t *out, const char *name, const char *value)
+{
+        size_t n = strlen(name), v = strlen(value);
+
+        out[0] = 0;
+        out[1] = (uint8_t)n;
+        memcpy(out + 2, name, n);
+        out[2 + n] = (uint8_t)v;
+        memcpy(out + 3 + n, value, v);
+        return 3 + n + v;
+}
+
+/* ":status: 200" (static table entry 8) and content-type application/grpc, then grpc-status
+ * and grpc-message when status is set: a trailers-only reply. */
+static void runtime_headers(Runtime *rt, const char *status, const char *message)
+{
+        uint8_t block[256];
+        size_t n = 0;
+
+        block[n++] = 0x88;
+        n += hpack_literal(block + n, "content-type", "application/grpc");
+        if (status)
+                n += hpack_literal(block + n, "grpc-status", status);
+        if (message)
+                n += hpack_literal(block + n, "grpc-message", message);
+        rt->out_size += h2_frame(rt->out + rt->out_size, H2_HEADERS,
+                                 H2_END_HEADERS | (status ? H2_END_STREAM : 0), 1, block, n);
+}
+
+static void runtime_data(Runtime *rt, const void *data, size_t size)
+{
+        cr_assert_leq(rt->out_size + 9 + size, sizeof(rt->out));
+        rt->out_size += h2_frame(rt->out + rt->out_size, H2_DATA, 0, 1, data, size);
+}
+
+static void runtime_trailers(Runtime *rt, const char *status, const char *message)
+{
+        uint8_t block[256];
+        size_t n = hpack_literal(block, "grpc-status", status);
+
+        if (message)
+                n += hpack_literal(block + n, "grpc-message", message);
+        rt->out_size +=
+            h2_frame(rt->out + rt->out_size, H2_HEADERS, H2_END_HEADERS | H2_END_STREAM, 1, block, n);
+}
+
+/* Reads frames until one ends the client's stream; false when the connection ends first. */
+static bool read_request(Runtime *rt, int fd)
+{
+        static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+        uint8_t buf[8192];
+        size_t have = 0, at = sizeof(preface) - 1;
+
+        for (;;) {
+                ssize_t k;
+
+                while (have >= at + 9) {
+                        size_t len = (size_t)buf[at] << 16 | (size_t)buf[at + 1] << 8 | buf[at + 2];
+                        uint8_t type = buf[at + 3], flags = buf[at + 4];
+
+                        if (have < at + 9 + len)
+                                break;
+                        if (type == H2_DATA)
+                                rt->body_size += len;
+                        if ((type == H2_HEADERS || type == H2_DATA) && (flags & H2_END_STREAM)) {
+                                rt->stream_id = ((uint32_t)buf[at + 5] << 24 | (uint32_t)buf[at + 6] << 16 |
+                                                 (uint32_t)buf[at + 7] << 8 | buf[at + 8]) &
+                                                0x7fffffffU;
+                                return true;
+                        }
+                        at += 9 + len;
+                }
+                if (have == sizeof(buf))
+                        return false;
+                k = recv(fd, buf + have, sizeof(buf) - have, 0);
+                if (k <= 0)
+                        return false;
+                have += (size_t)k;
+        }
+}
+
+static void *runtime_serve(void *userdata)
+{
+        Runtime *rt = userdata;
+        uint8_t hello[2 * 9], drain[4096];
+        struct pollfd p;
+        int fd = accept4(rt->fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (fd < 0)
+                return NULL;
+        rt->got_request = read_request(rt, fd);
+        if (rt->got_request) {
+                /* our SETTINGS, and the acknowledgement of the client's */
+                h2_frame(hello, H2_SETTINGS, 0, 0, NULL, 0);
+                h2_frame(hello + 9, H2_SETTINGS, 0x1, 0, NULL, 0);
+                (void)loopback_send_all(fd, hello, sizeof(hello));
+                (void)loopback_send_all(fd, rt->out, rt->out_size);
+        }
+        /* until the client hangs up, so that nothing it sends is answered with a reset */
+        p = (struct pollfd){.fd = fd, .events = POLLIN};
+        while (poll(&p, 1, 5000) > 0 && recv(fd, drain, sizeof(drain), 0) > 0)
+                ;
+        close(fd);
+        return NULL;
+}
+
+static Runtime rt;
+
+static void setup_runtime(void)
+{
+        setup_loop();
+        rt = (Runtime){.fd = -EBADF};
+}
+
+/* The client's connections close with the loop; then the runtime's thread ends. */
+static void teardown_runtime(void)
+{
+        curl_loop_free(loop);
+        loop = NULL;
+        if (rt.fd >= 0) {
+                cr_assert_eq(pthread_join(rt.thread, NULL), 0);
+                rt.fd = safe_close(rt.fd);
+        }
+        sd_event_unref(event);
+        remove_dir();
+}
+
+/* An event's message, framed. */
+static size_t framed_event(const Runtime__V1__ContainerEventResponse *ev, uint8_t *out, size_t size)
+{
+        size_t n = pack(ev, out + 5, size - 5);
+
+        out[0] = 0;
+        out[1] = (uint8_t)(n >> 24);
+        out[2] = (uint8_t)(n >> 16);
+        out[3] = (uint8_t)(n >> 8);
+        out[4] = (uint8_t)n;
+        return n + 5;
+}
+
+typedef struct Events {
+        bool called;
+        int status;
+        char message[512];
+        unsigned n, n_at_done;
+        char ids[4][16];
+        int types[4];
+        int64_t created[4];
+        char sandbox[4][16];
+        char first_status[4][16];
+        CriClient *free_client; /* freed from inside the first on_event */
+} Events;
+
+static void on_event(const Runtime__V1__ContainerEventResponse *ev, void *userdata)
+{
+        Events *e = userdata;
+
+        cr_assert_not(e->called, "an event after the end");
+        cr_assert_lt(e->n, 4);
+        cr_assert_eq(ev->base.descriptor, &runtime__v1__container_event_response__descriptor);
+        snprintf(e->ids[e->n], sizeof(e->ids[0]), "%s", ev->container_id);
+        e->types[e->n] = ev->container_event_type;
+        e->created[e->n] = ev->created_at;
+        snprintf(e->sandbox[e->n], sizeof(e->sandbox[0]), "%s",
+                 ev->pod_sandbox_status ? ev->pod_sandbox_status->id : "(none)");
+        snprintf(e->first_status[e->n], sizeof(e->first_status[0]), "%s",
+                 ev->n_containers_statuses > 0 ? ev->containers_statuses[0]->id : "(none)");
+        e->n++;
+        if (e->free_client)
+                e->free_client = cri_client_free(e->free_client);
+}
+
+static void on_events_done(const CriError *error, const void *response, void *userdata)
+{
+        Events *e = userdata;
+
+        cr_assert_not(e->called, "done twice");
+        cr_assert_null(response, "a stream's end has no response");
+        e->called = true;
+        e->n_at_done = e->n;
+        e->status = error ? error->status : 0;
+        snprintf(e->message, sizeof(e->message), "%s", error ? error->message : "");
+}
+
+/* Starts the runtime at dir/runtime.sock, which answers in a thread with what rt.out holds, and
+ * a client of it that watches its events into e. */
+static CriClient *watch(Events *e, usec_t request_timeout, CriCall **ret)
+{
+        char path[128];
+        CriClient *c;
+
+        rt.fd = unix_socket("runtime.sock", true, path, sizeof(path));
+        cr_assert_eq(pthread_create(&rt.thread, NULL, runtime_serve, &rt), 0);
+        c = client_at(path, request_timeout);
+        cr_assert_eq(cri_client_get_container_events(c, on_event, on_events_done, e, ret), 0);
+        cr_assert_not(e->called, "done must not run inside the start call");
+        cr_assert_eq(cri_client_in_flight(c), 1);
+        return c;
+}
+
+/* Two events: c1 started in sandbox p1 with its status, c2 deleted without a sandbox. */
+static void script_two_events(bool split)
+{
+        Runtime__V1__ContainerEventResponse a = RUNTIME__V1__CONTAINER_EVENT_RESPONSE__INIT,
+                                            b = RUNTIME__V1__CONTAINER_EVENT_RESPONSE__INIT;
+        Runtime__V1__PodSandboxStatus ps = RUNTIME__V1__POD_SANDBOX_STATUS__INIT;
+        Runtime__V1__PodSandboxMetadata md = RUNTIME__V1__POD_SANDBOX_METADATA__INIT;
+        Runtime__V1__ContainerStatus cs = RUNTIME__V1__CONTAINER_STATUS__INIT, *statuses[] = {&cs};
+        uint8_t buf[512];
+        size_t n;
+
+        md.name = "web-0";
+        md.namespace_ = "default";
+        md.uid = "u1";
+        ps.id = "p1";
+        ps.metadata = &md;
+        ps.created_at = 1;
+        cs.id = "c1";
+        cs.state = RUNTIME__V1__CONTAINER_STATE__CONTAINER_RUNNING;
+        a.container_id = "c1";
+        a.container_event_type = RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STARTED_EVENT;
+        a.created_at = INT64_C(1700000000123456789);
+        a.pod_sandbox_status = &ps;
+        a.containers_statuses = statuses;
+        a.n_containers_statuses = 1;
+        b.container_id = "c2";
+        b.container_event_type = RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_DELETED_EVENT;
+        b.created_at = 2;
+        n = framed_event(&a, buf, sizeof(buf));
+        if (split) {
+                runtime_data(&rt, buf, n);
+                n = framed_event(&b, buf, sizeof(buf));
+                /* the second over two DATA frames */
+                runtime_data(&rt, buf, 3);
+                runtime_data(&rt, buf + 3, n - 3);
+        } else {
+                n += framed_event(&b, buf + n, sizeof(buf) - n);
+                runtime_data(&rt, buf, n);
+        }
+}
+
+Test(cri_client, container_events_arrive_unpacked_until_the_runtime_ends_the_stream, .init = setup_runtime,
+     .fini = teardown_runtime)
+{
+        _cleanup_(cri_client_freep) CriClient *c = NULL;
+        CriCall *call = NULL;
+        Events e = {};
+
+        runtime_headers(&rt, NULL, NULL);
+        script_two_events(true);
+        runtime_trailers(&rt, "0", NULL);
+        c = watch(&e, 0, &call);
+        cr_assert_not_null(call);
+        cr_assert(event_run_until_set(event, &e.called, 5 * USEC_PER_SEC));
+        cr_assert_eq(e.status, 0, "%s", e.message);
+        cr_assert_eq(e.n_at_done, 2);
+        cr_assert_str_eq(e.ids[0], "c1");
+        cr_assert_eq(e.types[0], RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_STARTED_EVENT);
+        cr_assert_eq(e.created[0], INT64_C(1700000000123456789));
+        cr_assert_str_eq(e.sandbox[0], "p1");
+        cr_assert_str_eq(e.first_status[0], "c1");
+        cr_assert_str_eq(e.ids[1], "c2");
+        cr_assert_eq(e.types[1], RUNTIME__V1__CONTAINER_EVENT_TYPE__CONTAINER_DELETED_EVENT);
+        cr_assert_str_eq(e.sandbox[1], "(none)");
+        cr_assert_str_eq(e.first_status[1], "(none)");
+        cr_assert_eq(cri_client_in_flight(c), 0);
+}
+
+Test(cri_client, an_event_that_does_not_unpack_ends_the_stream_with_internal, .init = setup_runtime,
+     .fini = teardown_runtime)
+{
+        /* a string longer than the bytes */
+        static const uint8_t garbage[] = {0, 0, 0, 0, 3, 0x0a, 0x7f, 'x'};
+        _cleanup_(cri_client_freep) CriClient *c = NULL;
+        Events e = {};
+
+        runtime_headers(&rt, NULL, NULL);
+        script_two_events(false);
+        runtime_data(&rt, garbage, sizeof(garbage));
+        /* and the runtime holds the stream open */
+        c = watch(&e, 0, NULL);
+        cr_assert(event_run_until_set(event, &e.called, 5 * USEC_PER_SEC));
+        cr_assert_eq(e.status, GRPC_STATUS_INTERNAL);
+        cr_assert_str_eq(e.message,
+                         "rpc error: code = Internal desc = /runtime.v1.RuntimeService/GetContainerEvents: "
+                         "grpc: failed to unmarshal the received message");
+        cr_assert_eq(e.n_at_done, 2);
+        cr_assert_eq(cri_client_in_flight(c), 0);
+        cr_assert_eq(curl_loop_in_flight(loop), 0, "the stream is stopped");
+        event_run_for(event, 100 * USEC_PER_MSEC);
+}
+
+Test(cri_client, a_runtime_without_container_events_answers_unimplemented, .init = setup_runtime,
+     .fini = teardown_runtime)
+{
+        _cleanup_(cri_client_freep) CriClient *c = NULL;
+        Events e = {};
+
+        /* containerd 1.6 */
+        runtime_headers(&rt, "12",
+                        "unknown method GetContainerEvents for service runtime.v1.RuntimeService");
+        c = watch(&e, 0, NULL);
+        cr_assert(event_run_until_set(event, &e.called, 5 * USEC_PER_SEC));
+        cr_assert_eq(e.status, GRPC_STATUS_UNIMPLEMENTED);
+        cr_assert_str_eq(e.message,
+                         "rpc error: code = Unimplemented desc = unknown method GetContainerEvents for "
+                         "service runtime.v1.RuntimeService");
+        cr_assert_eq(e.n, 0);
+}
+
+Test(cri_client, a_watch_outlives_the_request_timeout_until_cancelled, .init = setup_runtime,
+     .fini = teardown_runtime)
+{
+        _cleanup_(cri_client_freep) CriClient *c = NULL;
+        CriCall *call = NULL;
+        Events e = {};
+
+        runtime_headers(&rt, NULL, NULL);
+        script_two_events(false);
+        c = watch(&e, 200 * USEC_PER_MSEC, &call);
+        event_run_for(event, 700 * USEC_PER_MSEC);
+        cr_assert_not(e.called, "%d %s", e.status, e.message);
+        cr_assert_eq(e.n, 2);
+        cri_client_cancel(call);
+        cr_assert_eq(cri_client_in_flight(c), 0);
+        cr_assert_eq(curl_loop_in_flight(loop), 0);
+        event_run_for(event, 100 * USEC_PER_MSEC);
+        cr_assert_not(e.called);
+}
+
+Test(cri_client, an_event_handler_may_free_the_client, .init = setup_runtime, .fini = teardown_runtime)
+{
+        Events e = {};
+
+        runtime_headers(&rt, NULL, NULL);
+        script_two_events(false);
+        runtime_trailers(&rt, "0", NULL);
+        e.free_client = watch(&e, 0, NULL);
+        event_run_for(event, 500 * USEC_PER_MSEC);
+        cr_assert_null(e.free_client);
+        cr_assert_eq(e.n, 1, "no event after the client is gone");
+        cr_assert_not(e.called);
+        cr_assert_eq(curl_loop_in_flight(loop), 0);
+}
+
+Test(cri_client, container_events_refuse_missing_callbacks_and_unary_calls, .init = setup_loop,
+     .fini = teardown_loop)
+{
+        char path[128];
+        int fd = unix_socket("silent.sock", true, path, sizeof(path));
+        _cleanup_(cri_client_freep) CriClient *c = client_at(path, 0);
+        Runtime__V1__GetEventsRequest req = RUNTIME__V1__GET_EVENTS_REQUEST__INIT;
+        Events e = {};
+        Done d = {};
+
+        cr_assert_eq(cri_client_get_container_events(c, NULL, on_events_done, &e, NULL), -EINVAL);
+        cr_assert_eq(cri_client_get_container_events(c, on_event, NULL, &e, NULL), -EINVAL);
+        cr_assert_eq(cri_client_get_container_events(NULL, on_event, on_events_done, &e, NULL), -EINVAL);
+        /* a stream read as a unary reply would be misframed */
+        cr_assert_eq(cri_client_call(c, CRI_METHOD_GET_CONTAINER_EVENTS, &req, 0, on_done, &d, NULL),
+                     -EINVAL);
         cr_assert_eq(cri_client_in_flight(c), 0);
         cr_assert_eq(curl_loop_in_flight(loop), 0);
         safe_close(fd);

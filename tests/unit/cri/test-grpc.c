@@ -1,6 +1,7 @@
-/* Tests of cri/grpc.c: the framing, grpc-timeout and grpc-message helpers, and unary calls
- * against an in-process HTTP/2 server (libnghttp2) on the same sd-event loop, over loopback
- * TCP and a unix socket, with replies set by each test. */
+/* Tests of cri/grpc.c: the framing, grpc-timeout and grpc-message helpers, unary calls and
+ * server streams against an in-process HTTP/2 server (libnghttp2) on the same sd-event loop,
+ * over loopback TCP and a unix socket, with replies set by each test; a streamed reply is
+ * sent DATA frame by DATA frame as the test says. */
 #include <criterion/criterion.h>
 #include <nghttp2/nghttp2.h>
 #include <sys/socket.h>
@@ -19,7 +20,10 @@ typedef struct Reply {
         const char *grpc_message;
         bool trailers_only; /* grpc-status with the response headers, no body */
         bool hang;          /* never answers */
+        bool stream;        /* headers, then what stream_send() and stream_end() say */
 } Reply;
+
+#define MAX_FRAMES 16
 
 typedef struct Server {
         LoopbackServer base;
@@ -29,6 +33,13 @@ typedef struct Server {
         char *method, *path, *content_type, *te, *user_agent, *grpc_timeout, *accept;
         uint8_t body[4096];
         size_t body_size;
+        /* the streamed reply: its connection and stream, each DATA frame to send, the trailers */
+        struct Conn *stream_conn;
+        int32_t stream_id;
+        uint8_t *frames[MAX_FRAMES];
+        size_t frame_sizes[MAX_FRAMES];
+        unsigned n_frames, n_sent;
+        const char *end_status, *end_message;
 } Server;
 
 typedef struct Conn {
@@ -98,6 +109,14 @@ static int on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id, c
                 (uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE                  \
         }
 
+static void submit_trailers(nghttp2_session *session, int32_t stream_id, const char *status,
+                            const char *message)
+{
+        nghttp2_nv trailers[] = {NV("grpc-status", status), NV("grpc-message", message ?: "")};
+
+        cr_assert_eq(nghttp2_submit_trailer(session, stream_id, trailers, message ? 2 : 1), 0);
+}
+
 static ssize_t on_read_body(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
                             uint32_t *data_flags, nghttp2_data_source *source, void *userdata)
 {
@@ -110,27 +129,47 @@ static ssize_t on_read_body(nghttp2_session *session, int32_t stream_id, uint8_t
         if (c->sent == r->body_size) {
                 *data_flags |= NGHTTP2_DATA_FLAG_EOF;
                 if (r->grpc_status) {
-                        nghttp2_nv trailers[] = {NV("grpc-status", r->grpc_status),
-                                                 NV("grpc-message", r->grpc_message ?: "")};
-
                         *data_flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-                        cr_assert_eq(
-                            nghttp2_submit_trailer(session, stream_id, trailers, r->grpc_message ? 2 : 1),
-                            0);
+                        submit_trailers(session, stream_id, r->grpc_status, r->grpc_message);
                 }
         }
         return (ssize_t)n;
 }
 
+/* One queued frame per call, so that the test decides where DATA frames start and end. */
+static ssize_t on_read_stream(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+                              uint32_t *data_flags, nghttp2_data_source *source, void *userdata)
+{
+        Server *s = server_of(userdata);
+        size_t n;
+
+        if (s->n_sent < s->n_frames) {
+                n = s->frame_sizes[s->n_sent];
+                cr_assert_leq(n, length);
+                memcpy(buf, s->frames[s->n_sent++], n);
+                return (ssize_t)n;
+        }
+        if (!s->end_status)
+                return NGHTTP2_ERR_DEFERRED;
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        submit_trailers(session, stream_id, s->end_status, s->end_message);
+        return 0;
+}
+
 static void respond(Conn *c, int32_t stream_id)
 {
-        const Reply *r = &server_of(c)->reply;
+        Server *s = server_of(c);
+        const Reply *r = &s->reply;
         char status[8];
-        nghttp2_data_provider body = {.read_callback = on_read_body};
+        nghttp2_data_provider body = {.read_callback = r->stream ? on_read_stream : on_read_body};
         size_t n = 2;
 
         if (r->hang)
                 return;
+        if (r->stream) {
+                s->stream_conn = c;
+                s->stream_id = stream_id;
+        }
         snprintf(status, sizeof(status), "%d", r->http_status ?: 200);
         nghttp2_nv h[] = {NV(":status", status), NV("content-type", r->content_type ?: "application/grpc"),
                           NV("grpc-status", r->grpc_status ?: ""),
@@ -194,6 +233,10 @@ static bool conn_want_write(LoopbackConn *lc)
 
 static void conn_close(LoopbackConn *lc)
 {
+        Server *s = server_of((Conn *)lc);
+
+        if (s->stream_conn == (Conn *)lc)
+                s->stream_conn = NULL;
         nghttp2_session_del(((Conn *)lc)->session);
 }
 
@@ -215,6 +258,8 @@ static void server_done(Server *s)
         free(s->user_agent);
         free(s->grpc_timeout);
         free(s->accept);
+        for (unsigned i = 0; i < s->n_frames; i++)
+                free(s->frames[i]);
 }
 
 /* One call's outcome, copied out of the callback. */
@@ -690,5 +735,407 @@ Test(grpc, start_refuses_missing_options, .init = setup, .fini = teardown)
         o.url = "http://127.0.0.1:1/a/b";
         cr_assert_eq(grpc_call_start(loop, &o, NULL, 1, on_done, &d, NULL), -EINVAL);
         cr_assert_eq(grpc_call_start(loop, &o, "x", 1, NULL, &d, NULL), -EINVAL);
+        cr_assert_eq(curl_loop_in_flight(loop), 0);
+}
+
+/* --- server streams --- */
+
+/* Sends the frames queued so far (and the trailers, once asked for) now. */
+static void stream_flush(void)
+{
+        Conn *c = server.stream_conn;
+
+        cr_assert_not_null(c, "no stream is open");
+        (void)nghttp2_session_resume_data(c->session, server.stream_id);
+        cr_assert_eq(nghttp2_session_send(c->session), 0);
+        (void)sd_event_source_set_io_events(
+            c->base.source, EPOLLIN | (nghttp2_session_want_write(c->session) ? EPOLLOUT : 0));
+}
+
+/* Sends data as one DATA frame of the streamed reply. */
+static void stream_send(const void *data, size_t size)
+{
+        cr_assert_lt(server.n_frames, MAX_FRAMES);
+        server.frames[server.n_frames] = malloc(size);
+        cr_assert_not_null(server.frames[server.n_frames]);
+        memcpy(server.frames[server.n_frames], data, size);
+        server.frame_sizes[server.n_frames++] = size;
+        stream_flush();
+}
+
+static void stream_end(const char *status, const char *message)
+{
+        server.end_status = status;
+        server.end_message = message;
+        stream_flush();
+}
+
+/* Closes the streamed reply's connection without a word, as a runtime that dies does. */
+static void stream_hang_up(void)
+{
+        cr_assert_not_null(server.stream_conn);
+        loopback_conn_free(&server.stream_conn->base);
+}
+
+static bool stream_open(void *userdata)
+{
+        return server.stream_conn != NULL;
+}
+
+static bool stream_closed(void *userdata)
+{
+        return server.stream_conn == NULL;
+}
+
+/* msg with its prefix at out; the framed size. */
+static size_t framed(const char *msg, uint8_t *out)
+{
+        size_t n = strlen(msg);
+
+        out[0] = 0;
+        out[1] = (uint8_t)(n >> 24);
+        out[2] = (uint8_t)(n >> 16);
+        out[3] = (uint8_t)(n >> 8);
+        out[4] = (uint8_t)n;
+        memcpy(out + 5, msg, n);
+        return n + 5;
+}
+
+/* A stream's messages and end, copied out of the callbacks. */
+typedef struct Stream {
+        Done d;
+        GrpcCall *call;
+        unsigned n, want;
+        char msgs[8][64];
+        size_t sizes[8];
+        unsigned n_at_done;    /* messages handed over before done */
+        unsigned cancel_after; /* cancels from inside on_message after that many; 0: never */
+} Stream;
+
+static void on_stream_message(const uint8_t *data, size_t size, void *userdata)
+{
+        Stream *s = userdata;
+
+        cr_assert_not(s->d.called, "a message after the end");
+        cr_assert_lt(s->n, ELEMENTSOF(s->msgs));
+        cr_assert_lt(size, sizeof(s->msgs[0]));
+        memcpy(s->msgs[s->n], data, size);
+        s->msgs[s->n][size] = 0;
+        s->sizes[s->n++] = size;
+        if (s->n == s->cancel_after)
+                grpc_call_cancel(s->call);
+}
+
+static void on_stream_done(const GrpcResult *r, void *userdata)
+{
+        Stream *s = userdata;
+
+        s->n_at_done = s->n;
+        on_done(r, &s->d);
+}
+
+/* Starts a stream of "watch" to the TCP server; with a streamed reply, runs until the server
+ * has answered the headers. */
+static void start_stream(Stream *s, usec_t timeout, size_t max_response)
+{
+        char url[128];
+        GrpcCallOptions o = {.url = url, .timeout = timeout, .max_response = max_response};
+
+        tcp_url(url, sizeof(url));
+        cr_assert_eq(grpc_stream_start(loop, &o, "watch", 5, on_stream_message, on_stream_done, s, &s->call),
+                     0);
+        cr_assert_not_null(s->call);
+        if (server.reply.stream)
+                cr_assert(event_run_until(event, stream_open, NULL, 5 * USEC_PER_SEC));
+        cr_assert_eq(s->n, 0);
+        cr_assert_not(s->d.called);
+}
+
+/* The same against a fresh server that streams its reply. */
+static void start_streamed(Stream *s, usec_t timeout, size_t max_response)
+{
+        loopback_server_listen(&server.base);
+        server.reply = (Reply){.stream = true};
+        start_stream(s, timeout, max_response);
+}
+
+/* A whole message and the first bytes of a second one, in one DATA frame. */
+static void send_one_and_a_half(void)
+{
+        uint8_t buf[64];
+        size_t n;
+
+        n = framed("one", buf);
+        n += framed("two", buf + n);
+        stream_send(buf, n - 2);
+}
+
+static bool has_messages(void *userdata)
+{
+        Stream *s = userdata;
+
+        return s->n >= s->want || s->d.called;
+}
+
+/* Runs until the stream has handed over n messages in all, and checks it is still open. */
+static void wait_messages(Stream *s, unsigned n)
+{
+        s->want = n;
+        cr_assert(event_run_until(event, has_messages, s, 5 * USEC_PER_SEC));
+        cr_assert_eq(s->n, n);
+        cr_assert_not(s->d.called, "%d %s", s->d.status, s->d.message);
+}
+
+static void wait_end(Stream *s)
+{
+        cr_assert(event_run_until_set(event, &s->d.called, 5 * USEC_PER_SEC));
+        cr_assert_eq(s->d.size, 0, "a stream's end carries no message");
+}
+
+Test(grpc, stream_hands_over_each_message_as_soon_as_it_has_arrived, .init = setup, .fini = teardown)
+{
+        uint8_t a[64], b[64], many[128];
+        size_t na, nb, nm = 0;
+        Stream st = {};
+
+        start_streamed(&st, 0, 0);
+        cr_assert_str_eq(server.path, "/pkg.Service/Method");
+        cr_assert_str_eq(server.content_type, "application/grpc");
+        cr_assert_str_eq(server.te, "trailers");
+        cr_assert_arr_eq(server.body, ((uint8_t[]){0, 0, 0, 0, 5, 'w', 'a', 't', 'c', 'h'}), 10);
+
+        na = framed("created c1", a);
+        stream_send(a, na);
+        wait_messages(&st, 1);
+        cr_assert_str_eq(st.msgs[0], "created c1");
+
+        /* one message over three DATA frames, its prefix cut in two */
+        nb = framed("started c1 after a long while", b);
+        stream_send(b, 2);
+        event_run_for(event, 100 * USEC_PER_MSEC);
+        cr_assert_eq(st.n, 1, "half a prefix is no message");
+        stream_send(b + 2, 7);
+        event_run_for(event, 100 * USEC_PER_MSEC);
+        cr_assert_eq(st.n, 1, "part of a message is no message");
+        stream_send(b + 9, nb - 9);
+        wait_messages(&st, 2);
+        cr_assert_str_eq(st.msgs[1], "started c1 after a long while");
+        cr_assert_eq(st.sizes[1], nb - 5);
+
+        /* three messages, one of them empty, and the start of a fourth in one DATA frame */
+        nm += framed("stopped c1", many + nm);
+        nm += framed("", many + nm);
+        nm += framed("deleted c1", many + nm);
+        nb = framed("created c2", b);
+        memcpy(many + nm, b, 8);
+        nm += 8;
+        stream_send(many, nm);
+        wait_messages(&st, 5);
+        cr_assert_str_eq(st.msgs[2], "stopped c1");
+        cr_assert_eq(st.sizes[3], 0);
+        cr_assert_str_eq(st.msgs[4], "deleted c1");
+        stream_send(b + 8, nb - 8);
+        wait_messages(&st, 6);
+        cr_assert_str_eq(st.msgs[5], "created c2");
+
+        stream_end("0", NULL);
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_OK, "%d %s", st.d.status, st.d.message);
+        cr_assert_eq(st.d.curl, CURLE_OK);
+        cr_assert_eq(st.n_at_done, 6);
+        event_run_for(event, 100 * USEC_PER_MSEC);
+        cr_assert_eq(st.d.calls, 1);
+        cr_assert_eq(curl_loop_in_flight(loop), 0);
+}
+
+Test(grpc, stream_ends_with_the_status_of_its_trailers_after_its_messages, .init = setup, .fini = teardown)
+{
+        uint8_t buf[64];
+        size_t n = 0;
+        Stream st = {};
+
+        start_streamed(&st, 0, 0);
+        n += framed("one", buf + n);
+        n += framed("two", buf + n);
+        /* the messages and the trailers at once: done waits for the messages */
+        stream_send(buf, n);
+        stream_end("5", "sandbox%20%22p%22%20not%20found");
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_NOT_FOUND);
+        cr_assert_str_eq(st.d.message, "sandbox \"p\" not found");
+        cr_assert_eq(st.n_at_done, 2);
+        cr_assert_str_eq(st.msgs[0], "one");
+        cr_assert_str_eq(st.msgs[1], "two");
+}
+
+Test(grpc, stream_the_server_does_not_implement_is_unimplemented, .init = setup, .fini = teardown)
+{
+        Stream st = {};
+
+        loopback_server_listen(&server.base);
+        /* what containerd before 1.7 answers to GetContainerEvents */
+        server.reply = (Reply){.trailers_only = true,
+                               .grpc_status = "12",
+                               .grpc_message = "unknown method GetContainerEvents for service "
+                                               "runtime.v1.RuntimeService"};
+        start_stream(&st, 0, 0);
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_UNIMPLEMENTED);
+        cr_assert_str_eq(st.d.message,
+                         "unknown method GetContainerEvents for service runtime.v1.RuntimeService");
+        cr_assert_eq(st.n, 0);
+}
+
+Test(grpc, stream_reads_no_message_out_of_an_error_page, .init = setup, .fini = teardown)
+{
+        Stream st = {};
+
+        loopback_server_listen(&server.base);
+        server.reply = (Reply){.http_status = 404,
+                               .content_type = "text/plain",
+                               .body = hello_framed,
+                               .body_size = sizeof(hello_framed)};
+        start_stream(&st, 0, 0);
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_UNIMPLEMENTED);
+        cr_assert_eq(st.n, 0);
+}
+
+Test(grpc, stream_ends_at_a_message_larger_than_the_limit, .init = setup, .fini = teardown)
+{
+        uint8_t buf[64];
+        size_t n;
+        Stream st = {};
+
+        start_streamed(&st, 0, 16);
+        n = framed("small", buf);
+        /* a prefix announcing 100 bytes, and a few of them */
+        memcpy(buf + n, ((uint8_t[]){0, 0, 0, 0, 100, 'x', 'y'}), 7);
+        stream_send(buf, n + 7);
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_RESOURCE_EXHAUSTED);
+        cr_assert_str_eq(st.d.message, "grpc: received message larger than max (100 vs. 16)");
+        cr_assert_eq(st.n_at_done, 1);
+        cr_assert_str_eq(st.msgs[0], "small");
+}
+
+Test(grpc, stream_ends_at_a_compressed_or_misframed_message, .init = setup, .fini = teardown)
+{
+        Stream st = {};
+
+        start_streamed(&st, 0, 0);
+        stream_send(((uint8_t[]){1, 0, 0, 0, 1, 'x'}), 6);
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_INTERNAL);
+        cr_assert_str_eq(st.d.message,
+                         "grpc: compressed message received, but no compression was negotiated");
+        cr_assert_eq(st.n, 0);
+
+        /* the client hung up: the next stream comes on a connection of its own */
+        cr_assert(event_run_until(event, stream_closed, NULL, 5 * USEC_PER_SEC));
+        st = (Stream){};
+        start_stream(&st, 0, 0);
+        stream_send(((uint8_t[]){7, 0, 0, 0, 1, 'x'}), 6);
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_INTERNAL);
+        cr_assert_str_eq(st.d.message, "grpc: malformed response message framing");
+}
+
+Test(grpc, stream_cancelled_from_inside_on_message_stops_at_once, .init = setup, .fini = teardown)
+{
+        uint8_t buf[64];
+        size_t n = 0;
+        Stream st = {.cancel_after = 1, .want = 1};
+
+        start_streamed(&st, 0, 0);
+        n += framed("one", buf + n);
+        n += framed("two", buf + n);
+        n += framed("three", buf + n);
+        stream_send(buf, n);
+        cr_assert(event_run_until(event, has_messages, &st, 5 * USEC_PER_SEC));
+        cr_assert_eq(curl_loop_in_flight(loop), 0, "the transfer stops inside on_message");
+        event_run_for(event, 200 * USEC_PER_MSEC);
+        cr_assert_eq(st.n, 1);
+        cr_assert_not(st.d.called);
+        /* the client closed its connection */
+        cr_assert_null(server.stream_conn);
+}
+
+Test(grpc, stream_cut_off_by_a_hang_up_is_unavailable, .init = setup, .fini = teardown)
+{
+        Stream st = {};
+
+        start_streamed(&st, 0, 0);
+        send_one_and_a_half();
+        wait_messages(&st, 1);
+        stream_hang_up();
+        wait_end(&st);
+        /* grpc-go: "error reading from server: EOF" */
+        cr_assert_eq(st.d.status, GRPC_STATUS_UNAVAILABLE, "%d %s", st.d.status, st.d.message);
+        cr_assert_neq(st.d.curl, CURLE_OK);
+        cr_assert_str_neq(st.d.message, "");
+        cr_assert_eq(st.n_at_done, 1);
+}
+
+Test(grpc, stream_cut_off_by_its_trailers_is_internal, .init = setup, .fini = teardown)
+{
+        Stream st = {};
+
+        start_streamed(&st, 0, 0);
+        send_one_and_a_half();
+        stream_end("0", NULL);
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_INTERNAL);
+        cr_assert_str_eq(st.d.message, "unexpected EOF");
+        cr_assert_eq(st.n_at_done, 1);
+}
+
+Test(grpc, stream_without_a_timeout_has_no_deadline, .init = setup, .fini = teardown)
+{
+        uint8_t buf[64];
+        size_t n;
+        Stream st = {};
+
+        start_streamed(&st, 0, 0);
+        cr_assert_null(server.grpc_timeout, "no deadline, no grpc-timeout");
+        /* longer than any deadline of the tests, with nothing said */
+        event_run_for(event, 1500 * USEC_PER_MSEC);
+        cr_assert_not(st.d.called, "%d %s", st.d.status, st.d.message);
+        n = framed("late", buf);
+        stream_send(buf, n);
+        wait_messages(&st, 1);
+        stream_end("0", NULL);
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_OK, "%d %s", st.d.status, st.d.message);
+}
+
+Test(grpc, stream_with_a_timeout_ends_at_its_deadline, .init = setup, .fini = teardown)
+{
+        uint8_t buf[64];
+        usec_t start = now_usec(CLOCK_MONOTONIC);
+        size_t n;
+        Stream st = {};
+
+        start_streamed(&st, 300 * USEC_PER_MSEC, 0);
+        cr_assert_str_eq(server.grpc_timeout, "300m");
+        n = framed("one", buf);
+        stream_send(buf, n);
+        wait_messages(&st, 1);
+        wait_end(&st);
+        cr_assert_eq(st.d.status, GRPC_STATUS_DEADLINE_EXCEEDED);
+        cr_assert_geq(st.d.at - start, 290 * USEC_PER_MSEC);
+        cr_assert_eq(st.n_at_done, 1);
+}
+
+Test(grpc, stream_start_refuses_a_missing_message_callback, .init = setup, .fini = teardown)
+{
+        GrpcCallOptions o = {.url = "http://127.0.0.1:1/a/b"};
+        Stream st = {};
+
+        cr_assert_eq(grpc_stream_start(loop, &o, "x", 1, NULL, on_stream_done, &st, NULL), -EINVAL);
+        cr_assert_eq(grpc_stream_start(loop, &o, "x", 1, on_stream_message, NULL, &st, NULL), -EINVAL);
+        o.url = NULL;
+        cr_assert_eq(grpc_stream_start(loop, &o, "x", 1, on_stream_message, on_stream_done, &st, NULL),
+                     -EINVAL);
         cr_assert_eq(curl_loop_in_flight(loop), 0);
 }

@@ -161,6 +161,14 @@ static void on_container_start(Runtime *rt, const char *id, void *userdata)
                 pod_controller_on_container_start(m->pods, id);
 }
 
+/* berth_cri_call_duration_seconds */
+static void on_runtime_call(const char *method, usec_t duration, int grpc_status, void *userdata)
+{
+        Manager *m = userdata;
+
+        metrics_cri_observe(m->metrics, method, duration, grpc_status);
+}
+
 static void notify_status(Manager *m)
 {
         _cleanup_json_ cJSON *pods = NULL;
@@ -520,14 +528,11 @@ int manager_new(Manager **ret, Config *config)
                     EOPNOTSUPP,
                     "coordinator.type \"etcd\" is not available in this build yet; use \"local\".");
         r = runtime_new(&m->runtime, m->event, &ro);
-        if (r == -EOPNOTSUPP)
-                return log_error_errno(
-                    r, "runtime.type \"%s\" is not available in this build; use \"host\" or \"systemd\".",
-                    config->runtime_type);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the %s runtime: %m", config->runtime_type);
         runtime_set_on_exit(m->runtime, on_container_exit, m);
         runtime_set_on_start(m->runtime, on_container_start, m);
+        runtime_set_call_observer(m->runtime, on_runtime_call, m);
 
         r = setup_probes(m);
         if (r < 0)

@@ -21,6 +21,7 @@
 #define READ_CHUNK 65536
 
 struct RuntimeExec {
+        RuntimeType backend;              /* first: runtime_exec_cancel() dispatches on it */
         RuntimeExec **head, *prev, *next; /* the runtime's list, while linked */
         sd_event *event;
         char *container_id;
@@ -328,6 +329,7 @@ int host_exec_start(const HostExecTarget *t, char *const *argv, usec_t timeout, 
         x = calloc(1, sizeof(*x));
         if (!x)
                 return -ENOMEM;
+        x->backend = RUNTIME_HOST;
         x->pidfd = x->out_fd = x->err_fd = -EBADF;
         x->event = sd_event_ref(t->event);
         x->container_id = strdup(t->id);

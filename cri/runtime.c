@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "runtime-cri.h"
 #include "runtime-host.h"
 #include "runtime-systemd.h"
 
@@ -17,6 +18,17 @@ typedef struct RuntimeWithSystemd {
 static RuntimeSystemd *systemd_of(Runtime *rt)
 {
         return rt->type == RUNTIME_SYSTEMD ? ((RuntimeWithSystemd *)rt)->systemd : NULL;
+}
+
+/* Likewise for the cri backend. */
+typedef struct RuntimeWithCri {
+        Runtime rt;
+        RuntimeCri *cri;
+} RuntimeWithCri;
+
+static RuntimeCri *cri_of(Runtime *rt)
+{
+        return rt->type == RUNTIME_CRI ? ((RuntimeWithCri *)rt)->cri : NULL;
 }
 
 #define RUNTIME_LOG_READ_MAX ((size_t)256 * 1024 * 1024)
@@ -34,6 +46,9 @@ void runtime_container_done(RuntimeContainer *c)
         free(c->reason);
         free(c->message);
         free(c->log_path);
+        free(c->runtime_id);
+        free(c->image_id);
+        free(c->pod_ip);
         *c = (RuntimeContainer){0};
 }
 
@@ -60,16 +75,23 @@ int runtime_container_copy(const RuntimeContainer *src, RuntimeContainer *dst)
         *dst = *src;
         dst->id = dst->pod_uid = dst->pod_name = dst->pod_namespace = NULL;
         dst->container_name = dst->image = dst->reason = dst->message = dst->log_path = NULL;
+        dst->runtime_id = dst->image_id = dst->pod_ip = NULL;
         if (dup_str(src->id, &dst->id) < 0 || dup_str(src->pod_uid, &dst->pod_uid) < 0 ||
             dup_str(src->pod_name, &dst->pod_name) < 0 ||
             dup_str(src->pod_namespace, &dst->pod_namespace) < 0 ||
             dup_str(src->container_name, &dst->container_name) < 0 || dup_str(src->image, &dst->image) < 0 ||
             dup_str(src->reason, &dst->reason) < 0 || dup_str(src->message, &dst->message) < 0 ||
-            dup_str(src->log_path, &dst->log_path) < 0) {
+            dup_str(src->log_path, &dst->log_path) < 0 || dup_str(src->runtime_id, &dst->runtime_id) < 0 ||
+            dup_str(src->image_id, &dst->image_id) < 0 || dup_str(src->pod_ip, &dst->pod_ip) < 0) {
                 runtime_container_done(dst);
                 return -ENOMEM;
         }
         return 0;
+}
+
+bool runtime_has_images(Runtime *rt)
+{
+        return rt && rt->type == RUNTIME_CRI;
 }
 
 const char *runtime_id_scheme(Runtime *rt)
@@ -77,7 +99,7 @@ const char *runtime_id_scheme(Runtime *rt)
         if (rt && rt->type == RUNTIME_SYSTEMD)
                 return "systemd";
         if (rt && rt->type == RUNTIME_CRI)
-                return "cri";
+                return runtime_cri_scheme(cri_of(rt));
         return "host";
 }
 
@@ -118,6 +140,29 @@ static int runtime_systemd_wrap(Runtime **ret, sd_event *e, const RuntimeOptions
         return 0;
 }
 
+static int runtime_cri_wrap(Runtime **ret, sd_event *e, const RuntimeOptions *opts)
+{
+        RuntimeWithCri *w = calloc(1, sizeof(*w));
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        w->rt.type = RUNTIME_CRI;
+        r = runtime_cri_new(&w->cri, &w->rt, e, opts);
+        if (r < 0) {
+                free(w);
+                return r;
+        }
+        *ret = &w->rt;
+        return 0;
+}
+
+void runtime_set_call_observer(Runtime *rt, runtime_call_observer_t cb, void *userdata)
+{
+        if (rt && rt->type == RUNTIME_CRI)
+                runtime_cri_set_observer(cri_of(rt), cb, userdata);
+}
+
 int runtime_new(Runtime **ret, sd_event *e, const RuntimeOptions *opts)
 {
         Runtime *rt;
@@ -126,7 +171,7 @@ int runtime_new(Runtime **ret, sd_event *e, const RuntimeOptions *opts)
         if (!ret || !e || !opts)
                 return -EINVAL;
         if (opts->type == RUNTIME_CRI)
-                return -EOPNOTSUPP;
+                return runtime_cri_wrap(ret, e, opts);
         if (opts->type == RUNTIME_SYSTEMD)
                 return runtime_systemd_wrap(ret, e, opts);
         if (opts->type != RUNTIME_HOST)
@@ -150,6 +195,8 @@ Runtime *runtime_free(Runtime *rt)
                 return NULL;
         if (rt->type == RUNTIME_SYSTEMD)
                 runtime_systemd_free(systemd_of(rt));
+        else if (rt->type == RUNTIME_CRI)
+                runtime_cri_free(cri_of(rt));
         else
                 runtime_host_free(rt->host);
         free(rt);
@@ -172,6 +219,8 @@ int runtime_start_container(Runtime *rt, const RuntimeContainerConfig *cfg, char
 {
         if (!rt || !cfg || !ret_id)
                 return -EINVAL;
+        if (rt->type == RUNTIME_CRI)
+                return runtime_cri_start(cri_of(rt), cfg, ret_id);
         if (rt->type == RUNTIME_SYSTEMD)
                 return runtime_systemd_start(systemd_of(rt), cfg, ret_id);
         return runtime_host_start(rt->host, cfg, ret_id);
@@ -181,6 +230,8 @@ int runtime_stop_container(Runtime *rt, const char *id, usec_t grace)
 {
         if (!rt || !id)
                 return -EINVAL;
+        if (rt->type == RUNTIME_CRI)
+                return runtime_cri_stop(cri_of(rt), id, grace);
         if (rt->type == RUNTIME_SYSTEMD)
                 return runtime_systemd_stop(systemd_of(rt), id, grace);
         return runtime_host_stop(rt->host, id, grace);
@@ -190,15 +241,25 @@ int runtime_remove_container(Runtime *rt, const char *id)
 {
         if (!rt || !id)
                 return -EINVAL;
+        if (rt->type == RUNTIME_CRI)
+                return runtime_cri_remove(cri_of(rt), id);
         if (rt->type == RUNTIME_SYSTEMD)
                 return runtime_systemd_remove(systemd_of(rt), id);
         return runtime_host_remove(rt->host, id);
+}
+
+void runtime_release_pod(Runtime *rt, const char *pod_uid)
+{
+        if (rt && pod_uid && rt->type == RUNTIME_CRI)
+                runtime_cri_release_pod(cri_of(rt), pod_uid);
 }
 
 int runtime_container_status(Runtime *rt, const char *id, RuntimeContainer *ret)
 {
         if (!rt || !id || !ret)
                 return -EINVAL;
+        if (rt->type == RUNTIME_CRI)
+                return runtime_cri_status(cri_of(rt), id, ret);
         if (rt->type == RUNTIME_SYSTEMD)
                 return runtime_systemd_status(systemd_of(rt), id, ret);
         return runtime_host_status(rt->host, id, ret);
@@ -208,6 +269,8 @@ int runtime_list_containers(Runtime *rt, RuntimeContainer **ret, size_t *ret_n)
 {
         if (!rt || !ret || !ret_n)
                 return -EINVAL;
+        if (rt->type == RUNTIME_CRI)
+                return runtime_cri_list(cri_of(rt), ret, ret_n);
         if (rt->type == RUNTIME_SYSTEMD)
                 return runtime_systemd_list(systemd_of(rt), ret, ret_n);
         return runtime_host_list(rt->host, ret, ret_n);
@@ -218,6 +281,8 @@ int runtime_exec(Runtime *rt, const char *id, char *const *argv, usec_t timeout,
 {
         if (!rt || !id || !argv || isempty(argv[0]) || !done)
                 return -EINVAL;
+        if (rt->type == RUNTIME_CRI)
+                return runtime_cri_exec(cri_of(rt), id, argv, timeout, max_output, done, userdata, ret);
         if (rt->type == RUNTIME_SYSTEMD)
                 return runtime_systemd_exec(systemd_of(rt), id, argv, timeout, max_output, done, userdata,
                                             ret);
@@ -226,7 +291,11 @@ int runtime_exec(Runtime *rt, const char *id, char *const *argv, usec_t timeout,
 
 void runtime_exec_cancel(RuntimeExec *x)
 {
-        host_exec_cancel(x);
+        /* every backend's exec begins with its RuntimeType */
+        if (x && *(const RuntimeType *)(const void *)x == RUNTIME_CRI)
+                runtime_cri_exec_cancel(x);
+        else
+                host_exec_cancel(x);
 }
 
 static bool path_component_ok(const char *s)

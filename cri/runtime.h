@@ -3,7 +3,8 @@
  * restart), read its CRI-format logs. Backends: "host" (fork/exec with cgroups, seccomp,
  * rlimits and a per-container shim that survives the agent), "systemd" (each container a
  * transient service of the system manager, its output in the journal and copied from there
- * into the CRI log); "cri" arrives later. */
+ * into the CRI log); "cri" (pods as sandboxes and containers of a CRI v1 runtime, containerd or
+ * CRI-O, through cri-client.h; see runtime-cri.h). */
 #pragma once
 
 #include <stdint.h>
@@ -100,6 +101,13 @@ typedef struct RuntimeContainerConfig {
         /* systemd: TimeoutStopSec=, the grace of stops systemd begins on its own (a shutdown of
          * the host); the pod's terminationGracePeriodSeconds; 0 = 30 s */
         usec_t stop_timeout;
+        /* argv[0..n_command) is the container's command and the rest its args. cri: 0 runs the
+         * image's entrypoint with argv as its args (host and systemd need a command). */
+        size_t n_command;
+        /* cri: the objects the sandbox and container configs are made from (hostname, DNS,
+         * ports, namespaces, securityContext, imagePullPolicy...); host and systemd ignore them */
+        const struct cJSON *pod;
+        const struct cJSON *container;
 } RuntimeContainerConfig;
 
 typedef struct RuntimeContainer {
@@ -116,7 +124,21 @@ typedef struct RuntimeContainer {
                                "ContainerStatusUnknown"; else NULL */
         char *message;      /* e.g. exec failure text, or NULL */
         char *log_path;
+        /* cri: the runtime's own id of the container (the CRI container id) once it made it,
+         * for the status's containerID; NULL: id is that */
+        char *runtime_id;
+        char *image_id; /* cri: the image's digested name (imageID), or NULL */
+        char *pod_ip;   /* cri: the address of the pod's sandbox; NULL: the node's (loopback) */
+        /* cri: the runtime never made the container (EXITED, exit code 0, never started):
+         * reason is the kubelet's waiting reason (ErrImagePull, ErrImageNeverPull,
+         * CreateContainerError, RunContainerError) and message the runtime's words. The
+         * record means "try again": remove it and start the same attempt later. */
+        bool waiting;
 } RuntimeContainer;
+
+/* Whether containers run images (cri): a container without a command runs its image's
+ * entrypoint. host and systemd run commands on the host and need one. */
+bool runtime_has_images(Runtime *rt);
 
 /* The scheme of the runtime's container ids in a pod's status ("host", "systemd"), as the
  * kubelet writes "containerd://<id>". */
@@ -151,6 +173,9 @@ int runtime_stop_container(Runtime *rt, const char *id, usec_t grace);
 /* Removes an exited container: its cgroup, its state directory (logs stay). -EBUSY while it
  * runs. */
 int runtime_remove_container(Runtime *rt, const char *id);
+/* The pod is gone: what the runtime holds for the pod itself (cri: its sandbox) goes as soon
+ * as no container of it is left. A no-op for host and systemd. */
+void runtime_release_pod(Runtime *rt, const char *pod_uid);
 int runtime_container_status(Runtime *rt, const char *id, RuntimeContainer *ret);
 /* Every container the runtime knows, running or exited. */
 int runtime_list_containers(Runtime *rt, RuntimeContainer **ret, size_t *ret_n);
@@ -186,6 +211,12 @@ int runtime_exec(Runtime *rt, const char *id, char *const *argv, usec_t timeout,
  * ret may be NULL. With timeout 0, a background process that keeps the output open makes
  * the exec last until it ends (as containerd's does): callers should pass a timeout. */
 void runtime_exec_cancel(RuntimeExec *x);
+
+/* cri: called on the loop after every CRI call with its method ("RunPodSandbox"), how long it
+ * took and its gRPC status, for berth_cri_call_duration_seconds; a no-op for other backends. */
+typedef void (*runtime_call_observer_t)(const char *method, usec_t duration, int grpc_status,
+                                        void *userdata);
+void runtime_set_call_observer(Runtime *rt, runtime_call_observer_t cb, void *userdata);
 
 /* The kubelet's log layout: <log_dir>/<ns>_<pod>_<uid>/<container>/<attempt>.log */
 int runtime_log_path(const char *log_dir, const char *ns, const char *pod, const char *uid,

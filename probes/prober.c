@@ -188,6 +188,7 @@ typedef struct Worker {
         ProbeSettings settings;
         ProbeHandler handler;
         char *handler_error; /* the handler could not be read: each run errors with this */
+        char *pod_ip;        /* the address the handler targets when the probe names no host */
         char *describe;
         ProbeWorkerState state;
         ProbeContainerView view;
@@ -244,6 +245,7 @@ static Worker *worker_free(Worker *w)
                 w->prober->runner.cancel(w->prober->runner.userdata, w->run);
         sd_event_source_disable_unref(w->timer);
         probe_handler_done(&w->handler);
+        free(w->pod_ip);
         probe_worker_done(&w->state);
         free(w->handler_error);
         free(w->describe);
@@ -524,9 +526,9 @@ Prober *prober_free(Prober *p)
 }
 
 static int worker_new(Prober *p, const cJSON *pod, const cJSON *spec, ProbeKind kind, const cJSON *probe,
-                      Worker **ret)
+                      const char *view_ip, Worker **ret)
 {
-        const char *pod_ip = json_str(pod, "status.podIP");
+        const char *pod_ip = !isempty(view_ip) ? view_ip : json_str(pod, "status.podIP");
         _cleanup_free_ char *err = NULL;
         Worker *w;
         int r;
@@ -541,7 +543,8 @@ static int worker_new(Prober *p, const cJSON *pod, const cJSON *spec, ProbeKind 
         w->ns = strdup(json_str(pod, "metadata.namespace") ?: "default");
         w->name = strdup(json_str(pod, "metadata.name") ?: "");
         w->container = strdup(json_str(spec, "name") ?: "");
-        if (!w->pod_uid || !w->ns || !w->name || !w->container)
+        w->pod_ip = strdup(isempty(pod_ip) ? "127.0.0.1" : pod_ip);
+        if (!w->pod_uid || !w->ns || !w->name || !w->container || !w->pod_ip)
                 goto oom;
         w->key = worker_key(w->pod_uid, w->container, kind);
         if (!w->key)
@@ -602,6 +605,32 @@ static int worker_set_view(Worker *w, const ProbeContainerView *view, bool ready
         return 0;
 }
 
+/* The pod got an address after the worker was made (a cri sandbox is made with the first
+ * container): the handler targets it from the next run on. Not while a run uses the handler;
+ * the next update does it then. */
+static int worker_retarget(Worker *w, const cJSON *spec, const cJSON *probe, const char *pod_ip)
+{
+        _cleanup_free_ char *err = NULL, *ip = NULL;
+        ProbeHandler h = {0};
+        int r;
+
+        if (isempty(pod_ip) || streq_ptr(pod_ip, w->pod_ip) || w->run || w->handler_error)
+                return 0;
+        ip = strdup(pod_ip);
+        if (!ip)
+                return -ENOMEM;
+        r = probe_handler_from_json(probe, spec, pod_ip, &h, &err);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0; /* it read before: keep what works */
+        probe_handler_done(&w->handler);
+        w->handler = h;
+        free(w->pod_ip);
+        w->pod_ip = TAKE_PTR(ip);
+        return 0;
+}
+
 int prober_update(Prober *p, const cJSON *pod, const cJSON *container_spec, const ProbeContainerView *view,
                   bool ready_hint)
 {
@@ -627,12 +656,15 @@ int prober_update(Prober *p, const cJSON *pod, const cJSON *container_spec, cons
                         w = p->workers[pos];
                         if (w->stopped)
                                 continue; /* ended for good (e.g. the pod finished) */
+                        r = worker_retarget(w, container_spec, probe, view->pod_ip);
+                        if (r < 0)
+                                return r;
                 } else {
                         Worker **a = realloc(p->workers, (p->n_workers + 1) * sizeof(*a));
                         if (!a)
                                 return -ENOMEM;
                         p->workers = a;
-                        r = worker_new(p, pod, container_spec, k, probe, &w);
+                        r = worker_new(p, pod, container_spec, k, probe, view->pod_ip, &w);
                         if (r < 0)
                                 return r;
                         memmove(a + pos + 1, a + pos, (p->n_workers - pos) * sizeof(*a));

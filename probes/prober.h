@@ -49,6 +49,9 @@ typedef struct ProbeContainerView {
         bool pod_terminal;  /* phase Succeeded or Failed */
         bool deleting;      /* the pod has a deletionTimestamp */
         bool started;       /* containerStatus.started (startup gating) */
+        /* the pod's address as the runtime knows it now (a cri sandbox's), which probes without
+         * a host of their own target; NULL: status.podIP of the pod passed */
+        const char *pod_ip;
 } ProbeContainerView;
 
 typedef struct ProbeWorkerState {

@@ -59,13 +59,15 @@ static const CliConfigField fields[] = {
      .def = "host",
      .help = "host: each container is a host process under berth's shim, in its own cgroup and mount "
              "namespace; systemd: each container is a transient unit of systemd (systemctl list-units, "
-             "journalctl -u); cri: a CRI runtime such as containerd, refused until it is implemented.",
+             "journalctl -u); cri: each pod a sandbox of a CRI v1 runtime (containerd, CRI-O), "
+             "each container a CRI container in it.",
      .values = WORDS("host", "cri", "systemd")},
     {.key = "runtime.endpoint",
      .type = "string",
      .def = "\"\"",
-     .help = "The CRI runtime's socket; for systemd, a manager's private socket or bus address (default: "
-             "the system manager)."},
+     .help = "cri: the runtime's socket, unix:///PATH (default: containerd's "
+             "unix:///run/containerd/containerd.sock when it exists, else CRI-O's unix:///var/run/crio/crio.sock); "
+             "systemd: a manager's private socket or bus address (default: the system manager)."},
     {.key = "coordinator",
      .type = "mapping",
      .help = "How nodes share StatefulSets, DaemonSets and cron runs."},

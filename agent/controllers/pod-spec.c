@@ -262,12 +262,14 @@ static int add_env(const PodSpecContext *ctx, const cJSON *pod, const cJSON *con
         return 0;
 }
 
-static int build_argv(const cJSON *container, StrV *env, StrV *argv, char **ret_error)
+static int build_argv(const PodSpecContext *ctx, const cJSON *container, StrV *env, StrV *argv,
+                      size_t *ret_n_command, char **ret_error)
 {
         const cJSON *c;
         int r;
 
-        if (cJSON_GetArraySize(json_path(container, "command")) == 0) {
+        *ret_n_command = (size_t)cJSON_GetArraySize(json_path(container, "command"));
+        if (*ret_n_command == 0 && !ctx->image_entrypoint) {
                 /* The host runtime has no image entrypoint to fall back to. */
                 asprintf_safe(ret_error,
                               "container \"%s\" has no command: the host runtime runs no image entrypoint",
@@ -499,7 +501,7 @@ int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJ
         *ret_error = NULL;
         r = add_env(ctx, pod, container, &env, ret_error);
         if (r >= 0)
-                r = build_argv(container, &env, &argv, ret_error);
+                r = build_argv(ctx, container, &env, &argv, &cfg->n_command, ret_error);
         if (r >= 0)
                 r = build_mounts(ctx, container, &env, ret, ret_error);
         if (r >= 0)
@@ -525,6 +527,8 @@ int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJ
         cfg->env = ret->env;
         cfg->working_dir = json_str(container, "workingDir");
         cfg->log_path = ret->log_path;
+        cfg->pod = pod;
+        cfg->container = container;
         apply_security(ctx, pod, container, cfg);
         r = apply_supplemental_groups(pod, ret);
         if (r < 0)

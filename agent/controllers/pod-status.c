@@ -41,7 +41,7 @@ static cJSON *terminated_json(const RuntimeContainer *rc, const char *scheme)
         _cleanup_json_ cJSON *t = cJSON_CreateObject();
         _cleanup_free_ char *cid = NULL;
 
-        if (!t || asprintf_safe(&cid, "%s://%s", scheme, rc->id) < 0)
+        if (!t || asprintf_safe(&cid, "%s://%s", scheme, rc->runtime_id ?: rc->id) < 0)
                 return NULL;
         if (json_set_int(t, "exitCode", rc->exit_code) < 0 ||
             json_set_string(t, "reason", rc->reason ?: (rc->exit_code == 0 ? "Completed" : "Error")) < 0 ||
@@ -124,14 +124,16 @@ static cJSON *container_status_json(const PodStatusInput *in, const cJSON *spec,
         }
         if (!state)
                 return NULL;
-        if (ci.latest && asprintf_safe(&cid, "%s://%s", scheme, ci.latest->id) < 0)
+        if (ci.latest && asprintf_safe(&cid, "%s://%s", scheme, ci.latest->runtime_id ?: ci.latest->id) < 0)
                 return NULL;
         if (json_set_string(cs, "name", name) < 0 || json_set(cs, "state", TAKE_PTR(state)) < 0 ||
             json_set(cs, "lastState", last ? TAKE_PTR(last) : cJSON_CreateObject()) < 0 ||
             json_set_bool(cs, "ready", ready) < 0 ||
             json_set_int(cs, "restartCount", ci.latest ? ci.latest->attempt : 0) < 0 ||
             json_set_string(cs, "image", json_str(spec, "image") ?: "") < 0 ||
-            json_set_string(cs, "imageID", "") < 0 || (cid && json_set_string(cs, "containerID", cid) < 0) ||
+            json_set_string(cs, "imageID", ci.latest && ci.latest->image_id ? ci.latest->image_id : "") <
+                0 ||
+            (cid && json_set_string(cs, "containerID", cid) < 0) ||
             json_set_bool(cs, "started", started) < 0)
                 return NULL;
         return TAKE_PTR(cs);
@@ -285,12 +287,22 @@ int pod_status_build(const PodStatusInput *in, cJSON **ret)
                         return -ENOMEM;
         } else if (add_time(status, "startTime", in->now) < 0)
                 return -ENOMEM;
-        /* host-runtime pods share the node's network namespace: their address is the node's,
-         * reached on loopback */
-        ips = cJSON_Parse("[{\"ip\":\"127.0.0.1\"}]");
-        if (json_set_string(status, "hostIP", "127.0.0.1") < 0 ||
-            json_set_string(status, "podIP", "127.0.0.1") < 0 || json_set(status, "podIPs", ips) < 0 ||
-            json_set_string(status, "qosClass", qos_class(spec)) < 0)
+        /* host-runtime (and host-network) pods share the node's network namespace: their
+         * address is the node's, reached on loopback; a cri sandbox has its own */
+        const char *ip = "127.0.0.1";
+        for (size_t i = 0; i < in->n_containers; i++)
+                if (!isempty(in->containers[i].pod_ip) &&
+                    streq_ptr(in->containers[i].pod_uid, json_str(in->pod, "metadata.uid")))
+                        ip = in->containers[i].pod_ip;
+        ips = cJSON_CreateArray();
+        cJSON *entry = cJSON_CreateObject();
+        if (!ips || !entry || json_set_string(entry, "ip", ip) < 0 || !cJSON_AddItemToArray(ips, entry)) {
+                cJSON_Delete(ips);
+                cJSON_Delete(entry);
+                return -ENOMEM;
+        }
+        if (json_set_string(status, "hostIP", "127.0.0.1") < 0 || json_set_string(status, "podIP", ip) < 0 ||
+            json_set(status, "podIPs", ips) < 0 || json_set_string(status, "qosClass", qos_class(spec)) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(status);
         return 0;

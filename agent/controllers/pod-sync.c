@@ -26,6 +26,47 @@ static PodControllerNote *note_for(SyncContext *s, const cJSON *spec)
         return key ? pod_note_get(s->c, key, true) : NULL;
 }
 
+static const cJSON *container_spec(const cJSON *pod, const char *name)
+{
+        const cJSON *spec;
+
+        for (const char *k = "spec.initContainers"; k;
+             k = streq(k, "spec.initContainers") ? "spec.containers" : NULL)
+                cJSON_ArrayForEach (spec, json_path(pod, k))
+                        if (streq_ptr(json_str(spec, "name"), name))
+                                return spec;
+        return NULL;
+}
+
+/* A container the runtime could not make (image, create): its reason becomes the waiting
+ * state, the record goes, and the same attempt is started again after the retry interval, as
+ * the kubelet retries on its next sync. */
+static void absorb_waiting(SyncContext *s)
+{
+        usec_t now = now_usec(CLOCK_REALTIME);
+        size_t k = 0;
+
+        for (size_t i = 0; i < s->n_all; i++) {
+                RuntimeContainer *rc = &s->all[i];
+                const cJSON *spec;
+                PodControllerNote *note;
+
+                if (!rc->waiting || !streq_ptr(rc->pod_uid, s->uid) ||
+                    !(spec = container_spec(s->pod, rc->container_name)) || !(note = note_for(s, spec))) {
+                        s->all[k++] = *rc;
+                        continue;
+                }
+                pod_note_set_waiting(note, rc->reason, rc->message);
+                pod_record_event(s->c, s->pod, "Warning", rc->reason ?: "Failed", "%s",
+                                 rc->message ?: "the runtime could not make the container");
+                note->retry_at = now + START_RETRY_USEC;
+                pod_schedule_retry(s->c, s->ns, s->name, note->retry_at);
+                (void)runtime_remove_container(s->c->runtime, rc->id);
+                runtime_container_done(rc);
+        }
+        s->n_all = k;
+}
+
 static int start_container_one(SyncContext *s, const cJSON *spec, unsigned attempt)
 {
         PodController *c = s->c;
@@ -33,6 +74,7 @@ static int start_container_one(SyncContext *s, const cJSON *spec, unsigned attem
                               .node_name = c->node_name,
                               .log_dir = c->log_dir,
                               .seccomp_default = c->seccomp_default,
+                              .image_entrypoint = runtime_has_images(c->runtime),
                               .volumes = s->volumes.volumes,
                               .n_volumes = s->volumes.n};
         PodControllerNote *note = note_for(s, spec);
@@ -213,11 +255,13 @@ static void update_probes(SyncContext *s, const char *policy)
 
                 if (ci.latest) {
                         v.container_id = ci.latest->id;
+                        v.pod_ip = ci.latest->pod_ip;
                         v.running = ci.latest->state == CONTAINER_RUNNING;
                         v.started_at = ci.latest->started_at;
                         v.terminated = ci.latest->state == CONTAINER_EXITED;
                         /* the stored status is what the agent had before a restart */
-                        cid = strjoin(runtime_id_scheme(s->c->runtime), "://", ci.latest->id, NULL);
+                        cid = strjoin(runtime_id_scheme(s->c->runtime), "://",
+                                      ci.latest->runtime_id ?: ci.latest->id, NULL);
                         cJSON_ArrayForEach (st, statuses)
                                 if (cid && streq_ptr(json_str(st, "name"), cname) &&
                                     json_bool(st, "ready", false) &&
@@ -296,6 +340,7 @@ static int sync_deletion(SyncContext *s)
         for (size_t i = 0; i < s->n_all; i++)
                 if (streq_ptr(s->all[i].pod_uid, s->uid))
                         (void)runtime_remove_container(s->c->runtime, s->all[i].id);
+        runtime_release_pod(s->c->runtime, s->uid);
         r = pod_volumes_teardown(s->c, s->uid);
         if (r < 0) {
                 /* the pod stays until its mounts are gone, as with the kubelet */
@@ -421,6 +466,7 @@ static int pod_sync_locked(PodController *c, const char *ns, const char *name)
         r = runtime_list_containers(c->runtime, &s.all, &s.n_all);
         if (r < 0)
                 goto out;
+        absorb_waiting(&s);
         if (json_str(s.pod, "metadata.deletionTimestamp")) {
                 r = sync_deletion(&s);
                 goto out;

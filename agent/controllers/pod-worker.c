@@ -264,6 +264,7 @@ int pod_collect_orphans(PodController *c)
                         (void)pod_stop_container(c, NULL, &all[i], 0);
                 else {
                         (void)runtime_remove_container(c->runtime, all[i].id);
+                        runtime_release_pod(c->runtime, all[i].pod_uid);
                         notes_forget_pod(c, all[i].pod_uid);
                         prober_forget_pod(c->prober, all[i].pod_uid);
                 }

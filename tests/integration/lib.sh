@@ -88,6 +88,7 @@ pod_phase_is() { [ "$(pod_field "$1" 'd["status"]["phase"]')" = "$2" ]; }
 # Everything the test started must be gone: processes under the state dir's shims and
 # the cgroups of its pods.
 CLEANUP_HOOKS=() # functions run first at exit (components a test started: containerd, ...)
+CLEANUP_DRAIN_HOOKS=() # run once the pods are deleted, before the agent stops (wait for a runtime)
 cleanup() {
         local rc=$? h
         # delete every pod through the agent (started again if the test stopped it), so
@@ -97,6 +98,9 @@ cleanup() {
         fi
         if [ -n "$AGENT_PID" ]; then
                 b delete pods --all --grace-period=1 --timeout=20s >/dev/null 2>&1
+                for h in "${CLEANUP_DRAIN_HOOKS[@]}"; do
+                        "$h"
+                done
                 stop_agent TERM
         fi
         for h in "${CLEANUP_HOOKS[@]}"; do

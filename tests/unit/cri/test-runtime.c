@@ -126,14 +126,16 @@ Test(runtime, builds_the_kubelet_log_path)
         cr_assert_null(bad);
 }
 
-Test(runtime, refuses_the_cri_backend_for_now)
+/* The cri backend checks its socket before anything else: a path with nothing there is an
+ * error, and no runtime is made. */
+Test(runtime, cri_backend_refuses_a_missing_socket)
 {
         sd_event *e = NULL;
         Runtime *rt = NULL;
-        RuntimeOptions o = {.type = RUNTIME_CRI, .endpoint = "/run/containerd/containerd.sock"};
+        RuntimeOptions o = {.type = RUNTIME_CRI, .endpoint = "unix:///nonexistent/berth-test/cri.sock"};
 
         cr_assert_eq(sd_event_new(&e), 0);
-        cr_assert_eq(runtime_new(&rt, e, &o), -EOPNOTSUPP);
+        cr_assert_eq(runtime_new(&rt, e, &o), -ENOENT);
         cr_assert_null(rt);
         sd_event_unref(e);
 }

@@ -237,6 +237,7 @@ typedef struct Fake {
         ProbeResult answer;
         unsigned runs, cancels;
         char last_container[64];
+        char last_host[64];
         FakeRun *inflight;
         unsigned results;
         ProbeResult last_result;
@@ -269,6 +270,7 @@ static int fake_start(void *userdata, const ProbeHandler *h, const char *contain
         cr_assert_eq(timeout, 2 * USEC_PER_SEC);
         *r = (FakeRun){.done = done, .userdata = done_userdata, .result = f->answer};
         snprintf(f->last_container, sizeof(f->last_container), "%s", container_id);
+        snprintf(f->last_host, sizeof(f->last_host), "%s", h->host ?: "");
         cr_assert_geq(sd_event_add_defer(f->event, &r->defer, fake_fire, r), 0);
         f->runs++;
         *ret_handle = r;
@@ -403,6 +405,38 @@ Test(prober, ready_hint_carries_readiness_over)
         cr_assert_eq(prober_update(p, pod, c, &v, true), 0);
         /* before any run: ready, as the store said */
         cr_assert(prober_container_ready(p, "u1", "app", "c1", true, true));
+        prober_free(p);
+        cJSON_Delete(pod);
+        cJSON_Delete(c);
+        sd_event_unref(e);
+}
+
+/* A cri sandbox gets its address after the workers of its containers were made: the next
+ * update points the handler at it, and the following runs go there. */
+Test(prober, retargets_when_the_pod_gets_an_address)
+{
+        sd_event *e = NULL;
+        Fake f = {.answer = PROBE_SUCCESS};
+        ProberRunner runner = {.start = fake_start, .cancel = fake_cancel, .userdata = &f};
+        ProberCallbacks cb = {.on_result = on_result, .on_event = on_event, .userdata = &f};
+        ProberOptions opts = {.new_container_jitter_max = 10 * USEC_PER_MSEC, .startup_until = 1};
+        cJSON *pod = cJSON_Parse(POD), *c = cJSON_Parse(CONTAINER);
+        ProbeContainerView v = {
+            .container_id = "c1", .running = true, .started_at = now_usec(CLOCK_REALTIME)};
+        Prober *p = NULL;
+
+        cr_assert_geq(sd_event_new(&e), 0);
+        f.event = e;
+        cr_assert_eq(prober_new(&p, e, &runner, &cb, &opts), 0);
+        cr_assert_eq(prober_update(p, pod, c, &v, false), 0);
+        run_until(e, 900 * USEC_PER_MSEC, f.runs >= 2);
+        cr_assert_str_eq(f.last_host, "127.0.0.1");
+
+        /* each pod sync updates the prober; one finds no run in flight and retargets */
+        v.pod_ip = "10.88.0.7";
+        run_until(e, 3 * USEC_PER_SEC,
+                  prober_update(p, pod, c, &v, false) == 0 && streq(f.last_host, "10.88.0.7"));
+
         prober_free(p);
         cJSON_Delete(pod);
         cJSON_Delete(c);

@@ -56,6 +56,12 @@ int admission_check(const AdmissionContext *ctx, const cJSON *obj, FieldErrors *
                                       "PersistentVolumeClaims, from its storage classes");
                 return errs->oom ? -ENOMEM : 1;
         }
+        /* a StatefulSet's history: written by its controller only */
+        if (streq_ptr(kind, "ControllerRevision")) {
+                field_error_add(errs, FIELD_ERROR_FORBIDDEN, "kind", NULL,
+                                "controller revisions are written by the StatefulSet controller");
+                return errs->oom ? -ENOMEM : 1;
+        }
 
         if (!path || !ctx->host_runtime)
                 return 0;

@@ -13,6 +13,8 @@
 #include "api.h"
 #include "berth-config.h"
 #include "cronjob-controller.h"
+#include "daemonset-controller.h"
+#include "statefulset-controller.h"
 #include "curl-loop.h"
 #include "job-controller.h"
 #include "json-util.h"
@@ -48,6 +50,8 @@ struct Manager {
         PodController *pods;
         JobController *jobs;
         CronJobController *cronjobs;
+        DaemonSetController *daemonsets;
+        StatefulSetController *statefulsets;
         ApiServer *api;
         Metrics *metrics;
         MetricsLoopMeter *loop_meter;
@@ -141,6 +145,10 @@ static void on_store_change(Store *s, StoreChange change, const cJSON *obj, void
                 job_controller_on_store_change(m->jobs, change, obj);
         if (m->cronjobs)
                 cronjob_controller_on_store_change(m->cronjobs, change, obj);
+        if (m->daemonsets)
+                daemonset_controller_on_store_change(m->daemonsets, change, obj);
+        if (m->statefulsets)
+                statefulset_controller_on_store_change(m->statefulsets, change, obj);
         if (streq_ptr(json_str(obj, "kind"), "Pod"))
                 schedule_status(m);
 }
@@ -341,6 +349,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         (void)volume_controller_resync(m->volumes);
         (void)job_controller_resync(m->jobs);
         (void)cronjob_controller_resync(m->cronjobs);
+        (void)daemonset_controller_resync(m->daemonsets);
+        (void)statefulset_controller_resync(m->statefulsets);
         (void)sd_notify(false, "READY=1");
         notify_status(m);
         return 0;
@@ -562,6 +572,14 @@ int manager_new(Manager **ret, Config *config)
         r = cronjob_controller_new(&m->cronjobs, m->event, m->store);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the cronjob controller: %m");
+        r = daemonset_controller_new(&m->daemonsets, m->event, m->store,
+                                     &(DaemonSetControllerOptions){.node_name = config->node_name});
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the daemonset controller: %m");
+        r = statefulset_controller_new(&m->statefulsets, m->event, m->store,
+                                       &(StatefulSetControllerOptions){.node_name = config->node_name});
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the statefulset controller: %m");
 
         r = register_node(m);
         if (r < 0)
@@ -600,6 +618,10 @@ int manager_new(Manager **ret, Config *config)
                 r = job_controller_resync(m->jobs);
         if (r >= 0)
                 r = cronjob_controller_resync(m->cronjobs);
+        if (r >= 0)
+                r = daemonset_controller_resync(m->daemonsets);
+        if (r >= 0)
+                r = statefulset_controller_resync(m->statefulsets);
         if (r < 0)
                 return log_error_errno(r, "Failed to list the workloads: %m");
         *ret = TAKE_PTR(m);
@@ -616,6 +638,8 @@ Manager *manager_free(Manager *m)
         manifest_dir_free(m->manifests);
         metrics_server_free(m->metrics_server);
         api_server_free(m->api);
+        statefulset_controller_free(m->statefulsets);
+        daemonset_controller_free(m->daemonsets);
         cronjob_controller_free(m->cronjobs);
         job_controller_free(m->jobs);
         pod_controller_free(m->pods);

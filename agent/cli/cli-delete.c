@@ -9,6 +9,7 @@ typedef struct Victim {
         const KindInfo *kind;
         char *ns;
         char *name;
+        char *uid; /* of the object the DELETE answered with: a new one of that name is not it */
 } Victim;
 
 typedef struct Victims {
@@ -21,6 +22,7 @@ static void victims_done(Victims *vs)
         for (size_t i = 0; i < vs->n; i++) {
                 free(vs->v[i].ns);
                 free(vs->v[i].name);
+                free(vs->v[i].uid);
         }
         free(vs->v);
 }
@@ -148,7 +150,7 @@ static char *delete_options(const CliArgs *a)
 }
 
 /* Returns 1 when the object was deleted, 0 when it was not found (and ignored), -1 on error. */
-static int delete_one(CliHttp *h, const CliArgs *a, const Victim *v, const char *body)
+static int delete_one(CliHttp *h, const CliArgs *a, Victim *v, const char *body)
 {
         _cleanup_free_ char *path = cli_http_path(v->kind, v->ns, v->name),
                             *res = cli_kind_resource_name(v->kind);
@@ -169,6 +171,10 @@ static int delete_one(CliHttp *h, const CliArgs *a, const Victim *v, const char 
                 cli_response_done(&resp);
                 return -1;
         }
+        _cleanup_json_ cJSON *obj = resp.body ? cJSON_Parse(resp.body) : NULL;
+        const char *uid = json_str(obj, "metadata.uid");
+        if (uid && !streq_ptr(json_str(obj, "kind"), "Status"))
+                v->uid = strdup(uid);
         cli_response_done(&resp);
         printf("%s \"%s\" %sdeleted\n", res, v->name, a->force ? "force " : "");
         return 1;
@@ -184,8 +190,10 @@ static int wait_gone(CliHttp *h, const Victim *v, usec_t deadline)
                 if (cli_http_request(h, "GET", path, NULL, &resp) < 0)
                         return 1;
                 long status = resp.status;
+                _cleanup_json_ cJSON *obj = status == 200 && resp.body ? cJSON_Parse(resp.body) : NULL;
                 cli_response_done(&resp);
-                if (status == 404)
+                /* gone, or replaced by a new object of the same name (a StatefulSet's pod) */
+                if (status == 404 || (v->uid && obj && !streq_ptr(json_str(obj, "metadata.uid"), v->uid)))
                         return 0;
                 if (now_usec(CLOCK_MONOTONIC) >= deadline)
                         break;

@@ -24,6 +24,7 @@ static const KindInfo kinds[] = {
     {"StatefulSet", "apps/v1", "apps", "statefulsets", "statefulset", "sts", true},
     {"DaemonSet", "apps/v1", "apps", "daemonsets", "daemonset", "ds", true},
     {"Node", "v1", "", "nodes", "node", "no", false},
+    {"ControllerRevision", "apps/v1", "apps", "controllerrevisions", "controllerrevision", NULL, true},
 };
 
 static const KindHooks hooks[] = {

@@ -39,7 +39,7 @@ Test(manifest, looks_up_kinds_by_any_name)
         cr_assert_null(kind_by_plural("batch", "pods"));
         cr_assert_null(kind_by_kind("pod"));
         cr_assert_not_null(kind_table(&n));
-        cr_assert_eq(n, 13);
+        cr_assert_eq(n, 14);
         cr_assert_not_null(schema_for_kind("Pod"));
         cr_assert_null(schema_for_kind("Node"));
 }

@@ -63,6 +63,17 @@ int pod_hook_post_start(PodController *c, const cJSON *pod, const cJSON *spec, c
 int pod_hook_pre_stop(PodController *c, const cJSON *pod, const RuntimeContainer *rc, usec_t grace);
 void pod_hooks_free(PodController *c);
 
+/* The hosts file of a pod with a subdomain (pod-hosts.c). */
+bool pod_hosts_wanted(const cJSON *pod);
+/* The text: the kubelet's managed lines, the pod's own name at pod_ip (NULL: 127.0.0.1), each
+ * live pod of peers in the same namespace and subdomain that has an address, hostAliases. */
+int pod_hosts_render(const cJSON *pod, const char *pod_ip, const cJSON *peers, char **ret);
+/* Writes <pods_dir>/<uid>/etc-hosts when the pod wants one (in place, only when changed);
+ * *ret_path is NULL when it does not. */
+int pod_hosts_sync(PodController *c, const cJSON *pod, const char *pod_ip, char **ret_path);
+/* pod came, went or got an address: the other pods of its subdomain rewrite theirs. */
+void pod_hosts_peers_changed(PodController *c, const cJSON *pod);
+
 /* Volumes (pod-volumes.c). The host paths of the pod's volumes, in spec order, for
  * PodSpecContext: strings point into pod or are freed by pod_volume_table_free(). */
 typedef struct PodVolumeTable {

@@ -459,7 +459,7 @@ static int build_mounts(const PodSpecContext *ctx, const cJSON *container, const
 {
         const cJSON *vms = json_path(container, "volumeMounts"),
                     *vds = json_path(container, "volumeDevices"), *vm;
-        int n = cJSON_GetArraySize(vms) + cJSON_GetArraySize(vds);
+        int n = cJSON_GetArraySize(vms) + cJSON_GetArraySize(vds) + (ctx->hosts_file ? 1 : 0);
         StrV owned = {0};
         size_t i = 0;
         int r = 0;
@@ -483,6 +483,13 @@ static int build_mounts(const PodSpecContext *ctx, const cJSON *container, const
                         break;
                 i++;
         }
+        /* the pod's hosts file, unless the container mounts its own there */
+        bool own_hosts = false;
+        for (size_t k = 0; k < i; k++)
+                own_hosts |= streq(l->mounts[k].container_path, "/etc/hosts");
+        if (r >= 0 && ctx->hosts_file && !own_hosts)
+                l->mounts[i++] =
+                    (RuntimeMount){.host_path = ctx->hosts_file, .container_path = "/etc/hosts"};
         /* owned strings are freed with the launch, also after a failure */
         l->mount_paths = owned.v;
         l->config.mounts = l->mounts;

@@ -35,6 +35,7 @@ typedef struct PodSpecContext {
         const char *log_dir;
         bool seccomp_default;             /* RuntimeDefault when the pod does not say */
         bool image_entrypoint;            /* the runtime runs images: no command runs the entrypoint */
+        const char *hosts_file;           /* bound at /etc/hosts when set (pod-hosts.c) */
         const PodVolumeHostPath *volumes; /* the pod's volumes, set up */
         size_t n_volumes;
 } PodSpecContext;

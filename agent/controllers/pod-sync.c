@@ -17,6 +17,7 @@ typedef struct SyncContext {
         RuntimeContainer *all;
         size_t n_all;
         PodVolumeTable volumes; /* set up: the host paths volumeMounts bind */
+        char *hosts_file;       /* the pod's /etc/hosts, or NULL (pod-hosts.c) */
 } SyncContext;
 
 static PodControllerNote *note_for(SyncContext *s, const cJSON *spec)
@@ -75,6 +76,7 @@ static int start_container_one(SyncContext *s, const cJSON *spec, unsigned attem
                               .log_dir = c->log_dir,
                               .seccomp_default = c->seccomp_default,
                               .image_entrypoint = runtime_has_images(c->runtime),
+                              .hosts_file = s->hosts_file,
                               .volumes = s->volumes.volumes,
                               .n_volumes = s->volumes.n};
         PodControllerNote *note = note_for(s, spec);
@@ -382,6 +384,8 @@ static int write_status(SyncContext *s, bool init_done, bool init_failed)
                 return r;
         if (cJSON_Compare(status, json_path(s->pod, "status"), true))
                 return 0;
+        if (!streq_ptr(json_str(status, "podIP"), json_str(s->pod, "status.podIP")))
+                pod_hosts_peers_changed(s->c, s->pod); /* its peers name it at its new address */
         return store_update_status(s->c->store, "Pod", s->ns, s->name, status);
 }
 
@@ -408,6 +412,15 @@ static int bind_pod(SyncContext *s)
 /* Sets up the pod's volumes before any container starts, and again on each step (a
  * changed ConfigMap or Secret is projected anew). 1 when they are ready; 0 when they
  * are not, with a FailedMount event and a retry. */
+/* The pod's address as the runtime knows it (a cri sandbox's), else the stored one. */
+static const char *pod_ip_of(const SyncContext *s)
+{
+        for (size_t i = 0; i < s->n_all; i++)
+                if (streq_ptr(s->all[i].pod_uid, s->uid) && !isempty(s->all[i].pod_ip))
+                        return s->all[i].pod_ip;
+        return json_str(s->pod, "status.podIP");
+}
+
 static int sync_volumes(SyncContext *s)
 {
         _cleanup_free_ char *err = NULL;
@@ -423,6 +436,9 @@ static int sync_volumes(SyncContext *s)
         if (r < 0)
                 return r;
         r = pod_volume_table_build(s->c, s->pod, &s->volumes);
+        if (r < 0)
+                return r;
+        r = pod_hosts_sync(s->c, s->pod, pod_ip_of(s), &s->hosts_file);
         return r < 0 ? r : 1;
 }
 
@@ -509,6 +525,7 @@ static int pod_sync_locked(PodController *c, const char *ns, const char *name)
         }
 out:
         pod_volume_table_free(&s.volumes);
+        free(s.hosts_file);
         runtime_container_array_free(s.all, s.n_all);
         cJSON_Delete(s.pod);
         return r;

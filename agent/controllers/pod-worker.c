@@ -101,10 +101,14 @@ void pod_controller_on_store_change(PodController *c, StoreChange change, const 
 
         if (!kind)
                 return;
-        if (streq(kind, "Pod"))
+        if (streq(kind, "Pod")) {
                 pod_controller_enqueue(c, json_str(obj, "metadata.namespace"),
                                        json_str(obj, "metadata.name"));
-        else if (streq(kind, "ConfigMap") || streq(kind, "Secret") || streq(kind, "PersistentVolumeClaim")) {
+                /* a peer came or went: the hosts files of its subdomain follow */
+                if (change != STORE_MODIFIED && pod_hosts_wanted(obj))
+                        pod_hosts_peers_changed(c, obj);
+        } else if (streq(kind, "ConfigMap") || streq(kind, "Secret") ||
+                   streq(kind, "PersistentVolumeClaim")) {
                 _cleanup_json_ cJSON *pods = NULL;
                 const cJSON *p;
 
@@ -123,7 +127,6 @@ void pod_controller_on_store_change(PodController *c, StoreChange change, const 
                                         pod_controller_enqueue(c, json_str(p, "metadata.namespace"),
                                                                json_str(p, "metadata.name"));
         }
-        (void)change;
 }
 
 void pod_controller_on_container_exit(PodController *c, const char *id)

@@ -49,7 +49,7 @@ spec:
         - {name: VERSION, value: "$2"}
         - name: POD_NAME
           valueFrom: {fieldRef: {fieldPath: metadata.name}}
-        command: ["/bin/sh", "-c", "echo \$POD_NAME >>$T/mnt/data/boots; exec sleep 600"]
+        command: ["/bin/sh", "-c", "echo \$POD_NAME >>$T/mnt/data/boots; cat /etc/hosts >$T/hosts-\$POD_NAME; exec sleep 600"]
         volumeMounts: [{name: data, mountPath: $T/mnt/data}]
         readinessProbe:
           exec: {command: ["/bin/sh", "-c", "test -f $T/ready-\$POD_NAME"]}
@@ -79,6 +79,15 @@ for i in 0 1 2; do
         [ "$(b get pvc data-web-$i -o json | jget 'd["status"]["phase"]')" = Bound ] || fail "data-web-$i not Bound"
 done
 echo "PASS: OrderedReady creation, claims bound"
+
+# --- stable names: web-2 started seeing its elders in its /etc/hosts, and web-0's file
+# (written before web-2 existed) has been brought up to date
+grep -q "web-0.web.default.svc.cluster.local" "$T/hosts-web-2" || fail "web-2's /etc/hosts lacks web-0: $(cat "$T/hosts-web-2")"
+grep -qw "web-1.web" "$T/hosts-web-2" || fail "web-2's /etc/hosts lacks web-1.web"
+grep -q "web-2" "$T/hosts-web-0" && fail "web-0 started before web-2 existed, yet named it"
+uid0=$(pod_field web-0 'd["metadata"]["uid"]')
+wait_for 10 "web-0's hosts file names web-2" grep -q "web-2.web.default.svc.cluster.local" "$T/state/pods/$uid0/etc-hosts"
+echo "PASS: /etc/hosts names the set's pods and follows them"
 
 # --- the data outlives the pod: web-1 comes back to the same claim
 uid=$(pod_field web-1 'd["metadata"]["uid"]')

@@ -1,7 +1,9 @@
 /* The peer of bench/cri.sh: the bare CRI calls a minimal client makes to run a one-container
  * pod (RunPodSandbox, ImageStatus, CreateContainer, StartContainer), one after the other, timed
  * from the first request to StartContainer's answer; then the pod is stopped and removed
- * (not timed). Prints one duration in milliseconds per line.
+ * (not timed). The sandbox and container configs are the ones berth sends for the same Pod
+ * (cri-config.h), so that the runtime does the same work for both. Prints one duration in
+ * milliseconds per line.
  * Usage: cri-bare ENDPOINT LOG_DIR ROUNDS */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,8 @@
 #include <sys/stat.h>
 
 #include "cri-client.h"
+#include "cri-config.h"
+#include "json-util.h"
 
 #define BUSYBOX "docker.io/library/busybox:latest"
 
@@ -79,13 +83,10 @@ int main(int argc, char **argv)
                 return 1;
         }
         for (int i = 0; i < rounds; i++) {
-                char name[64], uid[64], logdir[2048], ctrdir[4096];
-                Runtime__V1__PodSandboxMetadata md = RUNTIME__V1__POD_SANDBOX_METADATA__INIT;
-                Runtime__V1__PodSandboxConfig sc = RUNTIME__V1__POD_SANDBOX_CONFIG__INIT;
-                Runtime__V1__ContainerMetadata cm = RUNTIME__V1__CONTAINER_METADATA__INIT;
-                Runtime__V1__ImageSpec is = RUNTIME__V1__IMAGE_SPEC__INIT;
-                Runtime__V1__ContainerConfig cc = RUNTIME__V1__CONTAINER_CONFIG__INIT;
-                char *cmd[] = {(char *)"/bin/sleep", (char *)"600"};
+                char name[64], uid[64], logdir[2048], ctrdir[4096], logpath[4200], pod_json[1024];
+                char *argv_[] = {(char *)"/bin/sleep", (char *)"600", NULL};
+                Runtime__V1__PodSandboxConfig *sc = NULL;
+                Runtime__V1__ContainerConfig *cc = NULL;
                 Reply r = {0};
                 char *sandbox, *container;
                 usec_t t0;
@@ -94,30 +95,53 @@ int main(int argc, char **argv)
                 snprintf(uid, sizeof(uid), "bare-%d-%d", (int)getpid(), i);
                 snprintf(logdir, sizeof(logdir), "%s/default_%s_%s", argv[2], name, uid);
                 snprintf(ctrdir, sizeof(ctrdir), "%s/main", logdir);
-                md.name = name;
-                md.uid = uid;
-                md.namespace_ = (char *)"default";
-                sc.metadata = &md;
-                sc.hostname = name;
-                sc.log_directory = logdir;
-                cm.name = (char *)"main";
-                is.image = (char *)BUSYBOX;
-                cc.metadata = &cm;
-                cc.image = &is;
-                cc.n_command = 2;
-                cc.command = cmd;
-                cc.log_path = (char *)"main/0.log";
+                snprintf(logpath, sizeof(logpath), "%s/0.log", ctrdir);
+                /* the Pod bench/cri.sh applies to berth, as the agent's defaults complete it */
+                snprintf(pod_json, sizeof(pod_json),
+                         "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"default\",\"uid\":\"%s\"},"
+                         "\"spec\":{\"terminationGracePeriodSeconds\":0,\"restartPolicy\":\"Always\","
+                         "\"dnsPolicy\":\"ClusterFirst\",\"containers\":[{\"name\":\"main\","
+                         "\"image\":\"busybox\",\"imagePullPolicy\":\"IfNotPresent\","
+                         "\"command\":[\"/bin/sleep\",\"600\"],"
+                         "\"terminationMessagePath\":\"/dev/termination-log\"}]}}",
+                         name, uid);
+                cJSON *pod = cJSON_Parse(pod_json);
+                RuntimeContainerConfig cfg = {.pod_uid = uid,
+                                              .pod_name = name,
+                                              .pod_namespace = "default",
+                                              .container_name = "main",
+                                              .image = "busybox",
+                                              .argv = argv_,
+                                              .n_command = 2,
+                                              .log_path = logpath,
+                                              .seccomp_runtime_default = true,
+                                              .pod = pod,
+                                              .container =
+                                                  cJSON_GetArrayItem(json_path(pod, "spec.containers"), 0)};
+                if (!pod ||
+                    cri_sandbox_config_new(
+                        &(CriSandboxParams){.pod = pod, .log_directory = logdir, .instance = "cri-bare"},
+                        &sc, &err) < 0 ||
+                    cri_container_config_new(&(CriContainerParams){.cfg = &cfg,
+                                                                   .log_directory = logdir,
+                                                                   .instance = "cri-bare",
+                                                                   .seccomp_root = "/nonexistent",
+                                                                   .image = BUSYBOX},
+                                             &cc, &err) < 0) {
+                        fprintf(stderr, "cri-bare: configs: %s\n", err ?: "failed");
+                        return 1;
+                }
                 (void)mkdir_p(ctrdir, 0755); /* as berth does before CreateContainer */
 
                 t0 = now_usec(CLOCK_MONOTONIC);
-                cri_client_run_pod_sandbox(client, &sc, NULL, 0, on_reply, &r, NULL);
+                cri_client_run_pod_sandbox(client, sc, NULL, 0, on_reply, &r, NULL);
                 wait_reply(&r, "RunPodSandbox");
                 sandbox = strdup(((Runtime__V1__RunPodSandboxResponse *)r.response)->pod_sandbox_id);
                 reply_done(&r);
                 cri_client_image_status(client, BUSYBOX, false, 0, on_reply, &r, NULL);
                 wait_reply(&r, "ImageStatus");
                 reply_done(&r);
-                cri_client_create_container(client, sandbox, &cc, &sc, 0, on_reply, &r, NULL);
+                cri_client_create_container(client, sandbox, cc, sc, 0, on_reply, &r, NULL);
                 wait_reply(&r, "CreateContainer");
                 container = strdup(((Runtime__V1__CreateContainerResponse *)r.response)->container_id);
                 reply_done(&r);
@@ -141,6 +165,9 @@ int main(int argc, char **argv)
                 reply_done(&r);
                 free(sandbox);
                 free(container);
+                cri_config_free(sc);
+                cri_config_free(cc);
+                cJSON_Delete(pod);
         }
         cri_client_free(client);
         curl_loop_free(loop);

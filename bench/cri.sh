@@ -26,7 +26,8 @@ skip() { fail "$@"; }
 cleanup() {
         if [ -n "$AGENT" ]; then
                 "$BERTH" delete pods --all --grace-period=1 --timeout=300s >/dev/null 2>&1
-                for _ in $(seq 100); do [ -z "$(CTR containers ls -q 2>/dev/null)" ] && break; sleep 0.1; done
+                # the agent removes sandboxes in the background after their pods
+                for _ in $(seq 1200); do [ -z "$(CTR containers ls -q 2>/dev/null)" ] && break; sleep 0.1; done
                 kill "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null
         fi
         for h in "${CLEANUP_HOOKS[@]}"; do "$h"; done

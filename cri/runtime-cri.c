@@ -36,7 +36,9 @@ typedef enum Step {
 typedef struct CriCtr {
         RuntimeContainer info; /* id: berth's; runtime_id: the CRI container id once made */
         Step step;
-        bool busy;   /* a call of the start chain is in flight */
+        bool busy; /* a call of the start chain is in flight */
+        /* the image is resolved (ImageStatus, PullImage) while the sandbox is made */
+        bool image_busy, image_done;
         bool hidden; /* removed by the caller while busy: removed when the call is answered */
         bool stop_requested, never_started, exit_reported, start_reported;
         bool status_busy, status_again, stop_retry;
@@ -779,7 +781,7 @@ static void image_pull(CriCtr *t)
         if (r < 0)
                 ctr_waiting(t, "ErrImagePull", strerror(-r));
         else
-                t->busy = true;
+                t->image_busy = true;
 }
 
 static int set_image_ref(CriCtr *t, const char *ref)
@@ -800,8 +802,13 @@ static void image_answered(CriOp *op, const CriError *e, const void *resp)
 
         if (!t)
                 return;
-        t->busy = false;
-        if (chain_interrupted(t))
+        t->image_busy = false;
+        if (t->step == STEP_DONE) { /* failed or stopped meanwhile */
+                if (t->hidden && !t->busy)
+                        ctr_drop(t);
+                return;
+        }
+        if (!t->busy && chain_interrupted(t))
                 return;
         if (op->method == CRI_METHOD_PULL_IMAGE) {
                 const Runtime__V1__PullImageResponse *r = resp;
@@ -840,8 +847,11 @@ static void image_answered(CriOp *op, const CriError *e, const void *resp)
                         return;
                 }
         }
-        t->step = STEP_CREATE;
-        chain_advance(t);
+        t->image_done = true;
+        if (t->step == STEP_IMAGE) { /* the sandbox is ready: go on */
+                t->step = STEP_CREATE;
+                chain_advance(t);
+        }
 }
 
 static void image_step(CriCtr *t)
@@ -861,7 +871,7 @@ static void image_step(CriCtr *t)
         if (r < 0)
                 ctr_waiting(t, "ImageInspectError", strerror(-r));
         else
-                t->busy = true;
+                t->image_busy = true;
 }
 
 static void created_answered(CriOp *op, const CriError *e, const void *resp)
@@ -1008,7 +1018,11 @@ static void chain_advance(CriCtr *t)
                         sandbox_run(rc, p);
                 return;
         case STEP_IMAGE:
-                image_step(t);
+                if (t->image_done) {
+                        t->step = STEP_CREATE;
+                        chain_advance(t);
+                } else if (!t->image_busy)
+                        image_step(t);
                 return;
         case STEP_CREATE:
                 create_step(t);
@@ -1087,7 +1101,7 @@ int runtime_cri_remove(RuntimeCri *rc, const char *id)
                 return -ENOENT;
         if (t->info.state == CONTAINER_RUNNING || (t->info.state == CONTAINER_CREATED && !t->busy))
                 return -EBUSY;
-        if (t->busy) {
+        if (t->busy || t->image_busy) {
                 t->hidden = true;
                 return 0;
         }
@@ -1197,7 +1211,10 @@ int runtime_cri_start(RuntimeCri *rc, const RuntimeContainerConfig *cfg, char **
         } else {
                 t->image = TAKE_PTR(image);
                 t->step = STEP_SANDBOX;
-                chain_advance(t);
+                /* the image and the sandbox at once: neither needs the other */
+                image_step(t);
+                if (t->step != STEP_DONE)
+                        chain_advance(t);
         }
         *ret_id = TAKE_PTR(id);
         return 0;

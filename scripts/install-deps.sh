@@ -13,9 +13,11 @@ protobuf-c-compiler libprotobuf-c-dev e2fsprogs xfsprogs"
 # zsh: test-cli-completion sources the zsh completion script in it
 # man-db: man --warnings and lexgrog check the generated man pages
 # iproute2: lib-containerd.sh removes the network namespaces and the bridge CNI made
+# etcd-server, etcd-client: the cluster-mode tests start their own etcd on loopback ports
 TEST="libcriterion-dev clang-format procps curl python3 git libnghttp2-dev zsh
 debhelper dpkg-dev lintian rpm fakeroot systemd
-containerd runc umoci containernetworking-plugins busybox-static man-db iproute2"
+containerd runc umoci containernetworking-plugins busybox-static man-db iproute2
+etcd-server etcd-client"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

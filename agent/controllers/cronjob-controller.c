@@ -307,14 +307,7 @@ void cronjob_controller_on_store_change(CronJobController *c, StoreChange change
 
 int cronjob_controller_resync(CronJobController *c)
 {
-        _cleanup_json_ cJSON *all = NULL;
-        const cJSON *cj;
-        int r;
+        int r = workqueue_add_all(c->queue, c->store, "CronJob");
 
-        r = store_list(c->store, "CronJob", NULL, NULL, &all);
-        if (r < 0)
-                return log_warning_errno(r, "Failed to list CronJobs: %m");
-        cJSON_ArrayForEach (cj, all)
-                workqueue_add(c->queue, json_str(cj, "metadata.namespace"), json_str(cj, "metadata.name"));
-        return 0;
+        return r < 0 ? log_warning_errno(r, "Failed to list CronJobs: %m") : 0;
 }

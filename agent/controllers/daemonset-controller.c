@@ -64,17 +64,7 @@ void daemonset_controller_on_store_change(DaemonSetController *c, StoreChange ch
 
 int daemonset_controller_resync(DaemonSetController *c)
 {
-        _cleanup_json_ cJSON *sets = NULL;
-        const cJSON *d;
-        int r;
-
-        r = store_list(c->store, "DaemonSet", NULL, NULL, &sets);
-        if (r < 0)
-                return r;
-        cJSON_ArrayForEach (d, sets)
-                workqueue_add(c->queue, json_str(d, "metadata.namespace") ?: "default",
-                              json_str(d, "metadata.name"));
-        return 0;
+        return workqueue_add_all(c->queue, c->store, "DaemonSet");
 }
 
 static DaemonSetBackoff *backoff_find(DaemonSetController *c, const char *key)

@@ -6,6 +6,7 @@
 #include "daemonset-internal.h"
 #include "json-util.h"
 #include "node-eligibility.h"
+#include "pod-object.h"
 
 static int compare_keys(const void *a, const void *b)
 {
@@ -188,24 +189,14 @@ int daemonset_pod_build(const cJSON *ds, const char *node, const char *hash, int
         return 0;
 }
 
-static const cJSON *ready_condition(const cJSON *pod)
-{
-        const cJSON *c;
-
-        cJSON_ArrayForEach (c, json_path(pod, "status.conditions"))
-                if (streq_ptr(json_str(c, "type"), "Ready"))
-                        return c;
-        return NULL;
-}
-
 bool daemonset_pod_is_ready(const cJSON *pod)
 {
-        return streq_ptr(json_str(ready_condition(pod), "status"), "True");
+        return pod_is_ready(pod);
 }
 
 bool daemonset_pod_is_available(const cJSON *pod, int64_t min_ready_sec, usec_t now, usec_t *ret_at)
 {
-        const char *lt = json_str(ready_condition(pod), "lastTransitionTime");
+        const char *lt = json_str(pod_condition(pod, "Ready"), "lastTransitionTime");
         usec_t t, at;
 
         if (!daemonset_pod_is_ready(pod))

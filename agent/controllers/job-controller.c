@@ -33,17 +33,7 @@ void job_controller_on_store_change(JobController *c, StoreChange change, const 
 
 int job_controller_resync(JobController *c)
 {
-        _cleanup_json_ cJSON *jobs = NULL;
-        const cJSON *j;
-        int r;
-
-        r = store_list(c->store, "Job", NULL, NULL, &jobs);
-        if (r < 0)
-                return r;
-        cJSON_ArrayForEach (j, jobs)
-                workqueue_add(c->queue, json_str(j, "metadata.namespace") ?: "default",
-                              json_str(j, "metadata.name"));
-        return 0;
+        return workqueue_add_all(c->queue, c->store, "Job");
 }
 
 int job_controller_new(JobController **ret, sd_event *e, Store *store, const JobControllerOptions *o)

@@ -7,6 +7,7 @@
 #include "job-sync.h"
 #include "json-util.h"
 #include "log.h"
+#include "pod-object.h"
 
 /* failuresAfterLastSuccess and the last failure's finish time, from the pods. */
 static usec_t creation_backoff(const JobSync *s)
@@ -48,12 +49,9 @@ static usec_t pod_time(const cJSON *obj, const char *path)
 
 static usec_t ready_since(const cJSON *pod)
 {
-        const cJSON *c;
+        const cJSON *c = pod_condition(pod, "Ready");
 
-        cJSON_ArrayForEach (c, json_path(pod, "status.conditions"))
-                if (streq_ptr(json_str(c, "type"), "Ready"))
-                        return pod_time(c, "lastTransitionTime");
-        return 0;
+        return c ? pod_time(c, "lastTransitionTime") : 0;
 }
 
 static int64_t max_restarts(const cJSON *pod)

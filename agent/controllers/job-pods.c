@@ -5,6 +5,7 @@
 
 #include "job-internal.h"
 #include "json-util.h"
+#include "pod-object.h"
 
 static int set_str_map(cJSON *meta, const char *key, const char *k, const char *v)
 {
@@ -225,12 +226,7 @@ int64_t job_pod_index(const cJSON *pod)
 
 bool job_pod_is_ready(const cJSON *pod)
 {
-        const cJSON *c;
-
-        cJSON_ArrayForEach (c, json_path(pod, "status.conditions"))
-                if (streq_ptr(json_str(c, "type"), "Ready"))
-                        return streq_ptr(json_str(c, "status"), "True");
-        return false;
+        return pod_is_ready(pod);
 }
 
 int job_pods_list(Store *s, const char *ns, const char *uid, cJSON **ret)

@@ -118,17 +118,7 @@ void statefulset_controller_on_store_change(StatefulSetController *c, StoreChang
 
 int statefulset_controller_resync(StatefulSetController *c)
 {
-        _cleanup_json_ cJSON *sets = NULL;
-        const cJSON *set;
-        int r;
-
-        r = store_list(c->store, "StatefulSet", NULL, NULL, &sets);
-        if (r < 0)
-                return r;
-        cJSON_ArrayForEach (set, sets)
-                workqueue_add(c->queue, json_str(set, "metadata.namespace") ?: "default",
-                              json_str(set, "metadata.name"));
-        return 0;
+        return workqueue_add_all(c->queue, c->store, "StatefulSet");
 }
 
 int statefulset_controller_new(StatefulSetController **ret, sd_event *e, Store *store,

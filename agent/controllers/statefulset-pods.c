@@ -7,6 +7,7 @@
 
 #include "json-util.h"
 #include "manifest.h"
+#include "pod-object.h"
 #include "statefulset-internal.h"
 
 static const cJSON *object_or_null(const cJSON *j)
@@ -338,20 +339,9 @@ bool sts_storage_matches(const StsParams *p, const cJSON *pod)
         return true;
 }
 
-static const cJSON *ready_condition(const cJSON *pod)
-{
-        const cJSON *c;
-
-        cJSON_ArrayForEach (c, json_path(pod, "status.conditions"))
-                if (streq_ptr(json_str(c, "type"), "Ready"))
-                        return c;
-        return NULL;
-}
-
 bool sts_pod_running_ready(const cJSON *pod)
 {
-        return streq_ptr(json_str(pod, "status.phase"), "Running") &&
-               streq_ptr(json_str(ready_condition(pod), "status"), "True");
+        return streq_ptr(json_str(pod, "status.phase"), "Running") && pod_is_ready(pod);
 }
 
 bool sts_pod_terminating(const cJSON *pod)
@@ -373,7 +363,7 @@ bool sts_pod_failed_or_succeeded(const cJSON *pod)
 
 bool sts_pod_available(const cJSON *pod, int64_t min_ready_sec, usec_t now, usec_t *ret_when)
 {
-        const cJSON *c = ready_condition(pod);
+        const cJSON *c = pod_condition(pod, "Ready");
         usec_t since, when;
 
         if (!streq_ptr(json_str(c, "status"), "True"))

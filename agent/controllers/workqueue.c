@@ -1,7 +1,9 @@
 /* The controllers' work queue (see workqueue.h). */
 #include <string.h>
 
+#include "json-util.h"
 #include "log.h"
+#include "store.h"
 #include "workqueue.h"
 
 typedef struct QueueTimer QueueTimer;
@@ -183,4 +185,19 @@ WorkQueue *workqueue_free(WorkQueue *q)
         sd_event_unref(q->event);
         free(q);
         return NULL;
+}
+
+int workqueue_add_all(WorkQueue *q, Store *store, const char *kind)
+{
+        _cleanup_json_ cJSON *all = NULL;
+        const cJSON *o;
+        int r;
+
+        r = store_list(store, kind, NULL, NULL, &all);
+        if (r < 0)
+                return r;
+        cJSON_ArrayForEach (o, all)
+                workqueue_add(q, json_str(o, "metadata.namespace") ?: "default",
+                              json_str(o, "metadata.name"));
+        return 0;
 }

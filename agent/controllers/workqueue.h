@@ -28,3 +28,7 @@ void workqueue_add(WorkQueue *q, const char *ns, const char *name);
 void workqueue_add_after(WorkQueue *q, const char *ns, const char *name, usec_t delay);
 void workqueue_add_at(WorkQueue *q, const char *ns, const char *name, clockid_t clock, usec_t when);
 size_t workqueue_length(WorkQueue *q);
+
+/* Adds every stored object of kind (a controller's resync: agent start, SIGHUP). */
+struct Store;
+int workqueue_add_all(WorkQueue *q, struct Store *store, const char *kind);

@@ -60,6 +60,9 @@ static const FlagDef flags[] = {
     F("user", 0, FLAG_STRING, crontab_user),
     F("system", 0, FLAG_BOOL, system_crontab),
     F("skip-invalid", 0, FLAG_BOOL, skip_invalid),
+    F("replicas", 0, FLAG_STRING, replicas),
+    F("current-replicas", 0, FLAG_STRING, current_replicas),
+    {"watch", 'w', FLAG_OPTIONAL, offsetof(CliArgs, watch), "true"},
 };
 #undef F
 

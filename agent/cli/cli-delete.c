@@ -5,125 +5,6 @@
 #include "cli-internal.h"
 #include "json-util.h"
 
-typedef struct Victim {
-        const KindInfo *kind;
-        char *ns;
-        char *name;
-        char *uid; /* of the object the DELETE answered with: a new one of that name is not it */
-} Victim;
-
-typedef struct Victims {
-        Victim *v;
-        size_t n;
-} Victims;
-
-static void victims_done(Victims *vs)
-{
-        for (size_t i = 0; i < vs->n; i++) {
-                free(vs->v[i].ns);
-                free(vs->v[i].name);
-                free(vs->v[i].uid);
-        }
-        free(vs->v);
-}
-
-static int victims_add(Victims *vs, const KindInfo *k, const char *ns, const char *name)
-{
-        Victim *v = reallocarray(vs->v, vs->n + 1, sizeof(Victim));
-
-        if (!v)
-                return -ENOMEM;
-        vs->v = v;
-        v[vs->n] = (Victim){.kind = k, .ns = strdup(ns), .name = strdup(name)};
-        if (!v[vs->n].ns || !v[vs->n].name) {
-                free(v[vs->n].ns);
-                free(v[vs->n].name);
-                return -ENOMEM;
-        }
-        vs->n++;
-        return 0;
-}
-
-static int from_files(const CliArgs *a, Victims *vs)
-{
-        CliDocs d = {};
-        int r = cli_docs_load(&d, a->files, a->n_files, a->recursive, stderr);
-
-        for (size_t i = 0; r >= 0 && i < d.n_docs; i++) {
-                const cJSON *obj = manifest_doc_object(d.docs[i]);
-                const char *kind = json_str(obj, "kind"), *name = json_str(obj, "metadata.name");
-                const char *ns = json_str(obj, "metadata.namespace");
-                const KindInfo *k = kind ? kind_by_kind(kind) : NULL;
-                if (!k || isempty(name)) {
-                        fprintf(stderr, "error: %s:%u: the object has no known kind and name\n",
-                                manifest_doc_source(d.docs[i]), manifest_doc_line(d.docs[i], "kind"));
-                        r = -EINVAL;
-                        break;
-                }
-                r = victims_add(vs, k, isempty(ns) ? cli_args_namespace(a) : ns, name);
-        }
-        cli_docs_done(&d);
-        return r;
-}
-
-/* --all or -l: every object of the kind that matches. */
-static int from_list(CliHttp *h, const CliArgs *a, const KindInfo *k, Victims *vs)
-{
-        _cleanup_json_ cJSON *items = NULL;
-        const cJSON *obj;
-        int r = cli_http_list(h, k, cli_args_namespace(a), a->selector, &items);
-
-        if (r != 0)
-                return r > 0 ? -EIO : r;
-        cJSON_ArrayForEach (obj, items) {
-                const char *ns = json_str(obj, "metadata.namespace");
-                r = victims_add(vs, k, isempty(ns) ? cli_args_namespace(a) : ns,
-                                json_str(obj, "metadata.name") ?: "");
-                if (r < 0)
-                        return r;
-        }
-        if (vs->n == 0)
-                fprintf(stderr, "No resources found\n");
-        return 0;
-}
-
-static int collect(CliHttp *h, const CliArgs *a, Victims *vs)
-{
-        _cleanup_free_ CliTarget *t = NULL;
-        int n, r = 0;
-
-        if (a->n_files > 0) {
-                if (a->n_pos > 0) {
-                        fprintf(stderr,
-                                "error: when paths, URLs, or stdin is provided as input, you may not "
-                                "specify resources as arguments as well\n");
-                        return -EINVAL;
-                }
-                return from_files(a, vs);
-        }
-        if (a->n_pos == 0) {
-                fprintf(stderr, "error: You must provide one or more resources by argument or filename.\n");
-                return -EINVAL;
-        }
-        n = cli_targets_parse(a->pos, a->n_pos, &t);
-        if (n < 0)
-                return n;
-        if (n == 1 && !t[0].name) {
-                if (!a->all && isempty(a->selector)) {
-                        fprintf(stderr, "error: resource(s) were provided, but no name was specified\n");
-                        return -EINVAL;
-                }
-                return from_list(h, a, t[0].kind, vs);
-        }
-        if (a->all || !isempty(a->selector)) {
-                fprintf(stderr, "error: name cannot be provided when a selector or --all is specified\n");
-                return -EINVAL;
-        }
-        for (int i = 0; r >= 0 && i < n; i++)
-                r = victims_add(vs, t[i].kind, cli_args_namespace(a), t[i].name);
-        return r;
-}
-
 static char *delete_options(const CliArgs *a)
 {
         _cleanup_json_ cJSON *o = cJSON_CreateObject();
@@ -150,7 +31,7 @@ static char *delete_options(const CliArgs *a)
 }
 
 /* Returns 1 when the object was deleted, 0 when it was not found (and ignored), -1 on error. */
-static int delete_one(CliHttp *h, const CliArgs *a, Victim *v, const char *body)
+static int delete_one(CliHttp *h, const CliArgs *a, CliObjectRef *v, const char *body)
 {
         _cleanup_free_ char *path = cli_http_path(v->kind, v->ns, v->name),
                             *res = cli_kind_resource_name(v->kind);
@@ -181,7 +62,7 @@ static int delete_one(CliHttp *h, const CliArgs *a, Victim *v, const char *body)
 }
 
 /* Polls until the object is gone; 0, or 1 after printing the timeout. */
-static int wait_gone(CliHttp *h, const Victim *v, usec_t deadline)
+static int wait_gone(CliHttp *h, const CliObjectRef *v, usec_t deadline)
 {
         _cleanup_free_ char *path = cli_http_path(v->kind, v->ns, v->name);
 
@@ -208,7 +89,7 @@ int cli_verb_delete(const CliArgs *a)
         _cleanup_(cli_http_freep) CliHttp *h = NULL;
         _cleanup_free_ char *body = NULL;
         _cleanup_free_ bool *deleted = NULL;
-        Victims vs = {};
+        CliObjectRefs vs = {};
         int rc = 0;
 
         if (a->force && a->grace_period != 0 && a->grace_period != -1) {
@@ -223,14 +104,17 @@ int cli_verb_delete(const CliArgs *a)
                         a->cascade);
                 return 1;
         }
-        if (cli_connect(a, &h) < 0 || collect(h, a, &vs) < 0) {
-                victims_done(&vs);
+        if (cli_connect(a, &h) < 0 || (rc = cli_collect_objects(h, a, &vs)) < 0) {
+                cli_object_refs_done(&vs);
                 return 1;
         }
+        if (rc == 1 && vs.n == 0)
+                fprintf(stderr, "No resources found\n");
+        rc = 0;
         body = delete_options(a);
         deleted = calloc(vs.n + 1, sizeof(bool));
         if (!body || !deleted) {
-                victims_done(&vs);
+                cli_object_refs_done(&vs);
                 return 1;
         }
         if (a->force)
@@ -252,6 +136,6 @@ int cli_verb_delete(const CliArgs *a)
                         if (deleted[i])
                                 rc |= wait_gone(h, &vs.v[i], deadline);
         }
-        victims_done(&vs);
+        cli_object_refs_done(&vs);
         return rc;
 }

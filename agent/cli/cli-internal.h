@@ -50,6 +50,12 @@ typedef struct CliArgs {
 
         const char *crontab_user;          /* import crontab --user */
         bool system_crontab, skip_invalid; /* import crontab --system, --skip-invalid */
+
+        /* scale --replicas and --current-replicas as given (NULL = not given; parsed by the verb
+         * so that an unset flag differs from 0), rollout status -w/--watch (NULL = true) */
+        const char *replicas;
+        const char *current_replicas;
+        const char *watch;
 } CliArgs;
 
 /* Parses argv (argv[0] = program name). On a usage error returns -EINVAL and sets
@@ -235,6 +241,48 @@ int cli_verb_import(const CliArgs *a, FILE *in, FILE *out, FILE *err);
  * Returns 0 and a new object, -EINVAL when the CronJob has no spec.jobTemplate, -ENOMEM. */
 int cli_create_job_from_cronjob(const cJSON *cronjob, const char *name, const char *ns, cJSON **ret);
 int cli_verb_create(const CliArgs *a);
+
+/* ---- cli-collect.c: the objects a verb acts on ---- */
+typedef struct CliObjectRef {
+        const KindInfo *kind;
+        char *ns;
+        char *name;
+        char *uid; /* delete: of the object the DELETE answered with, or NULL */
+} CliObjectRef;
+
+typedef struct CliObjectRefs {
+        CliObjectRef *v;
+        size_t n;
+} CliObjectRefs;
+
+void cli_object_refs_done(CliObjectRefs *l);
+/* -f FILE..., TYPE NAME..., TYPE/NAME..., or TYPE with --all or -l (listed from the API), as
+ * kubectl finds them. Returns 0, 1 when the objects came from a list (which may be empty), or
+ * a negative errno after printing the error in kubectl's words. */
+int cli_collect_objects(CliHttp *h, const CliArgs *a, CliObjectRefs *ret);
+
+/* ---- cli-scale.c: `berth scale` (StatefulSets) ---- */
+/* kubectl retries a write that lost to a concurrent change (409) for up to 5 minutes. */
+#define CLI_SCALE_RETRY_USEC (300 * USEC_PER_SEC)
+/* Reads --replicas and --current-replicas (-1 when not given). Returns 0, or -EINVAL with
+ * kubectl's message (without "error: ") in *ret_error. */
+int cli_scale_parse_options(const CliArgs *a, int64_t *ret_replicas, int64_t *ret_current, char **ret_error);
+/* Checks the --current-replicas precondition (current -1: none) against obj's spec.replicas
+ * and sets spec.replicas to replicas. Returns 0, -ESTALE with kubectl's precondition message
+ * in *ret_error ("Expected replicas to be 3, was 2"), or -ENOMEM. */
+int cli_scale_set_replicas(cJSON *obj, int64_t replicas, int64_t current, char **ret_error);
+/* kubectl's scaleHasDesiredReplicas: spec.replicas and status.replicas are both replicas,
+ * or something else has set spec.replicas since. */
+bool cli_scale_synced(const cJSON *obj, int64_t replicas);
+int cli_verb_scale(const CliArgs *a);
+
+/* ---- cli-rollout.c: `berth rollout status` (StatefulSets, DaemonSets) ---- */
+/* kubectl's status viewer of obj, of kind k: sets *ret_msg (malloc'd, ending in a newline)
+ * and returns 1 when the rollout is complete, 0 when it is not yet; returns -EINVAL (a strategy
+ * without rollout status) or -EOPNOTSUPP (a kind without a viewer) with kubectl's error
+ * (without "error: ") in *ret_msg; -ENOMEM. */
+int cli_rollout_status_message(const KindInfo *k, const cJSON *obj, char **ret_msg);
+int cli_verb_rollout(const CliArgs *a);
 
 /* Parses a JSON body of a response (NULL when not JSON). */
 cJSON *cli_response_json(const CliResponse *r);

@@ -136,6 +136,10 @@ int cli_main(int argc, char **argv)
                 r = cli_verb_logs(&a);
         else if (streq(a.verb, "wait"))
                 r = cli_verb_wait(&a);
+        else if (streq(a.verb, "scale"))
+                r = cli_verb_scale(&a);
+        else if (streq(a.verb, "rollout"))
+                r = cli_verb_rollout(&a);
         else if (streq(a.verb, "create"))
                 r = cli_verb_create(&a);
         else if (streq(a.verb, "completion"))

@@ -59,7 +59,8 @@ static const CliFlagDoc flag_docs[] = {
      .values = WORDS("background", "foreground", "orphan")},
     {.name = "timeout",
      .arg = "DURATION",
-     .help = "How long to wait, e.g. 90s or 5m (delete: 5m, wait: 30s)"},
+     .help = "How long to wait, e.g. 90s or 5m (delete: 5m, wait: 30s, rollout status: no limit; scale "
+             "waits only when given)"},
     {.name = "for",
      .arg = "CONDITION",
      .help = "condition=NAME[=VALUE] (VALUE default True), or delete",
@@ -78,6 +79,14 @@ static const CliFlagDoc flag_docs[] = {
     {.name = "system",
      .help = "The crontabs have a user column after the times, as /etc/crontab and /etc/cron.d have"},
     {.name = "skip-invalid", .help = "Leave out the lines that cannot be imported instead of failing"},
+    {.name = "replicas", .arg = "COUNT", .help = "The new number of replicas (required)"},
+    {.name = "current-replicas",
+     .arg = "COUNT",
+     .help = "Scale only when the object has this many replicas now (default -1: any)"},
+    {.name = "watch",
+     .arg = "BOOL",
+     .help = "Keep polling until the rollout is complete (default true); =false prints the state once",
+     .values = WORDS("true", "false")},
 };
 
 static const CliVerb verbs[] = {
@@ -122,6 +131,24 @@ static const CliVerb verbs[] = {
      .details = "Polls the agent until every object meets the condition; fails after --timeout.",
      .flags = WORDS("for", "timeout", "selector", "all"),
      .args = CLI_VERB_ARGS_OBJECTS},
+    {.name = "scale",
+     .synopsis = "scale --replicas=COUNT [--current-replicas=COUNT] [--timeout=DURATION] KIND NAME... | "
+                 "KIND/NAME... | -f FILE | KIND --all | KIND -l SELECTOR",
+     .summary = "Set the number of replicas of StatefulSets",
+     .details = "Reads each object, checks --current-replicas when given, and writes it back with the new "
+                "spec.replicas; a change made by someone else in between makes it read and try again. With "
+                "--timeout, waits until the StatefulSet has that many pods.",
+     .flags = WORDS("replicas", "current-replicas", "filename", "recursive", "selector", "all", "timeout"),
+     .args = CLI_VERB_ARGS_OBJECTS},
+    {.name = "rollout",
+     .synopsis = "rollout status KIND NAME | KIND/NAME [--watch=false] [--timeout=DURATION]",
+     .summary = "Show the rollout status of a StatefulSet or DaemonSet",
+     .details = "Polls the object and prints each new state until the rollout is complete (exit 0) or "
+                "--timeout runs out (exit 1); --watch=false prints the state once. Only the RollingUpdate "
+                "strategy has a rollout status.",
+     .flags = WORDS("watch", "selector", "timeout"),
+     .args = CLI_VERB_ARGS_WORDS,
+     .words = WORDS("status")},
     {.name = "create",
      .synopsis = "create job NAME --from=cronjob/CRONJOB",
      .summary = "Run a CronJob now: create a Job from its jobTemplate",

@@ -85,6 +85,8 @@ updated() {
                 [ "$(pod_field "$q" 'd["metadata"]["labels"]["controller-revision-hash"]')" != "$old" ] &&
                 pod_phase_is "$q" Running
 }
+b rollout status ds/agent --timeout=60s >"$T/rollout.log" 2>&1 || fail "rollout status: $(cat "$T/rollout.log")"
+tail -1 "$T/rollout.log" | grep -qx 'daemon set "agent" successfully rolled out' || fail "rollout status: $(cat "$T/rollout.log")"
 wait_for 40 "the new revision running" updated
 wait_for 20 "updatedNumberScheduled 1" ds_is 'd["status"].get("updatedNumberScheduled",0)' 1
 q=$(the_pod)

@@ -49,7 +49,7 @@ spec:
         - {name: VERSION, value: "$2"}
         - name: POD_NAME
           valueFrom: {fieldRef: {fieldPath: metadata.name}}
-        command: ["/bin/sh", "-c", "echo \$POD_NAME >>$T/mnt/data/boots; cat /etc/hosts >$T/hosts-\$POD_NAME; exec sleep 600"]
+        command: ["/bin/sh", "-c", "echo \$POD_NAME >>$T/mnt/data/boots; cat /etc/hosts >$T/hosts-\$POD_NAME; trap '' TERM; while :; do sleep 1; done"]
         volumeMounts: [{name: data, mountPath: $T/mnt/data}]
         readinessProbe:
           exec: {command: ["/bin/sh", "-c", "test -f $T/ready-\$POD_NAME"]}
@@ -100,7 +100,8 @@ grep -q web-0 "$T/storage/$vol/boots" && fail "web-0 wrote into web-1's volume"
 echo "PASS: data survives the pod's deletion"
 
 # --- scale down from the highest ordinal, one at a time; the claims stay (whenScaled Retain)
-sts 1 1 0 Retain | b apply -f - >/dev/null || fail "scale to 1"
+# (the pods ignore SIGTERM: each takes its whole grace period to go, so the order shows)
+b scale sts web --replicas=1 --current-replicas=3 | grep -qx "statefulset.apps/web scaled" || fail "scale to 1"
 saw_order=no
 for _ in $(seq 1 300); do
         e1=no e2=no
@@ -112,12 +113,17 @@ for _ in $(seq 1 300); do
         sleep 0.1
 done
 gone pod web-1 || fail "web-1 still there after scaling to 1"
+b scale sts web --replicas=5 --current-replicas=2 2>&1 | grep -q "Expected replicas to be 2, was 1" ||
+        fail "scale's precondition"
 [ $saw_order = yes ] || fail "never saw web-2 gone while web-1 remained"
 exists pvc data-web-2 || fail "whenScaled Retain deleted data-web-2"
 echo "PASS: scale down 3 -> 1 from the highest ordinal, claims retained"
 
 # --- rolling update with partition 2 on 3 replicas: only web-2 gets the new template
 sts 3 1 0 Retain | b apply -f - >/dev/null || fail "scale to 3"
+b rollout status sts/web --timeout=60s >"$T/rollout.log" 2>&1 || fail "rollout status: $(cat "$T/rollout.log")"
+grep -q "Waiting for 2 pods to be ready\|Waiting for 1 pods to be ready" "$T/rollout.log" || fail "rollout status progress: $(cat "$T/rollout.log")"
+tail -1 "$T/rollout.log" | grep -q "roll out complete: 3 new pods have been updated" || fail "rollout status end: $(cat "$T/rollout.log")"
 wait_for 40 "3 ready" sts_is 'd["status"].get("readyReplicas",0)' 3
 old=$(hash_of web-0)
 sts 3 2 2 Retain | b apply -f - >/dev/null || fail "update with partition 2"

@@ -93,7 +93,9 @@ static bool args_same(const CliArgs *x, const CliArgs *y)
                x->client == y->client && x->help == y->help && x->wait == y->wait &&
                streq_ptr(x->cascade, y->cascade) && x->timeout == y->timeout &&
                x->timeout_set == y->timeout_set && streq_ptr(x->for_cond, y->for_cond) &&
-               streq_ptr(x->tz, y->tz) && streq_ptr(x->from, y->from) && x->count == y->count;
+               streq_ptr(x->tz, y->tz) && streq_ptr(x->from, y->from) && x->count == y->count &&
+               streq_ptr(x->replicas, y->replicas) && streq_ptr(x->current_replicas, y->current_replicas) &&
+               streq_ptr(x->watch, y->watch);
 }
 
 /* Parses "berth [VERB] FLAG [VALUE]"; returns the error message or NULL. */

@@ -34,6 +34,7 @@ int config_init(Config *c)
         c->coordinator_endpoints = cJSON_CreateArray();
         c->storage_classes = cJSON_CreateObject();
         c->events_max = 1000;
+        c->coordinator_lease_ttl = 10;
         if (!c->node_name || !c->state_dir || !c->manifests_dir || !c->socket_path || !c->log_dir ||
             !c->metrics_address || !c->runtime_type || !c->coordinator_type || !c->log_level ||
             !c->cgroup_root || !c->labels || !c->taints || !c->coordinator_endpoints || !c->storage_classes)
@@ -131,6 +132,7 @@ static const struct {
     {"runtime.endpoint", T_STRING, offsetof(Config, runtime_endpoint)},
     {"coordinator.type", T_STRING, offsetof(Config, coordinator_type)},
     {"coordinator.endpoints", T_ARRAY, offsetof(Config, coordinator_endpoints)},
+    {"coordinator.leaseTTLSeconds", T_UINT, offsetof(Config, coordinator_lease_ttl)},
     {"storageClasses", T_OBJECT, offsetof(Config, storage_classes)},
     {"defaultStorageClass", T_STRING, offsetof(Config, default_storage_class)},
     {"seccompDefault", T_BOOL, offsetof(Config, seccomp_default)},
@@ -296,5 +298,11 @@ int config_check(const Config *c, char **ret_error)
                                       "coordinator.endpoints: Invalid value: must be a list of URLs");
                         return -EINVAL;
                 }
+        if (c->coordinator_lease_ttl < 3) {
+                asprintf_safe(ret_error,
+                              "coordinator.leaseTTLSeconds: Invalid value: %u: must be at least 3",
+                              c->coordinator_lease_ttl);
+                return -EINVAL;
+        }
         return 0;
 }

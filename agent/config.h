@@ -20,9 +20,10 @@ typedef struct Config {
         char *metrics_address; /* "" = off; "127.0.0.1:10255" style */
         char *runtime_type;    /* "host" | "cri" | "systemd" */
         char *runtime_endpoint;
-        char *coordinator_type;       /* "local" | "etcd" */
-        cJSON *coordinator_endpoints; /* array of strings */
-        cJSON *storage_classes;       /* object NAME -> {type, path, fsType, reclaimPolicy} */
+        char *coordinator_type;         /* "local" | "etcd" */
+        cJSON *coordinator_endpoints;   /* array of strings */
+        unsigned coordinator_lease_ttl; /* seconds; 10 */
+        cJSON *storage_classes;         /* object NAME -> {type, path, fsType, reclaimPolicy} */
         char *default_storage_class;
         bool seccomp_default; /* RuntimeDefault for containers that do not say */
         unsigned events_max;  /* 1000 */

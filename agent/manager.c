@@ -12,6 +12,7 @@
 #include "admission.h"
 #include "api.h"
 #include "berth-config.h"
+#include "coordinator.h"
 #include "cronjob-controller.h"
 #include "daemonset-controller.h"
 #include "statefulset-controller.h"
@@ -52,6 +53,7 @@ struct Manager {
         CronJobController *cronjobs;
         DaemonSetController *daemonsets;
         StatefulSetController *statefulsets;
+        Coordinator *coordinator;
         ApiServer *api;
         Metrics *metrics;
         MetricsLoopMeter *loop_meter;
@@ -108,6 +110,56 @@ static int metrics_scrape(void *userdata, char **ret)
         Manager *m = userdata;
 
         return api_server_metrics_text(m->api, ret);
+}
+
+static void on_coordinator_state(Coordinator *co, CoordinatorState state, void *userdata)
+{
+        Manager *m = userdata;
+
+        switch (state) {
+        case COORDINATOR_READY:
+                log_info("Registered in etcd as node %s.", m->config->node_name);
+                if (m->cronjobs)
+                        (void)cronjob_controller_resync(m->cronjobs);
+                break;
+        case COORDINATOR_LOSING:
+                log_warning("The etcd lease of node %s cannot be renewed: no claim is made until it is.",
+                            m->config->node_name);
+                break;
+        case COORDINATOR_CONNECTING:
+                log_info("Registering node %s in etcd.", m->config->node_name);
+                break;
+        }
+        (void)co;
+}
+
+/* local: every claim is this node's. etcd: the node registers under a lease; fleet CronJobs
+ * claim each run before launching it. */
+static int setup_coordinator(Manager *m)
+{
+        _cleanup_free_ const char **endpoints =
+            calloc((size_t)cJSON_GetArraySize(m->config->coordinator_endpoints) + 1, sizeof(char *));
+        _cleanup_free_ char *err = NULL;
+        const cJSON *v;
+        size_t n = 0;
+        int r;
+
+        if (!endpoints)
+                return log_oom();
+        cJSON_ArrayForEach (v, m->config->coordinator_endpoints)
+                endpoints[n++] = v->valuestring;
+        r = coordinator_new(&m->coordinator, m->event, m->curl,
+                            &(CoordinatorOptions){.type = streq(m->config->coordinator_type, "etcd")
+                                                              ? COORDINATOR_ETCD
+                                                              : COORDINATOR_LOCAL,
+                                                  .node_name = m->config->node_name,
+                                                  .endpoints = endpoints,
+                                                  .lease_ttl_sec = m->config->coordinator_lease_ttl},
+                            &(CoordinatorCallbacks){.on_state = on_coordinator_state, .userdata = m}, &err);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the %s coordinator: %s",
+                                       m->config->coordinator_type, err ?: strerror(-r));
+        return 0;
 }
 
 static int setup_probes(Manager *m)
@@ -408,6 +460,8 @@ static int register_node(Manager *m)
         if (json_set_string(json_path(node, "metadata.labels"), "kubernetes.io/hostname",
                             m->config->node_name) < 0)
                 return -ENOMEM;
+        if (m->coordinator)
+                (void)coordinator_set_node(m->coordinator, node);
         int r = store_apply(m->store, node, &stored, NULL, NULL);
         if (r < 0)
                 return r;
@@ -532,11 +586,6 @@ int manager_new(Manager **ret, Config *config)
         store_set_events_max(m->store, config->events_max);
         store_set_on_change(m->store, on_store_change, m);
 
-        /* agents agreeing through etcd come with the coordination issue: refuse, do not act alone */
-        if (streq(config->coordinator_type, "etcd"))
-                return log_error_errno(
-                    EOPNOTSUPP,
-                    "coordinator.type \"etcd\" is not available in this build yet; use \"local\".");
         r = runtime_new(&m->runtime, m->event, &ro);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the %s runtime: %m", config->runtime_type);
@@ -547,6 +596,9 @@ int manager_new(Manager **ret, Config *config)
         r = setup_probes(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the probes: %m");
+        r = setup_coordinator(m);
+        if (r < 0)
+                return r;
         r = storage_class_table_parse(config->storage_classes, config->default_storage_class,
                                       config->state_dir, &m->classes, &err);
         if (r < 0)
@@ -572,6 +624,7 @@ int manager_new(Manager **ret, Config *config)
         r = cronjob_controller_new(&m->cronjobs, m->event, m->store);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the cronjob controller: %m");
+        cronjob_controller_set_coordinator(m->cronjobs, m->coordinator);
         r = daemonset_controller_new(&m->daemonsets, m->event, m->store,
                                      &(DaemonSetControllerOptions){.node_name = config->node_name});
         if (r < 0)
@@ -580,6 +633,8 @@ int manager_new(Manager **ret, Config *config)
                                        &(StatefulSetControllerOptions){.node_name = config->node_name});
         if (r < 0)
                 return log_error_errno(r, "Failed to create the statefulset controller: %m");
+        statefulset_controller_set_held(m->statefulsets,
+                                        coordinator_type(m->coordinator) != COORDINATOR_LOCAL);
 
         r = register_node(m);
         if (r < 0)
@@ -644,6 +699,7 @@ Manager *manager_free(Manager *m)
         job_controller_free(m->jobs);
         pod_controller_free(m->pods);
         volume_controller_free(m->volumes);
+        coordinator_free(m->coordinator); /* after the controllers: they hold its requests */
         storage_class_table_done(&m->classes);
         prober_free(m->prober);
         prober_default_runner_free(m->probe_runner);

@@ -66,7 +66,8 @@ static const CliConfigField fields[] = {
      .type = "string",
      .def = "\"\"",
      .help = "cri: the runtime's socket, unix:///PATH (default: containerd's "
-             "unix:///run/containerd/containerd.sock when it exists, else CRI-O's unix:///var/run/crio/crio.sock); "
+             "unix:///run/containerd/containerd.sock when it exists, else CRI-O's "
+             "unix:///var/run/crio/crio.sock); "
              "systemd: a manager's private socket or bus address (default: the system manager)."},
     {.key = "coordinator",
      .type = "mapping",
@@ -74,10 +75,17 @@ static const CliConfigField fields[] = {
     {.key = "coordinator.type",
      .type = "string",
      .def = "local",
-     .help = "local: this node owns everything and needs no network; etcd: coordinate through etcd "
-             "(refused at start by this build: it comes with the coordination issue).",
+     .help = "local: this node owns everything and needs no network; etcd: the node registers in etcd "
+             "under a lease and each run of a fleet CronJob is launched by one node only (a CronJob "
+             "annotated berth.dev/cron-scope: node runs on every node); StatefulSets are held in this "
+             "mode until their ordinals are coordinated.",
      .values = WORDS("local", "etcd")},
     {.key = "coordinator.endpoints", .type = "list", .def = "[]", .help = "The etcd URLs (strings)."},
+    {.key = "coordinator.leaseTTLSeconds",
+     .type = "integer",
+     .def = "10",
+     .help = "The etcd lease of this node's registration and claims; when it cannot be renewed the "
+             "node gives up its claims 2 s before it runs out. At least 3."},
     {.key = "storageClasses",
      .type = "mapping",
      .def = "{}",

@@ -257,6 +257,7 @@ CronJobController *cronjob_controller_free(CronJobController *c)
 {
         if (!c)
                 return NULL;
+        cronjob_claims_free(c);
         sd_event_source_disable_unref(c->clock_source);
         safe_close(c->clock_fd);
         workqueue_free(c->queue);

@@ -29,5 +29,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CronJobController *, cronjob_controller_free);
 
 /* CronJob and Job changes (the manager wires every store change here; others are ignored). */
 void cronjob_controller_on_store_change(CronJobController *c, StoreChange change, const cJSON *obj);
+/* Cluster mode: fleet CronJobs launch on the node that claims each run through co (borrowed;
+ * NULL or local: every run launches here). */
+struct Coordinator;
+void cronjob_controller_set_coordinator(CronJobController *c, struct Coordinator *co);
 /* Queues every stored CronJob. Returns 0 or a negative errno from the store. */
 int cronjob_controller_resync(CronJobController *c);

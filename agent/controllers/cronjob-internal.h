@@ -2,6 +2,7 @@
  * reconcile (cronjob-sync.c), and the hooks its unit tests use. */
 #pragma once
 
+#include "coordinator.h"
 #include "cronjob-controller.h"
 #include "workqueue.h"
 
@@ -30,6 +31,16 @@ typedef struct CronJobArmed {
         bool woke;  /* its timer fired: the sync under way may launch `due` ahead */
 } CronJobArmed;
 
+/* Cluster mode (cronjob-claim.c): which node launches a fleet CronJob's run. */
+#define CRONJOB_SCOPE_ANNOTATION "berth.dev/cron-scope" /* "node": every node runs it */
+typedef enum CronClaimState {
+        CRON_CLAIM_NONE,    /* not decided and not being asked (no answer yet): do not launch */
+        CRON_CLAIM_PENDING, /* asked: the CronJob is queued again with the answer */
+        CRON_CLAIM_WON,     /* this node launches it */
+        CRON_CLAIM_LOST,    /* another node does */
+} CronClaimState;
+typedef struct CronClaim CronClaim;
+
 struct CronJobController {
         sd_event *event;
         Store *store;
@@ -41,8 +52,21 @@ struct CronJobController {
         bool fault_after_commit;
         usec_t now_override; /* tests: 0 = the real CLOCK_REALTIME */
         char *boot_id_path;
-        char *boot_id; /* read once: it cannot change while the agent runs */
+        char *boot_id;            /* read once: it cannot change while the agent runs */
+        Coordinator *coordinator; /* NULL or local: every run is this node's */
+        CronClaim **claims;
+        size_t n_claims;
 };
+
+/* Whether this node launches the run of ns/name scheduled at `scheduled` (Unix seconds). WON
+ * at once without a coordinator, with the local one, or for a per-node CronJob; *ret_holder is
+ * the node that launches it when known (LOST). */
+CronClaimState cronjob_claim(CronJobController *c, const cJSON *cj, const char *ns, const char *name,
+                             int64_t scheduled, const char **ret_holder);
+/* true the first time it is asked about that run (an event per lost run, not per sync) */
+bool cronjob_claim_report_once(CronJobController *c, const char *ns, const char *name, int64_t scheduled);
+bool cronjob_is_per_node(const cJSON *cj);
+void cronjob_claims_free(CronJobController *c);
 
 /* One reconcile of the CronJob ns/name (sync + syncCronJob). */
 int cronjob_sync(CronJobController *c, const char *ns, const char *name);

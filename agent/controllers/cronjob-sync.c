@@ -678,6 +678,22 @@ static int sync_cronjob(SyncState *s)
                     "Not starting job because prior execution is running and concurrency policy is Forbid");
                 return requeue_later(s, &sched, &t), 0;
         }
+        /* cluster mode: one node of the fleet launches each run */
+        const char *holder;
+        switch (cronjob_claim(s->c, s->cj, s->ns, s->name, scheduled, &holder)) {
+        case CRON_CLAIM_PENDING:
+                return 0; /* queued again with the answer */
+        case CRON_CLAIM_NONE:
+                s->requeue_at = s->now + USEC_PER_SEC;
+                return 0;
+        case CRON_CLAIM_LOST:
+                if (cronjob_claim_report_once(s->c, s->ns, s->name, scheduled))
+                        event(s, "Normal", "LaunchedElsewhere", "Job %s is launched by node %s", job_name,
+                              holder ?: "another node");
+                return requeue_later(s, &sched, &t), 0;
+        case CRON_CLAIM_WON:
+                break;
+        }
         r = launch(s, scheduled, annot_tz, streq(policy, "Replace"));
         if (r < 0)
                 return r;

@@ -30,3 +30,5 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(StatefulSetController *, statefulset_controller_free
 void statefulset_controller_on_store_change(StatefulSetController *c, StoreChange change, const cJSON *obj);
 /* Enqueues every StatefulSet (agent start, SIGHUP). Returns 0 or a negative errno. */
 int statefulset_controller_resync(StatefulSetController *c);
+/* Cluster mode without ordinal claims: sets are stored but not run (an event says why). */
+void statefulset_controller_set_held(StatefulSetController *c, bool held);

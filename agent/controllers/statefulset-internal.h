@@ -27,6 +27,7 @@ struct StatefulSetController {
         char *node_name;
         WorkQueue *queue;    /* StatefulSets */
         WorkQueue *claim_gc; /* "<namespace>/<pod uid>": claims of a removed pod */
+        bool held;           /* cluster mode without ordinal claims: run nothing */
 };
 
 /* The spec with SetDefaults_StatefulSet applied on read; borrowed pointers into the set. */

@@ -86,3 +86,34 @@ Test(config, accepts_a_missing_default_file_but_not_a_missing_given_one)
         free(err);
         config_done(&c);
 }
+
+Test(config, checks_the_coordinator)
+{
+        static const struct {
+                const char *yaml, *error;
+        } cases[] = {
+            {"coordinator: {type: etcd, endpoints: [\"http://127.0.0.1:2379\"], leaseTTLSeconds: 2}\n",
+             "coordinator.leaseTTLSeconds: Invalid value: 2: must be at least 3"},
+            {"coordinator: {type: etcd, endpoints: [\"http://127.0.0.1:2379\"], leaseTTLSeconds: 7}\n",
+             NULL},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *path = write_tmp(cases[i].yaml);
+                char *err = NULL;
+                Config c;
+
+                cr_assert_eq(config_init(&c), 0);
+                cr_assert_eq(config_load(&c, path, false, &err), 0, "%s", err ?: "");
+                if (cases[i].error) {
+                        cr_assert_eq(config_check(&c, &err), -EINVAL, "%s", cases[i].yaml);
+                        cr_assert_not_null(strstr(err, cases[i].error), "%s", err);
+                        free(err);
+                } else {
+                        cr_assert_eq(config_check(&c, &err), 0, "%s", err ?: "");
+                        cr_assert_eq(c.coordinator_lease_ttl, 7);
+                }
+                config_done(&c);
+                unlink(path);
+        }
+}

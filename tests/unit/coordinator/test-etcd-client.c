@@ -2,29 +2,18 @@
  * without the etcd binary, a failure with CI=true), and against sockets that refuse, never
  * answer, or play a watch stream cut into odd pieces. */
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "etcd-client.h"
+#include "etcd-fixture.h"
 #include "event-run.h"
 #include "loopback.h"
 #include "util.h"
 
 #define CALL_MAX_USEC (10 * USEC_PER_SEC)
 
-typedef struct Server {
-        pid_t pid;
-        char dir[64];
-        char url[64];
-} Server;
-
-static Server server = {.pid = -1};
+static EtcdFixture server = ETCD_FIXTURE_INIT;
 static sd_event *event;
 static CurlLoop *loop;
 static EtcdClient *clients[4];
@@ -36,56 +25,6 @@ static void setup(void)
         cr_assert_eq(curl_loop_new(&loop, event), 0);
 }
 
-static void closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-
-/* Whether any process still has dir on its command line: an etcd of this test left over. */
-static bool process_uses(const char *dir)
-{
-        _cleanup_(closedirp) DIR *d = opendir("/proc");
-        struct dirent *de;
-
-        cr_assert_not_null(d);
-        while ((de = readdir(d))) {
-                _cleanup_free_ char *cmdline = NULL;
-                char path[PATH_MAX];
-                size_t n;
-
-                if (de->d_name[0] < '0' || de->d_name[0] > '9')
-                        continue;
-                snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
-                if (read_full_file(path, 1 << 20, &cmdline, &n) < 0)
-                        continue; /* gone meanwhile */
-                if (memmem(cmdline, n, dir, strlen(dir)))
-                        return true;
-        }
-        return false;
-}
-
-static void stop_server(void)
-{
-        int status;
-
-        if (server.pid > 0) {
-                cr_assert_eq(kill(server.pid, SIGTERM), 0);
-                for (int i = 0; i < 100 && waitpid(server.pid, &status, WNOHANG) == 0; i++)
-                        usleep(50 * 1000);
-                if (kill(server.pid, 0) == 0) {
-                        (void)kill(server.pid, SIGKILL);
-                        (void)waitpid(server.pid, &status, 0);
-                }
-                server.pid = -1;
-        }
-        if (server.dir[0]) {
-                cr_assert_eq(rm_rf(server.dir), 0);
-                cr_assert_not(process_uses(server.dir), "an etcd of this test is still running");
-                server.dir[0] = 0;
-        }
-}
-
 static void teardown(void)
 {
         for (size_t i = 0; i < n_clients; i++)
@@ -94,114 +33,14 @@ static void teardown(void)
         cr_assert_eq(curl_loop_in_flight(loop), 0, "a call outlived its client");
         loop = curl_loop_free(loop);
         event = sd_event_unref(event);
-        stop_server();
+        etcd_fixture_stop(&server);
 }
 
 TestSuite(etcd_client, .init = setup, .fini = teardown, .timeout = 60);
 
-static const char *etcd_binary(void)
-{
-        static char path[PATH_MAX];
-        const char *env = getenv("BERTH_TEST_ETCD"), *p = getenv("PATH");
-
-        if (env)
-                return access(env, X_OK) == 0 ? env : NULL;
-        while (p && *p) {
-                size_t n = strcspn(p, ":");
-
-                snprintf(path, sizeof(path), "%.*s/etcd", (int)n, p);
-                if (n > 0 && access(path, X_OK) == 0)
-                        return path;
-                p += n + (p[n] == ':');
-        }
-        return NULL;
-}
-
-static size_t ignore_body(char *data, size_t size, size_t nmemb, void *userdata)
-{
-        return size * nmemb;
-}
-
-/* GET /health answers 200 once the member has a leader. */
-static bool server_healthy(void)
-{
-        CURL *e = curl_easy_init();
-        char url[96];
-        long http = 0;
-        CURLcode r;
-
-        cr_assert_not_null(e);
-        snprintf(url, sizeof(url), "%s/health", server.url);
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_PROXY, "");
-        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 1000L);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, ignore_body);
-        r = curl_easy_perform(e);
-        (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
-        curl_easy_cleanup(e);
-        return r == CURLE_OK && http == 200;
-}
-
-static void print_log(void)
-{
-        _cleanup_free_ char *log = NULL, *path = strjoin(server.dir, "/etcd.log", NULL);
-        size_t n;
-
-        if (path && read_full_file(path, 1 << 20, &log, &n) >= 0)
-                cr_log_error("etcd's log:\n%s", n > 4000 ? log + n - 4000 : log);
-}
-
 static void start_etcd(void)
 {
-        const char *bin = etcd_binary();
-        char data[96], log[96], peer[64], cluster[96];
-        int port, peer_port, status;
-        usec_t deadline;
-
-        if (!bin) {
-                if (streq_ptr(getenv("CI"), "true"))
-                        cr_assert_fail("etcd is not installed (Debian etcd-server), and CI=true needs it");
-                cr_skip_test(
-                    "etcd is not installed (apt-get install etcd-server); CI=true makes this a failure");
-        }
-        snprintf(server.dir, sizeof(server.dir), "/tmp/berth-test-etcd-XXXXXX");
-        cr_assert_not_null(mkdtemp(server.dir));
-        port = loopback_closed_port();
-        do
-                peer_port = loopback_closed_port();
-        while (peer_port == port);
-        snprintf(server.url, sizeof(server.url), "http://127.0.0.1:%d", port);
-        snprintf(peer, sizeof(peer), "http://127.0.0.1:%d", peer_port);
-        snprintf(cluster, sizeof(cluster), "t=%s", peer);
-        snprintf(data, sizeof(data), "%s/data", server.dir);
-        snprintf(log, sizeof(log), "%s/etcd.log", server.dir);
-        server.pid = fork();
-        cr_assert_geq(server.pid, 0);
-        if (server.pid == 0) {
-                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-                /* never outlive the test, even one that crashes */
-                if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-                        _exit(126);
-                execl(bin, "etcd", "--name", "t", "--data-dir", data, "--listen-client-urls", server.url,
-                      "--advertise-client-urls", server.url, "--listen-peer-urls", peer,
-                      "--initial-advertise-peer-urls", peer, "--initial-cluster", cluster, (char *)NULL);
-                _exit(127);
-        }
-        deadline = now_usec(CLOCK_MONOTONIC) + 30 * USEC_PER_SEC;
-        while (!server_healthy()) {
-                if (waitpid(server.pid, &status, WNOHANG) == server.pid) {
-                        server.pid = -1;
-                        print_log();
-                        cr_assert_fail("etcd exited at start (status %d)", status);
-                }
-                if (now_usec(CLOCK_MONOTONIC) > deadline) {
-                        print_log();
-                        cr_assert_fail("etcd did not answer /health within 30 s");
-                }
-                usleep(50 * 1000);
-        }
+        etcd_fixture_start(&server);
 }
 
 static EtcdClient *client_for(const char *const *endpoints, usec_t timeout)

@@ -1,0 +1,108 @@
+/* The coordinator's layouts shared by its backend-neutral part (coordinator.c: requests, the
+ * mirror of nodes and ordinals, the local backend) and the etcd backend (coordinator-etcd.c:
+ * lease, claims as transactions, the watch). Not for other modules. */
+#pragma once
+
+#include "coordinator.h"
+#include "etcd-client.h"
+
+/* A key mirrored from etcd (or set by the local backend), without the prefix:
+ * "nodes/<node>" or "ordinals/<ns>/<set>/<ordinal>". */
+typedef struct Entry {
+        char *key;
+        char *value;
+        int64_t lease;
+        cJSON *node; /* nodes/: the value parsed (NULL when it is no JSON) */
+} Entry;
+
+typedef enum RequestKind {
+        REQUEST_CRON,
+        REQUEST_ORDINAL,
+        REQUEST_RELEASE,
+} RequestKind;
+
+struct CoordinatorRequest {
+        Coordinator *co;
+        CoordinatorRequest *prev, *next;
+        RequestKind kind;
+        char *ns, *set;
+        unsigned ordinal;
+        bool sticky, keep_sticky;
+        char *key, *sticky_key; /* full etcd keys */
+        unsigned txns;          /* transactions sent so far */
+        int64_t lease;          /* the lease the claim was sent under */
+        bool internal;          /* a re-claim of the etcd backend's reconnection */
+        bool in_done;
+        EtcdRequest *call;
+        sd_event_source *defer; /* an answer known at once, handed over on the loop */
+        CoordinatorClaim claim;
+        char *holder;
+        coordinator_claim_done_t done;
+        void *userdata;
+};
+
+struct Coordinator {
+        CoordinatorType type;
+        CoordinatorState state;
+        sd_event *event;
+        CurlLoop *curl;
+        char *node_name;
+        char *prefix;
+        cJSON *node; /* the registration */
+        CoordinatorCallbacks cb;
+
+        Entry *entries; /* sorted by key */
+        size_t n_entries;
+        cJSON *nodes_cache;    /* coordinator_nodes()'s answer; NULL: to be built */
+        const char **ordinals; /* coordinator_ordinals()'s last answer */
+        CoordinatorHeld *held;
+        size_t n_held;
+        CoordinatorRequest *requests;
+
+        /* etcd */
+        EtcdClient *etcd;
+        int64_t ttl_sec;
+        usec_t ttl, keepalive_interval;
+        int64_t lease_id;
+        int64_t old_lease;   /* a lease given up that is still to be revoked */
+        usec_t last_renewal; /* CLOCK_BOOTTIME: when the last successful renewal was sent */
+        usec_t keepalive_sent;
+        bool registered;  /* the connection's steps are done for this lease */
+        bool reconnected; /* had a lease before: the watch restarts at READY */
+        bool node_dirty;  /* the registration changed and is still to be written */
+        sd_event_source *keepalive_timer, *deadline_timer, *retry_timer, *mirror_timer;
+        EtcdRequest *lease_call, *keepalive_call, *register_call, *list_call, *watch, *cleanup_call;
+        usec_t retry_backoff, mirror_backoff;
+        size_t reclaims_pending;
+        int reclaim_error;
+        usec_t last_sweep;  /* CLOCK_BOOTTIME; 0: never */
+        char *sweep_cursor; /* the cron key the next sweep starts at; NULL: the first */
+};
+
+/* --- coordinator.c --- */
+
+void coordinator_set_state(Coordinator *co, CoordinatorState state);
+void coordinator_notify_change(Coordinator *co);
+/* The mirror: set, remove, replace all (taking the array); each true when it changed something
+ * of another node. */
+int entry_set(Coordinator *co, const char *key, const char *value, int64_t lease, bool *ret_others);
+void entry_remove(Coordinator *co, const char *key, bool *ret_others);
+void entries_replace(Coordinator *co, Entry *entries, size_t n, bool *ret_others);
+void entries_free(Entry *entries, size_t n);
+int entry_cmp(const void *a, const void *b);
+int held_update(Coordinator *co, const char *ns, const char *set, unsigned ordinal, bool sticky,
+                int64_t token);
+void held_remove(Coordinator *co, const char *ns, const char *set, unsigned ordinal);
+/* A claim whose outcome is known: done is called (or the re-claim accounted) and r is freed. */
+void request_answer(CoordinatorRequest *r, int error, bool won, const char *holder, int64_t token);
+CoordinatorRequest *request_new_internal(Coordinator *co, RequestKind kind, const char *ns, const char *set,
+                                         unsigned ordinal, bool sticky);
+
+/* --- coordinator-etcd.c --- */
+
+int etcd_backend_start(Coordinator *co, const CoordinatorOptions *o, char **ret_error);
+void etcd_backend_stop(Coordinator *co);
+int etcd_backend_register(Coordinator *co);
+int etcd_claim_start(CoordinatorRequest *r);
+void etcd_reclaim_done(Coordinator *co, CoordinatorRequest *r, int error, bool won, int64_t token);
+void etcd_cron_cleanup_maybe(Coordinator *co);

@@ -98,10 +98,12 @@ mkdir -p "$T/bad"
 printf 'runtime: {type: docker}\n' >"$T/bad/runtime.yaml"
 printf 'storageClasses: {fast: {type: loop, path: relative}}\n' >"$T/bad/sc.yaml"
 printf 'coordinator: {type: etcd}\n' >"$T/bad/etcd.yaml"
+printf 'coordinator: {type: etcd, endpoints: ["http://127.0.0.1:1"], leaseTTLSeconds: 1}\n' >"$T/bad/ttl.yaml"
 printf 'bogus: 1\n' >"$T/bad/unknown.yaml"
 for c in runtime:'runtime.type: Unsupported value: "docker"' \
         sc:'storageClasses.fast.path: Invalid value: "relative": must be an absolute path' \
-        etcd:'coordinator.type "etcd" is not available in this build yet' unknown:'bogus: Unknown field'; do
+        etcd:'coordinator: etcd needs at least one endpoint' ttl:'coordinator.leaseTTLSeconds: Invalid value: 1: must be at least 3' \
+        unknown:'bogus: Unknown field'; do
         expect_error "config ${c%%:*}" "${c#*:}" "$BERTH" agent --config "$T/bad/${c%%:*}.yaml" --state-dir "$T/bad/s" \
                 --socket "$T/bad/s.sock" --manifests-dir "$T/bad/m" --log-dir "$T/bad/l" --node-name bad
 done

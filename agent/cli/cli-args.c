@@ -104,7 +104,7 @@ static bool takes_value(const FlagDef *f)
         return f->type != FLAG_BOOL && f->type != FLAG_OPTIONAL;
 }
 
-static int parse_bool(const char *s, bool *ret)
+int cli_parse_bool(const char *s, bool *ret)
 {
         static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
         static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
@@ -132,7 +132,7 @@ static int set_flag(CliArgs *a, const FlagDef *f, const char *value, char **ret_
         switch (f->type) {
         case FLAG_BOOL: {
                 bool b = true;
-                if (value && parse_bool(value, &b) < 0)
+                if (value && cli_parse_bool(value, &b) < 0)
                         return invalid_value(f, value, ret_error);
                 *(bool *)field = b;
                 return 0;

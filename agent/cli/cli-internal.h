@@ -242,6 +242,9 @@ int cli_verb_import(const CliArgs *a, FILE *in, FILE *out, FILE *err);
 int cli_create_job_from_cronjob(const cJSON *cronjob, const char *name, const char *ns, cJSON **ret);
 int cli_verb_create(const CliArgs *a);
 
+/* Go's strconv.ParseBool: 1 t T true TRUE True, 0 f F false FALSE False; else -EINVAL. */
+int cli_parse_bool(const char *s, bool *ret);
+
 /* ---- cli-collect.c: the objects a verb acts on ---- */
 typedef struct CliObjectRef {
         const KindInfo *kind;

@@ -28,11 +28,9 @@ static int message(char **ret, int done, const char *fmt, ...)
         va_start(ap, fmt);
         r = vasprintf(ret, fmt, ap);
         va_end(ap);
-        if (r < 0) {
+        if (r < 0)
                 *ret = NULL;
-                return -ENOMEM;
-        }
-        return done;
+        return r < 0 ? -ENOMEM : done;
 }
 
 /* The apiserver defaults updateStrategy.type to RollingUpdate; only another type has no status. */
@@ -121,20 +119,6 @@ int cli_rollout_status_message(const KindInfo *k, const cJSON *obj, char **ret_m
         /* a GroupKind as Go prints it: "Pod", "Job.batch" */
         return message(ret_msg, -EOPNOTSUPP, "no status viewer has been implemented for %s%s%s", k->kind,
                        isempty(k->group) ? "" : ".", k->group);
-}
-
-static int parse_watch(const char *s, bool *ret)
-{
-        static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
-        static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
-
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (streq(s, yes[i]))
-                        return *ret = true, 0;
-                if (streq(s, no[i]))
-                        return *ret = false, 0;
-        }
-        return -EINVAL;
 }
 
 /* The one object the arguments name: KIND NAME, KIND/NAME, or a KIND (with -l) that has
@@ -236,7 +220,7 @@ int cli_verb_rollout(const CliArgs *a)
                         a->n_pos > 0 ? a->pos[0] : "");
                 return 1;
         }
-        if (a->watch && parse_watch(a->watch, &watch) < 0) {
+        if (a->watch && cli_parse_bool(a->watch, &watch) < 0) {
                 fprintf(stderr, "error: invalid argument \"%s\" for \"-w, --watch\" flag\n", a->watch);
                 return 1;
         }

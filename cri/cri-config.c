@@ -353,11 +353,25 @@ static int pod_qos(const cJSON *spec, PodQos *ret)
         return 0;
 }
 
+const char *cri_pod_qos_class(const cJSON *pod_spec)
+{
+        PodQos qos;
+
+        /* a validated pod's quantities parse; anything else has no resources worth a class */
+        if (pod_qos(pod_spec, &qos) < 0)
+                return "BestEffort";
+        return qos == POD_QOS_GUARANTEED  ? "Guaranteed"
+               : qos == POD_QOS_BURSTABLE ? "Burstable"
+                                          : "BestEffort";
+}
+
 /* types.IsNodeCriticalPod: system-node-critical, and critical by priority or as a static pod. */
 static bool pod_is_node_critical(const cJSON *pod)
 {
         const cJSON *annotations = json_path(pod, "metadata.annotations");
-        const char *source = json_str(annotations, "kubernetes.io/config.source");
+        /* keys with dots: not paths for json_str() */
+        const char *source = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(annotations, "kubernetes.io/config.source"));
 
         if (!streq_ptr(json_str(pod, "spec.priorityClassName"), "system-node-critical"))
                 return false;

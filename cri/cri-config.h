@@ -125,6 +125,10 @@ typedef struct CriContainerParams {
 int cri_container_config_new(const CriContainerParams *p, Runtime__V1__ContainerConfig **ret,
                              char **ret_error);
 
+/* status.qosClass as v1qos.ComputePodQOS gives it for the pod's spec: "Guaranteed",
+ * "Burstable" or "BestEffort" (quantities compared by value: "1" equals "1000m"). */
+const char *cri_pod_qos_class(const cJSON *pod_spec);
+
 /* Frees a tree made above (or any message unpacked by protobuf-c). NULL is a no-op. */
 void cri_config_free(void *message);
 

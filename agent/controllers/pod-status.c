@@ -3,6 +3,7 @@
  * PodScheduled, Initialized, ContainersReady and Ready; and the phase (getPhase). */
 #include <string.h>
 
+#include "cri-config.h"
 #include "json-util.h"
 #include "pod-internal.h"
 #include "util.h"
@@ -228,30 +229,6 @@ static int add_container_statuses(const PodStatusInput *in, cJSON *status, const
         return 0;
 }
 
-/* The QoS class as the apiserver computes it: Guaranteed when every container has cpu and
- * memory limits equal to its requests (requests default to limits), BestEffort when none
- * sets any, Burstable otherwise. */
-static const char *qos_class(const cJSON *spec)
-{
-        bool any = false, guaranteed = true;
-        const cJSON *c;
-
-        for (const char *f = "containers"; f; f = streq(f, "containers") ? "initContainers" : NULL)
-                cJSON_ArrayForEach (c, json_path(spec, f)) {
-                        const cJSON *lim = json_path(c, "resources.limits"),
-                                    *req = json_path(c, "resources.requests");
-                        if (cJSON_GetArraySize(lim) > 0 || cJSON_GetArraySize(req) > 0)
-                                any = true;
-                        for (const char *r = "cpu"; r; r = streq(r, "cpu") ? "memory" : NULL) {
-                                const cJSON *l = cJSON_GetObjectItemCaseSensitive(lim, r);
-                                const cJSON *q = cJSON_GetObjectItemCaseSensitive(req, r);
-                                if (!l || (q && !cJSON_Compare(l, q, true)))
-                                        guaranteed = false;
-                        }
-                }
-        return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
-}
-
 int pod_status_build(const PodStatusInput *in, cJSON **ret)
 {
         _cleanup_json_ cJSON *status = cJSON_CreateObject();
@@ -302,7 +279,8 @@ int pod_status_build(const PodStatusInput *in, cJSON **ret)
                 return -ENOMEM;
         }
         if (json_set_string(status, "hostIP", "127.0.0.1") < 0 || json_set_string(status, "podIP", ip) < 0 ||
-            json_set(status, "podIPs", ips) < 0 || json_set_string(status, "qosClass", qos_class(spec)) < 0)
+            json_set(status, "podIPs", ips) < 0 ||
+            json_set_string(status, "qosClass", cri_pod_qos_class(spec)) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(status);
         return 0;

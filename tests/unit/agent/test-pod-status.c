@@ -111,7 +111,14 @@ Test(pod_status, computes_the_qos_class)
                                             "{\"requests\":{\"cpu\":\"1\"}}}]}}",
                                             NULL, 0, true);
         _cleanup_json_ cJSON *e = status_of(POD("Always"), NULL, 0, true);
+        /* quantities compare by value, not by how they are written */
+        _cleanup_json_ cJSON *g2 = status_of("{\"metadata\":{\"uid\":\"u\"},\"spec\":{\"containers\":[{"
+                                             "\"name\":\"a\",\"image\":\"i\",\"resources\":"
+                                             "{\"limits\":{\"cpu\":\"1\",\"memory\":\"1Gi\"},"
+                                             "\"requests\":{\"cpu\":\"1000m\",\"memory\":\"1024Mi\"}}}]}}",
+                                             NULL, 0, true);
 
+        cr_assert_str_eq(json_str(g2, "qosClass"), "Guaranteed");
         cr_assert_str_eq(json_str(g, "qosClass"), "Guaranteed");
         cr_assert_str_eq(json_str(b, "qosClass"), "Burstable");
         cr_assert_str_eq(json_str(e, "qosClass"), "BestEffort");

@@ -283,7 +283,7 @@ static void formats_once(const char *fstype, uint64_t size)
         (void)run_until(&res.called, 100 * USEC_PER_MSEC);
         cr_assert_not(res.called);
 
-        cr_assert_eq(mount(dev, mnt, fstype, MS_RDONLY, NULL), 0);
+        cr_assert_eq(mount(dev, mnt, fstype, MS_RDONLY, NULL), 0, "mount %s (%s): %m", dev, fstype);
         cr_assert_eq(read_one_line_file(file, &content), 0);
         cr_assert_str_eq(content, "still here");
         cr_assert_eq(umount2(mnt, 0), 0);

@@ -1,13 +1,17 @@
 /* The JSON files of a host container's directory: config.json (the container's config as
  * the agent asked for it), state.json (the shim's and the command's pids and start time),
- * exit.json (how it ended). All are written atomically. */
+ * exit.json (how it ended). All are written atomically. And the look at the fence file
+ * that config.json may name, the dead man's switch of the shim. */
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "host-config.h"
 #include "json-util.h"
 
 #define HOST_CONFIG_MAX_SIZE ((size_t)4 * 1024 * 1024)
+#define FENCE_PERIOD_MIN_USEC (50 * USEC_PER_MSEC)
+#define FENCE_PERIOD_MAX_USEC (250 * USEC_PER_MSEC)
 
 /* CRI's names of the MountPropagation values */
 static const char *const propagation_names[_RUNTIME_MOUNT_PROPAGATION_MAX] = {
@@ -46,6 +50,7 @@ HostConfig *host_config_free(HostConfig *c)
                 free(c->mounts[i].container_path);
         }
         free(c->mounts);
+        free(c->fence_path);
         free(c);
         return NULL;
 }
@@ -77,6 +82,12 @@ static int set_opt_string(cJSON *o, const char *key, const char *v)
 static bool mount_path_valid(const char *p, bool container)
 {
         return p && p[0] == '/' && (!container || p[strspn(p, "/")] != 0);
+}
+
+/* Absolute: the shim's working directory is nobody's business; and an age to hold it to. */
+static bool fence_valid(const char *path, usec_t max_age)
+{
+        return !path || (path[0] == '/' && max_age > 0 && max_age <= INT64_MAX);
 }
 
 static bool mounts_valid(const RuntimeMount *m, size_t n)
@@ -122,7 +133,8 @@ int host_config_format(const RuntimeContainerConfig *cfg, const char *id, const 
         _cleanup_json_ cJSON *o = cJSON_CreateObject();
         cJSON *gids;
 
-        if (!o || !cfg->argv || !cfg->argv[0] || !mounts_valid(cfg->mounts, cfg->n_mounts))
+        if (!o || !cfg->argv || !cfg->argv[0] || !mounts_valid(cfg->mounts, cfg->n_mounts) ||
+            !fence_valid(cfg->fence_path, cfg->fence_max_age))
                 return o ? -EINVAL : -ENOMEM;
         if (set_opt_string(o, "id", id) < 0 || set_opt_string(o, "cgroupName", cgroup_name) < 0 ||
             set_opt_string(o, "podUID", cfg->pod_uid) < 0 ||
@@ -144,7 +156,9 @@ int host_config_format(const RuntimeContainerConfig *cfg, const char *id, const 
             json_set_int(o, "logMaxSize", (int64_t)cfg->log_max_size) < 0 ||
             json_set_int(o, "logMaxFiles", cfg->log_max_files) < 0 ||
             json_set_int(o, "createdAt", (int64_t)created_at) < 0 ||
-            (cfg->start_at > 0 && json_set_int(o, "startAt", (int64_t)cfg->start_at) < 0))
+            (cfg->start_at > 0 && json_set_int(o, "startAt", (int64_t)cfg->start_at) < 0) ||
+            set_opt_string(o, "fencePath", cfg->fence_path) < 0 ||
+            (cfg->fence_path && json_set_int(o, "fenceMaxAgeUsec", (int64_t)cfg->fence_max_age) < 0))
                 return -ENOMEM;
         gids = cJSON_AddArrayToObject(o, "supplementaryGIDs");
         if (!gids)
@@ -300,6 +314,24 @@ static int parse_mounts(const cJSON *a, HostConfig *c, char **ret_error)
         return 0;
 }
 
+/* Checked again when read back: a shim that cannot hold its container to the fence must not
+ * start it. */
+static int parse_fence(const cJSON *o, HostConfig *c, char **ret_error)
+{
+        const cJSON *p = cJSON_GetObjectItem(o, "fencePath"),
+                    *age = cJSON_GetObjectItem(o, "fenceMaxAgeUsec");
+
+        if (!p)
+                return 0;
+        if (!cJSON_IsString(p) || p->valuestring[0] != '/')
+                return bad(ret_error, "fencePath is not an absolute path");
+        if (!cJSON_IsNumber(age) || age->valuedouble < 1 || age->valuedouble > 9.2e18)
+                return bad(ret_error, "fenceMaxAgeUsec is not a positive number of microseconds");
+        c->fence_max_age = (usec_t)age->valuedouble;
+        c->fence_path = strdup(p->valuestring);
+        return c->fence_path ? 0 : -ENOMEM;
+}
+
 int host_config_parse(const char *json, HostConfig **ret)
 {
         return host_config_parse_full(json, ret, NULL);
@@ -344,6 +376,9 @@ int host_config_parse_full(const char *json, HostConfig **ret, char **ret_error)
         if (r < 0)
                 return r;
         r = parse_mounts(cJSON_GetObjectItem(o, "mounts"), c, ret_error);
+        if (r < 0)
+                return r;
+        r = parse_fence(o, c, ret_error);
         if (r < 0)
                 return r;
         c->attempt = (unsigned)json_int(o, "attempt", 0);
@@ -482,6 +517,40 @@ void host_exit_done(HostExit *e)
         free(e->reason);
         free(e->message);
         e->reason = e->message = NULL;
+}
+
+usec_t host_fence_period(usec_t max_age)
+{
+        return MIN(MAX(max_age / 4, FENCE_PERIOD_MIN_USEC), FENCE_PERIOD_MAX_USEC);
+}
+
+#define FENCE_WHY "(the agent's lease in the coordinator)"
+
+int host_fence_check(const char *path, usec_t max_age, usec_t now, char **ret_message)
+{
+        struct stat st;
+        usec_t mtime;
+        int r;
+
+        *ret_message = NULL;
+        if (stat(path, &st) < 0) {
+                int e = errno;
+                if (e == ENOENT)
+                        r = asprintf_safe(ret_message, "fenced: %s is missing " FENCE_WHY, path);
+                else
+                        r = asprintf_safe(ret_message, "fenced: %s cannot be checked: %s " FENCE_WHY, path,
+                                          strerror(e));
+                return r < 0 ? -ENOMEM : 1;
+        }
+        /* before the epoch: as old as it gets */
+        mtime = st.st_mtim.tv_sec < 0
+                    ? 0
+                    : (usec_t)st.st_mtim.tv_sec * USEC_PER_SEC + (usec_t)st.st_mtim.tv_nsec / 1000;
+        if (mtime >= now || now - mtime <= max_age)
+                return 0;
+        r = asprintf_safe(ret_message, "fenced: %s not renewed for more than %gs " FENCE_WHY, path,
+                          (double)max_age / USEC_PER_SEC);
+        return r < 0 ? -ENOMEM : 1;
 }
 
 int host_proc_start_time(pid_t pid, uint64_t *ret)

@@ -36,6 +36,10 @@ typedef struct HostConfig {
         usec_t start_at; /* CLOCK_REALTIME; 0 = at once */
         HostMount *mounts;
         size_t n_mounts;
+        /* the dead man's switch (RuntimeContainerConfig.fence_path): NULL for none; else an
+         * absolute path, and fence_max_age > 0 */
+        char *fence_path;
+        usec_t fence_max_age;
 } HostConfig;
 
 typedef struct HostState {
@@ -50,12 +54,12 @@ typedef struct HostExit {
         char *reason, *message;
 } HostExit;
 
-/* -EINVAL without argv, or for a mount without both paths, with a relative one or with an
- * unknown propagation. */
+/* -EINVAL without argv, for a mount without both paths, with a relative one or with an
+ * unknown propagation, or for a fence_path that is relative or comes without a fence_max_age. */
 int host_config_format(const RuntimeContainerConfig *cfg, const char *id, const char *cgroup_name,
                        usec_t created_at, char **ret);
-/* -EBADMSG for malformed JSON, missing/mistyped required fields (id, argv) or an invalid mount
- * (a relative or missing path, an unknown propagation). */
+/* -EBADMSG for malformed JSON, missing/mistyped required fields (id, argv), an invalid mount
+ * (a relative or missing path, an unknown propagation) or an invalid fence (as for format). */
 int host_config_parse(const char *json, HostConfig **ret);
 int host_config_load(const char *dir, HostConfig **ret);
 /* The same, and on -EBADMSG what is wrong, for the user, in *ret_error (malloc'd; NULL on
@@ -70,6 +74,14 @@ int host_state_load(const char *dir, HostState *ret);
 int host_exit_write(const char *dir, const HostExit *e);
 int host_exit_load(const char *dir, HostExit *ret);
 void host_exit_done(HostExit *e);
+
+/* How often the shim looks at the fence file: every max_age/4, within [50 ms, 250 ms]. */
+usec_t host_fence_period(usec_t max_age);
+/* Whether the fence file at path was renewed within max_age of now (CLOCK_REALTIME; an mtime
+ * in the future counts as fresh). 0 when it was; 1 when it was not, or is missing, or cannot
+ * be looked at (the switch fails closed), with why in *ret_message (malloc'd, "fenced: ...");
+ * -ENOMEM. */
+int host_fence_check(const char *path, usec_t max_age, usec_t now, char **ret_message);
 
 /* Field 22 of /proc/<pid>/stat (start time in clock ticks since boot). */
 int host_proc_start_time(pid_t pid, uint64_t *ret);

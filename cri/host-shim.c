@@ -1,7 +1,9 @@
 /* The per-container shim of the host backend ("berth shim DIR"): sets up the cgroups, forks
  * and execs the container command with its identity, seccomp filter and pipes, copies the
  * pipes into the CRI log, reaps the command, records state.json and exit.json, and kills
- * whatever is left in the cgroup. It outlives the agent. */
+ * whatever is left in the cgroup. It outlives the agent: with a fence file in its config, it
+ * kills the container once the agent stops renewing that file (a dead man's switch for what
+ * must not outlive the agent's lease). */
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -29,6 +31,9 @@ typedef struct Shim {
         pid_t child;
         bool reaped;
         int status;
+        usec_t fence_next; /* CLOCK_MONOTONIC: the next look at the fence file */
+        bool fenced;       /* the fence was found stale, and the container killed */
+        char *fence_message;
 } Shim;
 
 static void shim_done(Shim *s)
@@ -36,6 +41,7 @@ static void shim_done(Shim *s)
         host_config_free(s->cfg);
         host_cgroup_free(s->cg);
         host_log_free(s->log);
+        free(s->fence_message);
         safe_close(s->ready_fd);
         safe_close(s->sig_fd);
         for (int i = 0; i < 2; i++) {
@@ -137,6 +143,79 @@ static void kill_leftovers(Shim *s)
         reap(s);
 }
 
+/* --- the dead man's switch --- */
+
+/* true while the fence holds (or there is none); on the first look that finds it stale,
+ * false, with the message for the exit in s->fence_message. Looks at most once a period. */
+static bool fence_holds(Shim *s)
+{
+        usec_t now = now_usec(CLOCK_MONOTONIC);
+        int r;
+
+        if (!s->cfg->fence_path || s->fenced)
+                return !s->fenced;
+        if (now < s->fence_next)
+                return true;
+        s->fence_next = now + host_fence_period(s->cfg->fence_max_age);
+        r = host_fence_check(s->cfg->fence_path, s->cfg->fence_max_age, now_usec(CLOCK_REALTIME),
+                             &s->fence_message);
+        if (r == 0)
+                return true;
+        /* out of memory to say why is no reason to keep the container running */
+        s->fenced = true;
+        return false;
+}
+
+static const char *fence_message(const Shim *s)
+{
+        return s->fence_message ? s->fence_message : "fenced: the fence file was not renewed in time";
+}
+
+/* How long poll may wait before the next look at the fence (-1: no fence to look at). */
+static int fence_timeout_msec(const Shim *s)
+{
+        usec_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (!s->cfg->fence_path || s->fenced)
+                return -1;
+        if (now >= s->fence_next)
+                return 0;
+        return (int)((s->fence_next - now + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
+}
+
+/* The command and everything of its cgroup, SIGKILLed. The command itself gets the signal
+ * too, in case it has not joined the cgroup yet (between fork and exec). */
+static void fence_kill(Shim *s)
+{
+        if (!s->reaped)
+                (void)kill(s->child, SIGKILL);
+        kill_leftovers(s);
+}
+
+/* Until the child reports its exec (or its failure): with a fence, it may wait for a start
+ * time, and the fence must hold until then. false when it did not, the child killed. */
+static bool wait_exec(Shim *s)
+{
+        struct pollfd p = {s->errpipe[0], POLLIN, 0};
+
+        if (!s->cfg->fence_path)
+                return true;
+        for (;;) {
+                if (!fence_holds(s)) {
+                        fence_kill(s);
+                        while (!s->reaped && waitpid(s->child, &s->status, 0) < 0 && errno == EINTR)
+                                ;
+                        s->reaped = true;
+                        return false;
+                }
+                int n = poll(&p, 1, fence_timeout_msec(s));
+                if (n > 0)
+                        return true;
+                if (n < 0 && errno != EINTR)
+                        return true; /* the blocking read reports what happened */
+        }
+}
+
 static int record_exit(Shim *s)
 {
         HostExit e = {.finished_at = now_usec(CLOCK_REALTIME)};
@@ -149,6 +228,13 @@ static int record_exit(Shim *s)
                 e.exit_code = WEXITSTATUS(s->status);
         (void)host_cgroup_oom_kills(s->cg, &ooms);
         e.reason = (char *)(e.exit_code == 0 ? "Completed" : ooms > 0 ? "OOMKilled" : "Error");
+        if (s->fenced) {
+                /* what we did, even if the command ended on its own in the meantime */
+                e.signal = SIGKILL;
+                e.exit_code = 128 + SIGKILL;
+                e.reason = (char *)"Error";
+                e.message = (char *)fence_message(s);
+        }
         return host_exit_write(s->dir, &e);
 }
 
@@ -212,11 +298,16 @@ static int shim_run(Shim *s)
                         return record_start_error(s, msg ? msg : "log file failed");
                 }
         }
+        /* a container never starts with a stale fence */
+        if (!fence_holds(s))
+                return record_start_error(s, fence_message(s));
         r = spawn(s);
         if (r < 0) {
                 asprintf_safe(&msg, "fork: %s", strerror(-r));
                 return record_start_error(s, msg ? msg : "fork failed");
         }
+        if (!wait_exec(s))
+                return record_start_error(s, fence_message(s));
         if (host_child_read_report(s->errpipe[0], &exec_at, err, sizeof(err)) < 0) {
                 while (!s->reaped && waitpid(s->child, &s->status, 0) < 0 && errno == EINTR)
                         ;
@@ -233,8 +324,14 @@ static int shim_run(Shim *s)
         r = host_state_write(s->dir, &st);
         notify_ready(s, r < 0 ? 'E' : 'R');
 
-        while (!s->reaped)
-                (void)poll_once(s, -1, true);
+        /* the first look at the fence comes at once: the child may have waited for its start time */
+        s->fence_next = 0;
+        while (!s->reaped) {
+                /* once stale, the kill is done and the loop only waits for the command's end */
+                if (!s->fenced && !fence_holds(s))
+                        fence_kill(s);
+                (void)poll_once(s, fence_timeout_msec(s), true);
+        }
         kill_leftovers(s);
         while (poll_once(s, DRAIN_TIMEOUT_MSEC, false))
                 ;

@@ -108,6 +108,18 @@ typedef struct RuntimeContainerConfig {
          * ports, namespaces, securityContext, imagePullPolicy...); host and systemd ignore them */
         const struct cJSON *pod;
         const struct cJSON *container;
+        /* host: a dead man's switch for what must not outlive the agent's lease (cluster mode,
+         * pods of StatefulSet ordinals). The agent sets the file's mtime to the time its lease
+         * was last renewed; the shim kills the container (SIGKILL to its cgroup) once that mtime
+         * is more than fence_max_age old, or the file is missing, even with the agent dead
+         * (exit 137, "Error", message "fenced: ..."); a container whose fence is stale when it
+         * would exec never runs ("StartError"). An absolute path with fence_max_age > 0, else
+         * the start fails with -EINVAL. Renew it in place (utimensat) or by rename, never by
+         * unlink and create: a missing file is stale. The shim looks every fence_max_age/4
+         * (within 50..250 ms); an mtime in the future is fresh. NULL: none. cri and systemd
+         * ignore it. */
+        const char *fence_path;
+        usec_t fence_max_age;
 } RuntimeContainerConfig;
 
 typedef struct RuntimeContainer {

@@ -1,5 +1,7 @@
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host-config.h"
@@ -236,4 +238,116 @@ Test(host_config, explains_other_malformed_configs)
         cr_assert_eq(host_config_parse_full("{\"id\":\"x\",\"argv\":[\"a\"]}", &c, &e3), 0);
         cr_assert_null(e3);
         host_config_free(c);
+}
+
+Test(host_config, round_trips_the_fence)
+{
+        char *argv[] = {"true", NULL};
+        RuntimeContainerConfig cfg = {
+            .argv = argv, .fence_path = "/run/berth/fence", .fence_max_age = 15 * USEC_PER_SEC};
+        _cleanup_free_ char *json = NULL, *none = NULL;
+        HostConfig *c = NULL;
+
+        cr_assert_eq(host_config_format(&cfg, "abc", "berth", 1, &json), 0);
+        cr_assert_eq(host_config_parse(json, &c), 0);
+        cr_assert_str_eq(c->fence_path, "/run/berth/fence");
+        cr_assert_eq(c->fence_max_age, 15 * USEC_PER_SEC);
+        host_config_free(c);
+        c = NULL;
+
+        /* none: nothing written (not even the age), nothing read back */
+        cfg.fence_path = NULL;
+        cr_assert_eq(host_config_format(&cfg, "abc", "berth", 1, &none), 0);
+        cr_assert_null(strstr(none, "fence"), "%s", none);
+        cr_assert_eq(host_config_parse(none, &c), 0);
+        cr_assert_null(c->fence_path);
+        cr_assert_eq(c->fence_max_age, 0);
+        host_config_free(c);
+}
+
+Test(host_config, refuses_to_write_an_invalid_fence)
+{
+        char *argv[] = {"true", NULL};
+        RuntimeContainerConfig cfg = {
+            .argv = argv, .fence_path = "run/fence", .fence_max_age = USEC_PER_SEC};
+        _cleanup_free_ char *json = NULL;
+
+        cr_assert_eq(host_config_format(&cfg, "abc", "berth", 1, &json), -EINVAL);
+        cfg.fence_path = "/run/fence";
+        cfg.fence_max_age = 0;
+        cr_assert_eq(host_config_format(&cfg, "abc", "berth", 1, &json), -EINVAL);
+        cr_assert_null(json);
+}
+
+static void expect_fence_rejected(const char *fields, const char *message)
+{
+        _cleanup_free_ char *json = NULL, *error = NULL;
+        HostConfig *c = NULL;
+
+        cr_assert_gt(asprintf_safe(&json, "{\"id\":\"x\",\"argv\":[\"a\"],%s}", fields), 0);
+        cr_assert_eq(host_config_parse_full(json, &c, &error), -EBADMSG, "%s", json);
+        cr_assert_null(c);
+        cr_assert_str_eq(error, message);
+}
+
+Test(host_config, rejects_an_invalid_fence_read_back)
+{
+        expect_fence_rejected("\"fencePath\":\"rel\",\"fenceMaxAgeUsec\":5",
+                              "fencePath is not an absolute path");
+        expect_fence_rejected("\"fencePath\":7,\"fenceMaxAgeUsec\":5", "fencePath is not an absolute path");
+        expect_fence_rejected("\"fencePath\":\"/f\"",
+                              "fenceMaxAgeUsec is not a positive number of microseconds");
+        expect_fence_rejected("\"fencePath\":\"/f\",\"fenceMaxAgeUsec\":0",
+                              "fenceMaxAgeUsec is not a positive number of microseconds");
+        expect_fence_rejected("\"fencePath\":\"/f\",\"fenceMaxAgeUsec\":\"5\"",
+                              "fenceMaxAgeUsec is not a positive number of microseconds");
+}
+
+static void set_mtime(const char *path, usec_t t)
+{
+        struct timespec ts[2] = {
+            {.tv_sec = (time_t)(t / USEC_PER_SEC), .tv_nsec = (long)(t % USEC_PER_SEC) * 1000},
+            {.tv_sec = (time_t)(t / USEC_PER_SEC), .tv_nsec = (long)(t % USEC_PER_SEC) * 1000}};
+
+        cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+Test(host_config, judges_the_fence_by_its_mtime)
+{
+        const usec_t t = 1700000000 * USEC_PER_SEC, age = 2 * USEC_PER_SEC;
+        char p[300];
+        char *m = NULL, want[400];
+
+        snprintf(p, sizeof(p), "%s/fence", tmpdir);
+        cr_assert_eq(host_fence_check(p, age, t, &m), 1);
+        snprintf(want, sizeof(want), "fenced: %s is missing (the agent's lease in the coordinator)", p);
+        cr_assert_str_eq(m, want);
+        m = mfree(m);
+
+        cr_assert_eq(write_file_atomic(p, "", 0, 0644), 0);
+        set_mtime(p, t - age);
+        cr_assert_eq(host_fence_check(p, age, t, &m), 0, "exactly max age old still holds");
+        cr_assert_null(m);
+        cr_assert_eq(host_fence_check(p, age, t - age, &m), 0);
+        cr_assert_eq(host_fence_check(p, age, t + 1, &m), 1);
+        snprintf(want, sizeof(want),
+                 "fenced: %s not renewed for more than 2s (the agent's lease in the coordinator)", p);
+        cr_assert_str_eq(m, want);
+        m = mfree(m);
+        cr_assert_eq(host_fence_check(p, 1500 * USEC_PER_MSEC, t, &m), 1);
+        cr_assert(strstr(m, "more than 1.5s"), "%s", m);
+        m = mfree(m);
+
+        /* a clock set back here, or ahead there: the future is fresh */
+        set_mtime(p, t + 3600 * USEC_PER_SEC);
+        cr_assert_eq(host_fence_check(p, age, t, &m), 0);
+        cr_assert_null(m);
+}
+
+Test(host_config, looks_at_the_fence_every_quarter_of_its_age_within_bounds)
+{
+        cr_assert_eq(host_fence_period(500 * USEC_PER_MSEC), 125 * USEC_PER_MSEC);
+        cr_assert_eq(host_fence_period(30 * USEC_PER_SEC), 250 * USEC_PER_MSEC);
+        cr_assert_eq(host_fence_period(100 * USEC_PER_MSEC), 50 * USEC_PER_MSEC);
+        cr_assert_eq(host_fence_period(1), 50 * USEC_PER_MSEC);
 }

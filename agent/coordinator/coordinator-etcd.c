@@ -1,7 +1,8 @@
 /* The coordinator's etcd backend: the lease (grant, renewals, the timer that decides LOSING and
  * gone whatever the renewals do, the reconnection that revokes, grants, registers and claims
- * again), claims as create-only transactions, the list-and-watch of nodes/ and ordinals/ that
- * keeps the mirror current, and the clean-up of old cron keys. */
+ * again), claims as create-only transactions, the list-and-watch of nodes/, ordinals/, sticky/
+ * and slots/ that keeps the mirror current, and the clean-up of old cron keys. Roll-out slots
+ * and the release of sticky bindings are in coordinator-slots.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,6 +532,11 @@ int etcd_claim_start(CoordinatorRequest *r)
                 return ordinal_txn(r, false);
         case REQUEST_RELEASE:
                 return release_txn(r, r->key);
+        case REQUEST_RELEASE_STICKY:
+                return etcd_release_sticky_start(r);
+        case REQUEST_SLOT:
+        case REQUEST_RELEASE_SLOT:
+                return etcd_slot_start(r);
         }
         return -EINVAL;
 }
@@ -586,9 +592,28 @@ void etcd_cron_cleanup_maybe(Coordinator *co)
 
 /* --- the mirror: list, then watch from the list's revision --- */
 
+/* In key order. slots/ and sticky/ are neighbours: one range holds both. The fleet's keys
+ * (objects/, pods/: often written) stay out. */
+static const char *const mirror_ranges[MIRROR_RANGES][2] = {
+    {"nodes/", "nodes0"}, /* '0' follows '/': the end of the prefix */
+    {"ordinals/", "ordinals0"},
+    {"slots/", "sticky0"},
+};
+
 static bool mirrored(const char *key)
 {
-        return startswith(key, "nodes/") || startswith(key, "ordinals/");
+        return startswith(key, "nodes/") || startswith(key, "ordinals/") || startswith(key, "sticky/") ||
+               startswith(key, "slots/");
+}
+
+static void mirror_stop(Coordinator *co)
+{
+        for (size_t i = 0; i < MIRROR_RANGES; i++) {
+                etcd_request_cancel(co->watches[i]);
+                co->watches[i] = NULL;
+        }
+        etcd_request_cancel(co->list_call);
+        co->list_call = NULL;
 }
 
 static int on_mirror_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -597,11 +622,14 @@ static int on_mirror_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* Everything listed and watched goes, to be listed again after a back-off. */
 static void mirror_retry(Coordinator *co)
 {
-        int r = timer_arm(co, &co->mirror_timer, now_boot() + backoff_next(&co->mirror_backoff),
-                          on_mirror_timer, "coordinator-relist");
+        int r;
 
+        mirror_stop(co);
+        r = timer_arm(co, &co->mirror_timer, now_boot() + backoff_next(&co->mirror_backoff), on_mirror_timer,
+                      "coordinator-relist");
         if (r < 0)
                 log_debug_errno(r, "coordinator: cannot arm the relist timer: %m");
 }
@@ -620,12 +648,9 @@ static void on_watch_event(EtcdRequest *w, const EtcdWatchResponse *wr, void *us
                 if (!startswith(key, co->prefix) || !mirrored(key + plen))
                         continue;
                 if (ev->type == ETCD_EVENT_PUT) {
-                        if (entry_set(co, key + plen, ev->kv.value, ev->kv.lease, &o) < 0) {
-                                /* the mirror misses a key: list it all again */
-                                etcd_request_cancel(co->watch);
-                                co->watch = NULL;
+                        /* the mirror misses a key: list it all again */
+                        if (entry_set(co, key + plen, ev->kv.value, ev->kv.lease, &o) < 0)
                                 return mirror_retry(co);
-                        }
                 } else
                         entry_remove(co, key + plen, &o);
                 others = others || o;
@@ -638,8 +663,10 @@ static void on_watch_done(EtcdRequest *w, const EtcdError *e, void *userdata)
 {
         Coordinator *co = userdata;
 
-        co->watch = NULL;
-        log_debug("coordinator: the watch ended: %s", e->text);
+        for (size_t i = 0; i < MIRROR_RANGES; i++)
+                if (co->watches[i] == w)
+                        co->watches[i] = NULL;
+        log_debug("coordinator: a watch ended: %s", e->text);
         /* compacted: the list is missing events, list again now; else etcd is away */
         if (e->error == -ESTALE)
                 mirror_start(co);
@@ -647,40 +674,61 @@ static void on_watch_done(EtcdRequest *w, const EtcdError *e, void *userdata)
                 mirror_retry(co);
 }
 
-static int entries_from(const Coordinator *co, const EtcdOpResponse *o, Entry **ret, size_t *ret_n)
+static int entries_from(const Coordinator *co, const EtcdResponse *resp, Entry **ret, size_t *ret_n)
 {
-        size_t plen = strlen(co->prefix), n = 0;
-        Entry *a = calloc(o->n_kvs + 1, sizeof(Entry));
+        size_t plen = strlen(co->prefix), n = 0, total = 0;
+        Entry *a;
 
+        for (size_t k = 0; k < resp->n_responses; k++)
+                total += resp->responses[k].n_kvs;
+        a = calloc(total + 1, sizeof(Entry));
         if (!a)
                 return -ENOMEM;
-        for (size_t i = 0; i < o->n_kvs; i++) {
-                const char *key = o->kvs[i].key;
-                Entry *e = &a[n];
+        /* etcd lists each range in key order, and the ranges are in key order */
+        for (size_t k = 0; k < resp->n_responses; k++)
+                for (size_t i = 0; i < resp->responses[k].n_kvs; i++) {
+                        const EtcdKeyValue *kv = &resp->responses[k].kvs[i];
+                        Entry *e = &a[n];
 
-                if (!startswith(key, co->prefix) || !mirrored(key + plen))
-                        continue;
-                e->key = strdup(key + plen);
-                e->value = strdup(o->kvs[i].value);
-                e->lease = o->kvs[i].lease;
-                n++;
-                if (!e->key || !e->value) {
-                        entries_free(a, n);
-                        return -ENOMEM;
+                        if (!startswith(kv->key, co->prefix) || !mirrored(kv->key + plen))
+                                continue;
+                        e->key = strdup(kv->key + plen);
+                        e->value = strdup(kv->value);
+                        e->lease = kv->lease;
+                        n++;
+                        if (!e->key || !e->value) {
+                                entries_free(a, n);
+                                return -ENOMEM;
+                        }
+                        if (startswith(e->key, "nodes/"))
+                                e->node = cJSON_Parse(e->value);
                 }
-                if (startswith(e->key, "nodes/"))
-                        e->node = cJSON_Parse(e->value);
-        }
-        /* etcd lists in key order, and one prefix keeps that order */
         *ret = a;
         *ret_n = n;
+        return 0;
+}
+
+static int mirror_watch(Coordinator *co, int64_t revision)
+{
+        for (size_t i = 0; i < MIRROR_RANGES; i++) {
+                _cleanup_free_ char *from = key_of(co, mirror_ranges[i][0], ""),
+                                    *to = key_of(co, mirror_ranges[i][1], "");
+                int r;
+
+                if (!from || !to)
+                        return -ENOMEM;
+                r = etcd_watch(co->etcd, from,
+                               &(EtcdWatchOptions){.range_end = to, .start_revision = revision},
+                               on_watch_event, on_watch_done, co, &co->watches[i]);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
 static void on_listed(EtcdClient *c, const EtcdResponse *resp, const EtcdError *e, void *userdata)
 {
         Coordinator *co = userdata;
-        _cleanup_free_ char *from = NULL, *to = NULL;
         Entry *entries = NULL;
         bool others;
         size_t n;
@@ -688,20 +736,16 @@ static void on_listed(EtcdClient *c, const EtcdResponse *resp, const EtcdError *
 
         co->list_call = NULL;
         if (e) {
-                log_debug("coordinator: listing nodes and ordinals failed: %s", e->text);
+                log_debug("coordinator: listing nodes and claims failed: %s", e->text);
                 return mirror_retry(co);
         }
-        r = entries_from(co, &resp->op, &entries, &n);
+        if (resp->n_responses != MIRROR_RANGES)
+                return mirror_retry(co);
+        r = entries_from(co, resp, &entries, &n);
         if (r < 0)
                 return mirror_retry(co);
         entries_replace(co, entries, n, &others);
-        from = key_of(co, "nodes/", "");
-        to = key_of(co, "ordinals0", "");
-        if (!from || !to)
-                return mirror_retry(co);
-        r = etcd_watch(co->etcd, from,
-                       &(EtcdWatchOptions){.range_end = to, .start_revision = resp->revision + 1},
-                       on_watch_event, on_watch_done, co, &co->watch);
+        r = mirror_watch(co, resp->revision + 1);
         if (r < 0)
                 return mirror_retry(co);
         co->mirror_backoff = 0;
@@ -709,19 +753,29 @@ static void on_listed(EtcdClient *c, const EtcdResponse *resp, const EtcdError *
                 coordinator_notify_change(co);
 }
 
-/* nodes/ and ordinals/ are neighbours ("nodes/" < "o..." < "ordinals0"): one range holds both. */
+/* The ranges listed in one transaction: one revision for all, the watches' start. */
 static void mirror_start(Coordinator *co)
 {
-        _cleanup_free_ char *from = key_of(co, "nodes/", ""), *to = key_of(co, "ordinals0", "");
-        int r;
+        char *keys[MIRROR_RANGES][2] = {};
+        EtcdOp ops[MIRROR_RANGES];
+        int r = 0;
 
         timer_off(co->mirror_timer);
-        etcd_request_cancel(co->watch);
-        etcd_request_cancel(co->list_call);
-        co->watch = co->list_call = NULL;
-        if (!from || !to)
-                return mirror_retry(co);
-        r = etcd_range(co->etcd, from, &(EtcdRangeOptions){.range_end = to}, on_listed, co, &co->list_call);
+        mirror_stop(co);
+        for (size_t i = 0; i < MIRROR_RANGES; i++) {
+                keys[i][0] = key_of(co, mirror_ranges[i][0], "");
+                keys[i][1] = key_of(co, mirror_ranges[i][1], "");
+                if (!keys[i][0] || !keys[i][1])
+                        r = -ENOMEM;
+                ops[i] = (EtcdOp){.type = ETCD_OP_RANGE, .key = keys[i][0], .range_end = keys[i][1]};
+        }
+        if (r >= 0)
+                r = etcd_txn(co->etcd, &(EtcdTxn){.success = ops, .n_success = MIRROR_RANGES}, on_listed, co,
+                             &co->list_call);
+        for (size_t i = 0; i < MIRROR_RANGES; i++) {
+                free(keys[i][0]);
+                free(keys[i][1]);
+        }
         if (r < 0)
                 mirror_retry(co);
 }

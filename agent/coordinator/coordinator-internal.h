@@ -1,13 +1,15 @@
 /* The coordinator's layouts shared by its backend-neutral part (coordinator.c: requests, the
- * mirror of nodes and ordinals, the local backend) and the etcd backend (coordinator-etcd.c:
- * lease, claims as transactions, the watch). Not for other modules. */
+ * mirror of nodes, ordinals, sticky bindings and slots, the local backend) and the etcd backend
+ * (coordinator-etcd.c: lease, claims as transactions, the watch; coordinator-slots.c: roll-out
+ * slots and the release of sticky bindings). Not for other modules. */
 #pragma once
 
 #include "coordinator.h"
 #include "etcd-client.h"
 
-/* A key mirrored from etcd (or set by the local backend), without the prefix:
- * "nodes/<node>" or "ordinals/<ns>/<set>/<ordinal>". */
+/* A key mirrored from etcd (or set by the local backend), without the prefix: "nodes/<node>",
+ * "ordinals/<ns>/<set>/<ordinal>", "sticky/<ns>/<set>/<ordinal>" or
+ * "slots/<ns>/<daemonset>/<slot>". */
 typedef struct Entry {
         char *key;
         char *value;
@@ -19,7 +21,19 @@ typedef enum RequestKind {
         REQUEST_CRON,
         REQUEST_ORDINAL,
         REQUEST_RELEASE,
+        REQUEST_RELEASE_STICKY,
+        REQUEST_SLOT,
+        REQUEST_RELEASE_SLOT,
 } RequestKind;
+
+/* The slot requests (set: the DaemonSet; key: the prefix of its slot keys). */
+static inline bool request_kind_slot(RequestKind k)
+{
+        return k == REQUEST_SLOT || k == REQUEST_RELEASE_SLOT;
+}
+
+/* The etcd ranges the mirror lists and watches (coordinator-etcd.c). */
+#define MIRROR_RANGES 3
 
 struct CoordinatorRequest {
         Coordinator *co;
@@ -29,6 +43,9 @@ struct CoordinatorRequest {
         unsigned ordinal;
         bool sticky, keep_sticky;
         char *key, *sticky_key; /* full etcd keys */
+        unsigned max;           /* REQUEST_SLOT: slots 0..max-1 may be taken */
+        bool slot_queued;       /* a slot request waiting for the one before it (same DaemonSet) */
+        bool slot_active;       /* a slot request sent to etcd, not answered yet */
         unsigned txns;          /* transactions sent so far */
         int64_t lease;          /* the lease the claim was sent under */
         bool internal;          /* a re-claim of the etcd backend's reconnection */
@@ -55,9 +72,12 @@ struct Coordinator {
         size_t n_entries;
         cJSON *nodes_cache;    /* coordinator_nodes()'s answer; NULL: to be built */
         const char **ordinals; /* coordinator_ordinals()'s last answer */
+        const char **sticky;   /* coordinator_sticky()'s */
+        const char **slots;    /* coordinator_slots()'s */
         CoordinatorHeld *held;
         size_t n_held;
         CoordinatorRequest *requests;
+        bool stopping; /* coordinator_free(): requests are freed, none is started */
 
         /* etcd */
         EtcdClient *etcd;
@@ -71,7 +91,8 @@ struct Coordinator {
         bool reconnected; /* had a lease before: the watch restarts at READY */
         bool node_dirty;  /* the registration changed and is still to be written */
         sd_event_source *keepalive_timer, *deadline_timer, *retry_timer, *mirror_timer;
-        EtcdRequest *lease_call, *keepalive_call, *register_call, *list_call, *watch, *cleanup_call;
+        EtcdRequest *lease_call, *keepalive_call, *register_call, *list_call, *cleanup_call;
+        EtcdRequest *watches[MIRROR_RANGES];
         usec_t retry_backoff, mirror_backoff;
         size_t reclaims_pending;
         int reclaim_error;
@@ -97,6 +118,9 @@ void held_remove(Coordinator *co, const char *ns, const char *set, unsigned ordi
 void request_answer(CoordinatorRequest *r, int error, bool won, const char *holder, int64_t token);
 CoordinatorRequest *request_new_internal(Coordinator *co, RequestKind kind, const char *ns, const char *set,
                                          unsigned ordinal, bool sticky);
+/* An answer known now, handed over from the loop (never from inside the function that started
+ * the claim). */
+int request_defer(CoordinatorRequest *r, int error, bool won, const char *holder, int64_t token);
 
 /* --- coordinator-etcd.c --- */
 
@@ -106,3 +130,11 @@ int etcd_backend_register(Coordinator *co);
 int etcd_claim_start(CoordinatorRequest *r);
 void etcd_reclaim_done(Coordinator *co, CoordinatorRequest *r, int error, bool won, int64_t token);
 void etcd_cron_cleanup_maybe(Coordinator *co);
+
+/* --- coordinator-slots.c --- */
+
+/* The slot requests of one DaemonSet go to etcd one at a time, in order: a later one waits. */
+int etcd_slot_start(CoordinatorRequest *r);
+/* r, a slot request, is being freed: the next one of its DaemonSet starts. */
+void etcd_slot_next(Coordinator *co, const CoordinatorRequest *r);
+int etcd_release_sticky_start(CoordinatorRequest *r);

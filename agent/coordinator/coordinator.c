@@ -1,7 +1,8 @@
 /* The coordinator's backend-neutral part: options, claims as requests answered once, the
- * mirror of registered nodes and claimed ordinals that coordinator_nodes() and
- * coordinator_ordinals() read, the ordinals this node holds, and the local backend (one node,
- * every claim won). The etcd backend is in coordinator-etcd.c. */
+ * mirror of registered nodes, claimed ordinals, sticky bindings and roll-out slots that
+ * coordinator_nodes(), coordinator_ordinals(), coordinator_sticky() and coordinator_slots()
+ * read, the ordinals this node holds, and the local backend (one node, every claim won). The
+ * etcd backend is in coordinator-etcd.c and coordinator-slots.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,13 @@ static bool entry_own(const Coordinator *co, const char *key, const char *value)
         return streq_ptr(value, co->node_name);
 }
 
+/* Whether a key going is news to this node: another node's, or a sticky binding of this node
+ * (released by the operator; a release of this node's own is told too, a harmless re-sync). */
+static bool entry_gone_news(const Coordinator *co, const char *key, const char *value)
+{
+        return !entry_own(co, key, value) || startswith(key, "sticky/");
+}
+
 static void entries_changed(Coordinator *co, const char *key)
 {
         if (!key || startswith(key, "nodes/"))
@@ -130,7 +138,7 @@ void entry_remove(Coordinator *co, const char *key, bool *ret_others)
         *ret_others = false;
         if (i >= co->n_entries || !streq(co->entries[i].key, key))
                 return;
-        *ret_others = !entry_own(co, key, co->entries[i].value);
+        *ret_others = entry_gone_news(co, key, co->entries[i].value);
         entries_changed(co, key);
         entry_clear(&co->entries[i]);
         memmove(&co->entries[i], &co->entries[i + 1], (co->n_entries - i - 1) * sizeof(Entry));
@@ -148,7 +156,7 @@ void entries_replace(Coordinator *co, Entry *entries, size_t n, bool *ret_others
                 int c = !a ? 1 : !b ? -1 : strcmp(a->key, b->key);
 
                 if (c < 0)
-                        others = !entry_own(co, a->key, a->value), i++;
+                        others = entry_gone_news(co, a->key, a->value), i++;
                 else if (c > 0)
                         others = !entry_own(co, b->key, b->value), j++;
                 else {
@@ -232,6 +240,10 @@ static CoordinatorRequest *request_free(CoordinatorRequest *r)
                 r->co->requests = r->next;
         if (r->next)
                 r->next->prev = r->prev;
+        r->prev = r->next = NULL;
+        /* answered or cancelled: the DaemonSet's next slot request may go */
+        if (r->co && r->slot_active && !r->co->stopping)
+                etcd_slot_next(r->co, r);
         etcd_request_cancel(r->call);
         sd_event_source_disable_unref(r->defer);
         free(r->ns);
@@ -254,7 +266,6 @@ static int request_new(Coordinator *co, RequestKind kind, const char *ns, const 
                        CoordinatorRequest **ret)
 {
         _cleanup_(request_freep) CoordinatorRequest *r = NULL;
-        const char *what = kind == REQUEST_CRON ? "cron/" : "ordinals/";
 
         if (!name_valid(ns) || !name_valid(set))
                 return -EINVAL;
@@ -267,9 +278,12 @@ static int request_new(Coordinator *co, RequestKind kind, const char *ns, const 
         r->set = strdup(set);
         if (!r->ns || !r->set)
                 return -ENOMEM;
-        if (kind != REQUEST_CRON &&
-            (asprintf_safe(&r->key, "%s%s%s/%s/%u", co->prefix, what, ns, set, ordinal) < 0 ||
-             asprintf_safe(&r->sticky_key, "%ssticky/%s/%s/%u", co->prefix, ns, set, ordinal) < 0))
+        if (request_kind_slot(kind)) {
+                if (asprintf_safe(&r->key, "%sslots/%s/%s/", co->prefix, ns, set) < 0)
+                        return -ENOMEM;
+        } else if (kind != REQUEST_CRON &&
+                   (asprintf_safe(&r->key, "%sordinals/%s/%s/%u", co->prefix, ns, set, ordinal) < 0 ||
+                    asprintf_safe(&r->sticky_key, "%ssticky/%s/%s/%u", co->prefix, ns, set, ordinal) < 0))
                 return -ENOMEM;
         r->co = co;
         r->next = co->requests;
@@ -299,7 +313,8 @@ static void request_account(CoordinatorRequest *r, const CoordinatorClaim *c)
         char key[512];
         bool others;
 
-        if (c->error < 0 || r->kind == REQUEST_CRON)
+        /* a sticky binding released leaves the ordinal to whoever holds it */
+        if (c->error < 0 || (r->kind != REQUEST_ORDINAL && r->kind != REQUEST_RELEASE))
                 return;
         snprintf(key, sizeof(key), "ordinals/%s/%s/%u", r->ns, r->set, r->ordinal);
         if (c->won) {
@@ -328,7 +343,8 @@ void request_answer(CoordinatorRequest *r, int error, bool won, const char *hold
         }
         /* a claim decided while the lease went, or under one that is gone, is not decided */
         if (c.won && co->type == COORDINATOR_ETCD &&
-            (co->state != COORDINATOR_READY || (r->kind == REQUEST_ORDINAL && r->lease != co->lease_id)))
+            (co->state != COORDINATOR_READY ||
+             ((r->kind == REQUEST_ORDINAL || r->kind == REQUEST_SLOT) && r->lease != co->lease_id)))
                 c = (CoordinatorClaim){.error = -EAGAIN};
         request_account(r, &c);
         if (r->done) {
@@ -348,8 +364,7 @@ static int on_defer(sd_event_source *s, void *userdata)
         return 0;
 }
 
-/* An answer known now, handed over from the loop (never from inside the claim function). */
-static int request_defer(CoordinatorRequest *r, int error, bool won, const char *holder, int64_t token)
+int request_defer(CoordinatorRequest *r, int error, bool won, const char *holder, int64_t token)
 {
         int k;
 
@@ -369,14 +384,19 @@ static int request_start(CoordinatorRequest *r, coordinator_claim_done_t done, v
 {
         _cleanup_(request_freep) CoordinatorRequest *owned = r;
         Coordinator *co = r->co;
+        /* releases win nothing; those of what this node holds go in any state (a sticky binding
+         * is another node's as well: its release waits for READY like a claim) */
+        bool release = r->kind == REQUEST_RELEASE || r->kind == REQUEST_RELEASE_STICKY ||
+                       r->kind == REQUEST_RELEASE_SLOT,
+             any_state = r->kind == REQUEST_RELEASE || r->kind == REQUEST_RELEASE_SLOT;
         int k;
 
         r->done = done;
         r->userdata = userdata;
         if (co->type == COORDINATOR_LOCAL)
-                k = r->kind == REQUEST_RELEASE ? request_defer(r, 0, false, NULL, 0)
-                                               : request_defer(r, 0, true, co->node_name, 1);
-        else if (co->state != COORDINATOR_READY && r->kind != REQUEST_RELEASE)
+                k = release ? request_defer(r, 0, false, NULL, 0)
+                            : request_defer(r, 0, true, co->node_name, 1);
+        else if (co->state != COORDINATOR_READY && !any_state)
                 k = request_defer(r, -EAGAIN, false, NULL, 0);
         else
                 k = etcd_claim_start(r);
@@ -442,24 +462,68 @@ int coordinator_release_ordinal(Coordinator *co, const char *ns, const char *set
         return request_start(r, done, userdata, ret);
 }
 
+int coordinator_release_sticky(Coordinator *co, const char *ns, const char *set, unsigned ordinal,
+                               coordinator_claim_done_t done, void *userdata, CoordinatorRequest **ret)
+{
+        CoordinatorRequest *r = NULL;
+        int k;
+
+        if (!co || !done)
+                return -EINVAL;
+        k = request_new(co, REQUEST_RELEASE_STICKY, ns, set, ordinal, &r);
+        if (k < 0)
+                return k;
+        return request_start(r, done, userdata, ret);
+}
+
+int coordinator_claim_slot(Coordinator *co, const char *ns, const char *daemonset, unsigned max,
+                           coordinator_claim_done_t done, void *userdata, CoordinatorRequest **ret)
+{
+        CoordinatorRequest *r = NULL;
+        int k;
+
+        if (!co || !done || max == 0 || max > COORDINATOR_MAX_SLOTS)
+                return -EINVAL;
+        k = request_new(co, REQUEST_SLOT, ns, daemonset, 0, &r);
+        if (k < 0)
+                return k;
+        r->max = max;
+        return request_start(r, done, userdata, ret);
+}
+
+int coordinator_release_slot(Coordinator *co, const char *ns, const char *daemonset,
+                             coordinator_claim_done_t done, void *userdata, CoordinatorRequest **ret)
+{
+        CoordinatorRequest *r = NULL;
+        int k;
+
+        if (!co || !done)
+                return -EINVAL;
+        k = request_new(co, REQUEST_RELEASE_SLOT, ns, daemonset, 0, &r);
+        if (k < 0)
+                return k;
+        return request_start(r, done, userdata, ret);
+}
+
 /* --- reading the mirror --- */
 
-int coordinator_ordinals(Coordinator *co, const char *ns, const char *set, const char ***ret_holders,
-                         size_t *ret_n)
+/* The values of the keys <what>/<ns>/<set>/<index> by index, into *cache (the last answer). */
+static int mirror_indexed(Coordinator *co, const char *what, const char *ns, const char *set,
+                          const char ***cache, const char ***ret_holders, size_t *ret_n)
 {
         _cleanup_free_ char *prefix = NULL;
         const char **holders;
         size_t first, n = 0;
 
-        if (!co || !name_valid(ns) || !name_valid(set))
+        if (!co || !name_valid(ns) || !name_valid(set) || !ret_holders || !ret_n)
                 return -EINVAL;
-        if (asprintf_safe(&prefix, "ordinals/%s/%s/", ns, set) < 0)
+        if (asprintf_safe(&prefix, "%s/%s/%s/", what, ns, set) < 0)
                 return -ENOMEM;
-        co->ordinals = mfree(co->ordinals);
+        *cache = mfree(*cache);
         *ret_holders = NULL;
         *ret_n = 0;
         first = entry_lower_bound(co, prefix);
-        /* ordinals sort as strings ("10" before "2"): find the largest first */
+        /* indices sort as strings ("10" before "2"): find the largest first */
         for (size_t i = first; i < co->n_entries && startswith(co->entries[i].key, prefix); i++) {
                 const char *s = co->entries[i].key + strlen(prefix);
                 char *end;
@@ -481,10 +545,28 @@ int coordinator_ordinals(Coordinator *co, const char *ns, const char *set, const
                 if (*s >= '0' && *s <= '9' && !*end && v < n)
                         holders[v] = co->entries[i].value;
         }
-        co->ordinals = holders;
+        *cache = holders;
         *ret_holders = holders;
         *ret_n = n;
         return 0;
+}
+
+int coordinator_ordinals(Coordinator *co, const char *ns, const char *set, const char ***ret_holders,
+                         size_t *ret_n)
+{
+        return mirror_indexed(co, "ordinals", ns, set, co ? &co->ordinals : NULL, ret_holders, ret_n);
+}
+
+int coordinator_sticky(Coordinator *co, const char *ns, const char *set, const char ***ret_holders,
+                       size_t *ret_n)
+{
+        return mirror_indexed(co, "sticky", ns, set, co ? &co->sticky : NULL, ret_holders, ret_n);
+}
+
+int coordinator_slots(Coordinator *co, const char *ns, const char *daemonset, const char ***ret_holders,
+                      size_t *ret_n)
+{
+        return mirror_indexed(co, "slots", ns, daemonset, co ? &co->slots : NULL, ret_holders, ret_n);
 }
 
 const cJSON *coordinator_nodes(Coordinator *co)
@@ -523,6 +605,31 @@ CoordinatorState coordinator_state(const Coordinator *co)
 CoordinatorType coordinator_type(const Coordinator *co)
 {
         return co->type;
+}
+
+struct EtcdClient *coordinator_etcd(Coordinator *co)
+{
+        return co->type == COORDINATOR_ETCD ? co->etcd : NULL;
+}
+
+int64_t coordinator_lease(const Coordinator *co)
+{
+        return co->type == COORDINATOR_ETCD && co->registered ? co->lease_id : 0;
+}
+
+const char *coordinator_prefix(const Coordinator *co)
+{
+        return co->prefix;
+}
+
+const char *coordinator_node_name(const Coordinator *co)
+{
+        return co->node_name;
+}
+
+usec_t coordinator_last_renewal(const Coordinator *co)
+{
+        return co->type == COORDINATOR_ETCD && co->registered ? co->last_renewal : 0;
 }
 
 static int node_json(const char *name, const cJSON *node, cJSON **ret)
@@ -619,6 +726,7 @@ Coordinator *coordinator_free(Coordinator *co)
 {
         if (!co)
                 return NULL;
+        co->stopping = true;
         while (co->requests)
                 request_free(co->requests);
         if (co->type == COORDINATOR_ETCD)
@@ -626,6 +734,8 @@ Coordinator *coordinator_free(Coordinator *co)
         entries_free(co->entries, co->n_entries);
         cJSON_Delete(co->nodes_cache);
         free(co->ordinals);
+        free(co->sticky);
+        free(co->slots);
         for (size_t i = 0; i < co->n_held; i++) {
                 free((char *)co->held[i].ns);
                 free((char *)co->held[i].set);

@@ -14,7 +14,8 @@
  * passed since the last renewal) the state is CONNECTING: the old lease is revoked (etcd may
  * have restarted and extended it), a new one granted, the node registered again, and every
  * ordinal this node held claimed again (create-only: one another node took meanwhile stays
- * theirs; a sticky one no other node can take), then READY.
+ * theirs; a sticky one no other node can take), then READY. Roll-out slots are not claimed
+ * again: the DaemonSet controller asks again.
  *
  * Keys, under the prefix (default "/berth/"):
  *   nodes/<node>                          this node's registration (the Node object given in
@@ -26,7 +27,10 @@
  *   sticky/<ns>/<set>/<ordinal>           the node whose local volume holds that ordinal's data
  *                                         (not leased: survives the node; removed by
  *                                         `berth release`)
- *   slots/<ns>/<daemonset>/<node>         a DaemonSet roll-out slot, bound to the lease
+ *   slots/<ns>/<daemonset>/<slot>         a DaemonSet roll-out slot (0..max-1); value: the node
+ *                                         that holds it, bound to its lease
+ *
+ * nodes/, ordinals/, sticky/ and slots/ are mirrored (listed, then watched).
  *
  * Callbacks run on the loop, never from inside the function that started what they report.
  * They may start and cancel claims, but must not free the coordinator. */
@@ -51,6 +55,9 @@
  * (one range delete); those of CronJobs no longer launched go in a sweep of a page of cron keys
  * that a cron claim starts at most this often. */
 #define COORDINATOR_CRON_CLEANUP_INTERVAL (3600 * USEC_PER_SEC)
+/* The largest max of coordinator_claim_slot(): its transaction compares each slot, and etcd
+ * takes at most 128 compares in one. */
+#define COORDINATOR_MAX_SLOTS 100
 /* coordinator_free()'s revocation of the lease waits at most this long. */
 #define COORDINATOR_REVOKE_TIMEOUT (1 * USEC_PER_SEC)
 
@@ -74,8 +81,10 @@ typedef struct CoordinatorCallbacks {
          * were claimed again (see coordinator_claims(), whose tokens may have changed);
          * re-check what runs. */
         void (*on_state)(Coordinator *co, CoordinatorState state, void *userdata);
-        /* Claims of others changed (an ordinal taken, or freed by an expired lease, a node
-         * registered or gone): the owner re-syncs what depends on them. */
+        /* Claims of others changed (an ordinal or a roll-out slot taken, or freed by an expired
+         * lease or a release, a sticky binding written or released, this node's own binding
+         * released included, a node registered or gone): the owner re-syncs what depends on
+         * them. */
         void (*on_change)(Coordinator *co, void *userdata);
         void *userdata;
 } CoordinatorCallbacks;
@@ -101,6 +110,16 @@ Coordinator *coordinator_free(Coordinator *co);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Coordinator *, coordinator_free);
 CoordinatorState coordinator_state(const Coordinator *co);
 CoordinatorType coordinator_type(const Coordinator *co);
+/* For the modules that keep their own keys beside the claims (fleet.c): the etcd client (NULL
+ * for local), the lease this node's registration is bound to now (0: none, or local), and the
+ * key prefix (ends with '/'). */
+struct EtcdClient *coordinator_etcd(Coordinator *co);
+int64_t coordinator_lease(const Coordinator *co);
+const char *coordinator_prefix(const Coordinator *co);
+const char *coordinator_node_name(const Coordinator *co);
+/* CLOCK_BOOTTIME: when the last successful renewal of the current lease was sent (the lease
+ * runs at least ttl from then); 0: no lease (or local). */
+usec_t coordinator_last_renewal(const Coordinator *co);
 /* Updates the registration (labels or taints changed on SIGHUP); etcd: written now when a lease
  * is held, else at the next registration. -ENOMEM. */
 int coordinator_set_node(Coordinator *co, const cJSON *node);
@@ -150,11 +169,44 @@ int coordinator_claim_ordinal(Coordinator *co, const char *ns, const char *set, 
 int coordinator_release_ordinal(Coordinator *co, const char *ns, const char *set, unsigned ordinal,
                                 bool keep_sticky, coordinator_claim_done_t done, void *userdata,
                                 CoordinatorRequest **ret);
+/* `berth release`: deletes the ordinal's data binding whatever node it names (the operator
+ * gives the data on that node up), so that another node may take the ordinal once nobody holds
+ * it. The ordinal key is left as it is: its holder keeps running it (and writes the binding
+ * again when it claims it sticky again). Refused while not READY like a claim. done: won
+ * false, holder the node the binding named (NULL: there was none). local: holder NULL. */
+int coordinator_release_sticky(Coordinator *co, const char *ns, const char *set, unsigned ordinal,
+                               coordinator_claim_done_t done, void *userdata, CoordinatorRequest **ret);
 /* The holders of a set's ordinals as known from the watch (no call): holders[i] is the node
  * holding ordinal i (NULL: free), for i < n (n = 0 and *ret_holders NULL when none is held).
  * The array and its strings live until the next change or the next call. -EINVAL, -ENOMEM. */
 int coordinator_ordinals(Coordinator *co, const char *ns, const char *set, const char ***ret_holders,
                          size_t *ret_n);
+/* The same for the sticky bindings: holders[i] is the node whose data binding holds ordinal i
+ * (NULL: none). The array lives until the next change or the next call of coordinator_sticky().
+ * local: none. */
+int coordinator_sticky(Coordinator *co, const char *ns, const char *set, const char ***ret_holders,
+                       size_t *ret_n);
+
+/* A DaemonSet roll-out slot: at most max nodes of the fleet hold one of the DaemonSet's at a
+ * time (max 1..COORDINATOR_MAX_SLOTS, else -EINVAL), each at most one. Won when this node
+ * holds one: the one it holds already, whatever its index (max may have shrunk since), or the
+ * lowest free one below max, taken now (token: its key's create revision). Lost (holder: the
+ * one of lowest index) when the max slots are all held by others; won false with holder = this
+ * node when a lease of this node from before (a crash) still holds one: ask again after it
+ * expired. Bound to the lease, and not claimed again under a new one. A node's slot requests
+ * of one DaemonSet go to etcd one after the other. local: always won, token 1. */
+int coordinator_claim_slot(Coordinator *co, const char *ns, const char *daemonset, unsigned max,
+                           coordinator_claim_done_t done, void *userdata, CoordinatorRequest **ret);
+/* Gives this node's slot of the DaemonSet up (the node's roll-out step is done), in any state;
+ * never deletes a slot of another node (nor one of an older lease of this one). done: won
+ * false, holder NULL. local: a no-op. */
+int coordinator_release_slot(Coordinator *co, const char *ns, const char *daemonset,
+                             coordinator_claim_done_t done, void *userdata, CoordinatorRequest **ret);
+/* The holders of the DaemonSet's slots as known from the watch, as coordinator_ordinals():
+ * holders[i] holds slot i (n may exceed the max of today). The array lives until the next
+ * change or the next call of coordinator_slots(). local: none. */
+int coordinator_slots(Coordinator *co, const char *ns, const char *daemonset, const char ***ret_holders,
+                      size_t *ret_n);
 
 /* An ordinal this node holds. */
 typedef struct CoordinatorHeld {

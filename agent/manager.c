@@ -2,17 +2,20 @@
  * runtime, pod controller, API server, manifests directory), wires their notifications,
  * keeps this node's Node object, and handles SIGTERM (leave workloads running, or drain),
  * SIGINT and SIGHUP (re-read the manifests). */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
 #include "admission.h"
 #include "api.h"
 #include "berth-config.h"
 #include "coordinator.h"
+#include "fleet.h"
 #include "cronjob-controller.h"
 #include "daemonset-controller.h"
 #include "statefulset-controller.h"
@@ -54,6 +57,11 @@ struct Manager {
         DaemonSetController *daemonsets;
         StatefulSetController *statefulsets;
         Coordinator *coordinator;
+        Fleet *fleet; /* cluster mode only */
+        /* cluster mode: the dead man's switch of the pods of StatefulSet ordinals */
+        char *fence_path;
+        usec_t fence_written; /* CLOCK_REALTIME written as its mtime last */
+        sd_event_source *fence_timer;
         ApiServer *api;
         Metrics *metrics;
         MetricsLoopMeter *loop_meter;
@@ -95,6 +103,44 @@ static int pod_probes(void *userdata, const char *pod_uid, cJSON **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
+static int fleet_pods_hook(void *userdata, const char *ns, cJSON **ret)
+{
+        Manager *m = userdata;
+        const cJSON *pods = m->fleet ? fleet_pods(m->fleet, ns) : NULL;
+
+        *ret = pods ? cJSON_Duplicate(pods, true) : cJSON_CreateArray();
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int release_ordinal(void *userdata, const char *ns, const char *set, int64_t ordinal,
+                           char **ret_error)
+{
+        Manager *m = userdata;
+        int r;
+
+        if (ordinal < 0 || ordinal > UINT32_MAX)
+                return set_errorf(ret_error, -ERANGE, "ordinal %lld is out of range", (long long)ordinal);
+        r = statefulset_controller_release(m->statefulsets, ns, set, (unsigned)ordinal);
+        switch (r) {
+        case 0:
+                return set_errorf(ret_error, 0,
+                                  "release of the data binding of ordinal %lld of statefulset %s/%s sent",
+                                  (long long)ordinal, ns, set);
+        case -EOPNOTSUPP:
+                return set_errorf(ret_error, r, "release needs cluster mode (coordinator.type etcd)");
+        case -ERANGE:
+                return set_errorf(ret_error, r, "ordinal %lld is below the start of statefulset %s/%s",
+                                  (long long)ordinal, ns, set);
+        case -EAGAIN:
+                return set_errorf(ret_error, r, "node %s is not registered in etcd right now: try again",
+                                  m->config->node_name);
+        case -EBUSY:
+                return set_errorf(ret_error, r, "a claim of statefulset %s/%s is in flight: try again", ns,
+                                  set);
+        }
+        return r;
+}
+
 static int metrics(void *userdata, char **ret)
 {
         Manager *m = userdata;
@@ -111,6 +157,8 @@ static int metrics_scrape(void *userdata, char **ret)
 
         return api_server_metrics_text(m->api, ret);
 }
+
+static int fence_update(Manager *m);
 
 static void on_coordinator_state(Coordinator *co, CoordinatorState state, void *userdata)
 {
@@ -130,7 +178,33 @@ static void on_coordinator_state(Coordinator *co, CoordinatorState state, void *
                 log_info("Registering node %s in etcd.", m->config->node_name);
                 break;
         }
+        /* the fence first: the pods of ordinals claimed from now on start under it */
+        if (state == COORDINATOR_READY && m->fence_path)
+                (void)fence_update(m);
+        /* the pods of ordinals first: they must stop before the lease can run out */
+        statefulset_controller_on_coordinator_state(m->statefulsets, state);
+        if (m->fleet)
+                fleet_on_coordinator_state(m->fleet, state);
         (void)co;
+}
+
+static void on_coordinator_change(Coordinator *co, void *userdata)
+{
+        Manager *m = userdata;
+
+        statefulset_controller_on_claims_changed(m->statefulsets);
+        daemonset_controller_on_claims_changed(m->daemonsets);
+        (void)co;
+}
+
+static void on_fleet_pod(Fleet *f, StoreChange change, const cJSON *pod, void *userdata)
+{
+        Manager *m = userdata;
+
+        statefulset_controller_on_fleet_pod(m->statefulsets, pod);
+        daemonset_controller_on_fleet_pod(m->daemonsets, pod);
+        (void)f;
+        (void)change;
 }
 
 /* local: every claim is this node's. etcd: the node registers under a lease; fleet CronJobs
@@ -148,17 +222,25 @@ static int setup_coordinator(Manager *m)
                 return log_oom();
         cJSON_ArrayForEach (v, m->config->coordinator_endpoints)
                 endpoints[n++] = v->valuestring;
-        r = coordinator_new(&m->coordinator, m->event, m->curl,
-                            &(CoordinatorOptions){.type = streq(m->config->coordinator_type, "etcd")
-                                                              ? COORDINATOR_ETCD
-                                                              : COORDINATOR_LOCAL,
-                                                  .node_name = m->config->node_name,
-                                                  .endpoints = endpoints,
-                                                  .lease_ttl_sec = m->config->coordinator_lease_ttl},
-                            &(CoordinatorCallbacks){.on_state = on_coordinator_state, .userdata = m}, &err);
+        r = coordinator_new(
+            &m->coordinator, m->event, m->curl,
+            &(CoordinatorOptions){.type = streq(m->config->coordinator_type, "etcd") ? COORDINATOR_ETCD
+                                                                                     : COORDINATOR_LOCAL,
+                                  .node_name = m->config->node_name,
+                                  .endpoints = endpoints,
+                                  .lease_ttl_sec = m->config->coordinator_lease_ttl},
+            &(CoordinatorCallbacks){
+                .on_state = on_coordinator_state, .on_change = on_coordinator_change, .userdata = m},
+            &err);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the %s coordinator: %s",
                                        m->config->coordinator_type, err ?: strerror(-r));
+        if (coordinator_type(m->coordinator) == COORDINATOR_LOCAL)
+                return 0;
+        r = fleet_new(&m->fleet, m->event, m->store, m->coordinator,
+                      &(FleetCallbacks){.on_pod = on_fleet_pod, .userdata = m});
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the fleet: %m");
         return 0;
 }
 
@@ -201,6 +283,8 @@ static void on_store_change(Store *s, StoreChange change, const cJSON *obj, void
                 daemonset_controller_on_store_change(m->daemonsets, change, obj);
         if (m->statefulsets)
                 statefulset_controller_on_store_change(m->statefulsets, change, obj);
+        if (m->fleet)
+                fleet_on_store_change(m->fleet, change, obj);
         if (streq_ptr(json_str(obj, "kind"), "Pod"))
                 schedule_status(m);
 }
@@ -440,6 +524,63 @@ static int setup_watchdog(Manager *m)
         return 1;
 }
 
+/* The fence file's mtime is the wall-clock time of the lease's last renewal, written while the
+ * coordinator is READY: a shim kills its container of a StatefulSet ordinal once that is older
+ * than ttl - COORDINATOR_SAFETY_MARGIN, the moment this agent would stop it itself, also when
+ * this agent is dead (host runtime). */
+static int fence_update(Manager *m)
+{
+        usec_t last = coordinator_last_renewal(m->coordinator), mono = now_usec(CLOCK_BOOTTIME), wall;
+        _cleanup_close_ int fd = -EBADF;
+        struct timespec ts[2];
+
+        if (coordinator_state(m->coordinator) != COORDINATOR_READY || last == 0 || last > mono)
+                return 0;
+        wall = now_usec(CLOCK_REALTIME) - (mono - last);
+        /* within a few milliseconds of what is there: the same renewal */
+        if (wall <= m->fence_written + 10 * USEC_PER_MSEC && wall + 10 * USEC_PER_MSEC >= m->fence_written)
+                return 0;
+        fd = open(m->fence_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return log_error_errno(errno, "Cannot open %s: %m", m->fence_path);
+        ts[0] = ts[1] = (struct timespec){.tv_sec = (time_t)(wall / USEC_PER_SEC),
+                                          .tv_nsec = (long)(wall % USEC_PER_SEC * 1000)};
+        if (futimens(fd, ts) < 0)
+                return log_error_errno(errno, "Cannot set the time of %s: %m", m->fence_path);
+        m->fence_written = wall;
+        return 0;
+}
+
+static int on_fence_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        (void)fence_update(userdata);
+        (void)sd_event_source_set_time_relative(s, 250 * USEC_PER_MSEC);
+        (void)usec;
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static int setup_fence(Manager *m, PodControllerOptions *po)
+{
+        int64_t ttl = m->config->coordinator_lease_ttl > 0 ? m->config->coordinator_lease_ttl
+                                                           : COORDINATOR_DEFAULT_TTL_SEC;
+        int r;
+
+        if (!m->fleet)
+                return 0;
+        m->fence_path = strjoin(m->config->state_dir, "/lease-fence", NULL);
+        if (!m->fence_path)
+                return -ENOMEM;
+        /* a file left from before holds the last renewal of this node's previous lease: the
+         * pods it covers were made under that lease, and are stopped with it */
+        po->fence_path = m->fence_path;
+        po->fence_max_age = (usec_t)ttl * USEC_PER_SEC - COORDINATOR_SAFETY_MARGIN;
+        r = sd_event_add_time_relative(m->event, &m->fence_timer, CLOCK_MONOTONIC, 0, 0, on_fence_timer, m);
+        if (r < 0)
+                return r;
+        (void)sd_event_source_set_description(m->fence_timer, "lease-fence");
+        return 0;
+}
+
 /* Keeps this node's Node object: labels, taints, a Ready condition and the agent version. */
 static int register_node(Manager *m)
 {
@@ -599,6 +740,9 @@ int manager_new(Manager **ret, Config *config)
         r = setup_coordinator(m);
         if (r < 0)
                 return r;
+        r = setup_fence(m, &po);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the lease fence: %m");
         r = storage_class_table_parse(config->storage_classes, config->default_storage_class,
                                       config->state_dir, &m->classes, &err);
         if (r < 0)
@@ -633,8 +777,8 @@ int manager_new(Manager **ret, Config *config)
                                        &(StatefulSetControllerOptions){.node_name = config->node_name});
         if (r < 0)
                 return log_error_errno(r, "Failed to create the statefulset controller: %m");
-        statefulset_controller_set_held(m->statefulsets,
-                                        coordinator_type(m->coordinator) != COORDINATOR_LOCAL);
+        statefulset_controller_set_cluster(m->statefulsets, m->coordinator, m->fleet);
+        daemonset_controller_set_cluster(m->daemonsets, m->coordinator, m->fleet);
 
         r = register_node(m);
         if (r < 0)
@@ -644,9 +788,13 @@ int manager_new(Manager **ret, Config *config)
         n_fds = sd_listen_fds(true);
         if (n_fds == 1)
                 ao.listen_fd = SD_LISTEN_FDS_START;
-        r = api_server_new(
-            &m->api, m->event, m->store, &ao,
-            &(ApiHooks){.metrics = metrics, .admit = admit, .pod_probes = pod_probes, .userdata = m});
+        r = api_server_new(&m->api, m->event, m->store, &ao,
+                           &(ApiHooks){.metrics = metrics,
+                                       .admit = admit,
+                                       .pod_probes = pod_probes,
+                                       .fleet_pods = fleet_pods_hook,
+                                       .release_ordinal = release_ordinal,
+                                       .userdata = m});
         if (r < 0)
                 return log_error_errno(r, "Failed to serve the API on %s: %m", config->socket_path);
         if (!isempty(config->metrics_address)) {
@@ -688,6 +836,8 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
         sd_event_source_disable_unref(m->watchdog_timer);
+        sd_event_source_disable_unref(m->fence_timer);
+        free(m->fence_path);
         sd_event_source_disable_unref(m->drain_timer);
         sd_event_source_disable_unref(m->status_timer);
         manifest_dir_free(m->manifests);
@@ -699,6 +849,7 @@ Manager *manager_free(Manager *m)
         job_controller_free(m->jobs);
         pod_controller_free(m->pods);
         volume_controller_free(m->volumes);
+        fleet_free(m->fleet);
         coordinator_free(m->coordinator); /* after the controllers: they hold its requests */
         storage_class_table_done(&m->classes);
         prober_free(m->prober);

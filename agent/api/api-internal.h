@@ -155,6 +155,7 @@ int api_apply(ApiRequest *req, ApiResponse *resp);
 
 /* api-logs.c */
 int api_logs_get(ApiRequest *req, const ApiRoute *route, ApiResponse *resp);
+int api_objects_release(ApiRequest *req, const ApiRoute *route, ApiResponse *resp);
 int api_objects_get_probes(ApiRequest *req, const ApiRoute *route, ApiResponse *resp);
 int api_events_list(ApiRequest *req, const ApiRoute *route, ApiResponse *resp);
 

@@ -64,12 +64,41 @@ static int reply_store_error(ApiResponse *resp, int r, const KindInfo *k, const 
         return r;
 }
 
+/* Cluster mode: the other nodes' pods of ns (NULL: all), or NULL (none, or not a pod list). */
+static int fleet_pods(ApiServer *api, const KindInfo *k, const char *ns, cJSON **ret)
+{
+        *ret = NULL;
+        if (!streq(k->kind, "Pod") || !api->hooks.fleet_pods)
+                return 0;
+        return api->hooks.fleet_pods(api->hooks.userdata, ns, ret);
+}
+
+static cJSON *fleet_pod_named(cJSON *pods, const char *name)
+{
+        cJSON *pod;
+
+        cJSON_ArrayForEach (pod, pods)
+                if (streq_ptr(json_str(pod, "metadata.name"), name))
+                        return cJSON_DetachItemViaPointer(pods, pod);
+        return NULL;
+}
+
 int api_objects_get(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
 {
-        _cleanup_json_ cJSON *obj = NULL;
+        _cleanup_json_ cJSON *obj = NULL, *others = NULL;
         int r;
 
         r = store_get(req->api->store, route->kind->kind, path_ns(route), route->name, &obj);
+        if (r == -ENOENT) {
+                /* another node's pod, read-only */
+                r = fleet_pods(req->api, route->kind, path_ns(route), &others);
+                if (r < 0)
+                        return r;
+                obj = fleet_pod_named(others, route->name);
+                if (obj)
+                        return api_reply_json(resp, MHD_HTTP_OK, obj);
+                r = -ENOENT;
+        }
         if (r < 0)
                 return reply_store_error(resp, r, route->kind, route->name);
         return api_reply_json(resp, MHD_HTTP_OK, obj);
@@ -106,7 +135,45 @@ int api_objects_get_probes(ApiRequest *req, const ApiRoute *route, ApiResponse *
 
 /* The objects a list or deletecollection request selects, as a JSON array; 0 with *ret NULL
  * when a selector was malformed and a 400 has been set. */
-static int select_objects(ApiRequest *req, const ApiRoute *route, ApiResponse *resp, cJSON **ret)
+static int by_namespace_name(const void *a, const void *b)
+{
+        const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+        int c = strcmp(json_str(x, "metadata.namespace") ?: "", json_str(y, "metadata.namespace") ?: "");
+
+        return c != 0 ? c : strcmp(json_str(x, "metadata.name") ?: "", json_str(y, "metadata.name") ?: "");
+}
+
+/* Adds the other nodes' pods the label selector matches to items, keeping the order. */
+static int merge_fleet_pods(ApiRequest *req, const ApiRoute *route, const LabelSelector *ls, cJSON *items)
+{
+        _cleanup_json_ cJSON *others = NULL;
+        _cleanup_free_ cJSON **v = NULL;
+        size_t n = 0;
+        int r;
+
+        r = fleet_pods(req->api, route->kind, path_ns(route), &others);
+        if (r < 0 || cJSON_GetArraySize(others) == 0)
+                return r;
+        while (cJSON_GetArraySize(others) > 0) {
+                cJSON *pod = cJSON_DetachItemFromArray(others, 0);
+
+                if (ls && !label_selector_matches(ls, json_path(pod, "metadata.labels")))
+                        cJSON_Delete(pod);
+                else
+                        cJSON_AddItemToArray(items, pod);
+        }
+        v = calloc((size_t)cJSON_GetArraySize(items) + 1, sizeof(cJSON *));
+        if (!v)
+                return -ENOMEM;
+        while (cJSON_GetArraySize(items) > 0)
+                v[n++] = cJSON_DetachItemFromArray(items, 0);
+        qsort(v, n, sizeof(cJSON *), by_namespace_name);
+        for (size_t i = 0; i < n; i++)
+                cJSON_AddItemToArray(items, v[i]);
+        return 0;
+}
+
+static int select_objects(ApiRequest *req, const ApiRoute *route, ApiResponse *resp, bool fleet, cJSON **ret)
 {
         _cleanup_(label_selector_freep) LabelSelector *ls = NULL;
         _cleanup_(api_field_selector_freep) ApiFieldSelector *fs = NULL;
@@ -131,6 +198,8 @@ static int select_objects(ApiRequest *req, const ApiRoute *route, ApiResponse *r
         if (r < 0)
                 return r;
         r = store_list(req->api->store, route->kind->kind, path_ns(route), ls, &items);
+        if (r >= 0 && fleet)
+                r = merge_fleet_pods(req, route, ls, items);
         if (r < 0)
                 return r;
         for (it = items ? items->child : NULL; it; it = next) {
@@ -148,7 +217,7 @@ int api_objects_list(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
         cJSON *items;
         int r;
 
-        r = select_objects(req, route, resp, &items);
+        r = select_objects(req, route, resp, true, &items);
         if (r < 0 || !items)
                 return r;
         list = api_objects_list_new(req->api->store, route->kind->kind, route->kind->api_version, items);
@@ -406,7 +475,7 @@ int api_objects_delete_collection(ApiRequest *req, const ApiRoute *route, ApiRes
         r = delete_options(req, resp, &grace, &policy);
         if (r != 0)
                 return r < 0 ? r : 0;
-        r = select_objects(req, route, resp, &items);
+        r = select_objects(req, route, resp, false, &items);
         if (r < 0 || !items)
                 return r;
         cJSON_ArrayForEach (it, items) {
@@ -428,4 +497,37 @@ int api_objects_delete_collection(ApiRequest *req, const ApiRoute *route, ApiRes
         if (!list)
                 return -ENOMEM;
         return api_reply_json(resp, MHD_HTTP_OK, list);
+}
+
+/* berth's own subresource of a StatefulSet (cluster mode): give up the data binding of one
+ * ordinal wherever it is, so that another node may run it (`berth release`). */
+int api_objects_release(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
+{
+        _cleanup_json_ cJSON *body = NULL;
+        _cleanup_free_ char *err = NULL;
+        const cJSON *ord;
+        int r;
+
+        if (!req->api->hooks.release_ordinal)
+                return api_reply_status(resp, MHD_HTTP_BAD_REQUEST, "BadRequest", cJSON_CreateObject(),
+                                        "release needs cluster mode (coordinator.type etcd)");
+        body = req->body ? cJSON_ParseWithLength(req->body, req->body_size) : NULL;
+        ord = cJSON_GetObjectItemCaseSensitive(body, "ordinal");
+        if (!cJSON_IsNumber(ord) || ord->valuedouble < 0 || ord->valuedouble > UINT32_MAX ||
+            ord->valuedouble != (double)(int64_t)ord->valuedouble)
+                return api_reply_bad_request(resp,
+                                             "release wants a body {\"ordinal\": N}, N a whole number >= 0");
+        r = req->api->hooks.release_ordinal(req->api->hooks.userdata, path_ns(route), route->name,
+                                            (int64_t)ord->valuedouble, &err);
+        if (r == -ENOENT)
+                return api_reply_not_found(resp, route->kind, route->name);
+        if (r == -EOPNOTSUPP || r == -ERANGE || r == -EAGAIN || r == -EBUSY)
+                return api_reply_status(
+                    resp, r == -EAGAIN || r == -EBUSY ? MHD_HTTP_CONFLICT : MHD_HTTP_BAD_REQUEST,
+                    r == -EAGAIN || r == -EBUSY ? "Conflict" : "BadRequest", cJSON_CreateObject(), "%s",
+                    err ?: strerror(-r));
+        if (r < 0)
+                return r;
+        return api_reply_status(resp, MHD_HTTP_ACCEPTED, "Accepted", cJSON_CreateObject(), "%s",
+                                err ?: "release sent");
 }

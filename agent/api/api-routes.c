@@ -211,7 +211,8 @@ static int parse_resource(const char *group, const char *version, char **rest, s
                         return -ENOENT;
         }
         if (sub && !streq(sub, "status") &&
-            !((streq(sub, "log") || streq(sub, "probes")) && streq(r->kind->kind, "Pod")))
+            !((streq(sub, "log") || streq(sub, "probes")) && streq(r->kind->kind, "Pod")) &&
+            !(streq(sub, "release") && streq(r->kind->kind, "StatefulSet")))
                 return -ENOENT;
         r->type = name ? API_ROUTE_ITEM : API_ROUTE_COLLECTION;
         return set_strings(r, ns, name, sub);
@@ -302,6 +303,9 @@ static int dispatch_item(ApiRequest *req, const ApiRoute *route, const char *m, 
         if (route->sub && streq(route->sub, "probes"))
                 return streq(m, "GET") ? api_objects_get_probes(req, route, resp)
                                        : reply_method_not_allowed(resp);
+        if (route->sub && streq(route->sub, "release"))
+                return streq(m, "POST") ? api_objects_release(req, route, resp)
+                                        : reply_method_not_allowed(resp);
         if (streq(m, "GET"))
                 return api_objects_get(req, route, resp);
         if (streq(m, "PUT"))

@@ -27,6 +27,13 @@ typedef struct ApiHooks {
         int (*admit)(void *userdata, const cJSON *obj, FieldErrors *errs);
         /* The live state of a pod's probes (GET .../pods/NAME/probes): a JSON array, malloc'd. */
         int (*pod_probes)(void *userdata, const char *pod_uid, cJSON **ret);
+        /* Cluster mode: the other nodes' pods in ns (NULL: all), a JSON array (copy). They are
+         * listed and read beside this node's own, never changed or deleted through this API. */
+        int (*fleet_pods)(void *userdata, const char *ns, cJSON **ret);
+        /* POST .../statefulsets/NAME/release {"ordinal": N}: `berth release`; a negative errno
+         * or 0 once sent, with *ret_error (malloc'd, may stay NULL) saying what was wrong. */
+        int (*release_ordinal)(void *userdata, const char *ns, const char *set, int64_t ordinal,
+                               char **ret_error);
         void *userdata;
 } ApiHooks;
 

@@ -730,6 +730,26 @@ static const Columns columns[] = {
 
 static const Columns generic = {NULL, "\tAGE", "", generic_row, NULL};
 
+/* Whether pods (a JSON array) run on more than one node: in cluster mode a list holds every
+ * node's pods, and then the plain table needs a NODE column to say where each one runs. */
+static bool pods_span_nodes(const cJSON *pods)
+{
+        const char *first = NULL;
+        const cJSON *pod;
+
+        cJSON_ArrayForEach (pod, pods) {
+                const char *node = json_str(pod, "spec.nodeName");
+
+                if (isempty(node))
+                        continue;
+                if (!first)
+                        first = node;
+                else if (!streq(first, node))
+                        return true;
+        }
+        return false;
+}
+
 static const Columns *columns_for(const char *kind)
 {
         for (size_t i = 0; kind && i < ELEMENTSOF(columns); i++)
@@ -742,6 +762,8 @@ int cli_columns_print(FILE *out, const KindInfo *k, const cJSON *items, const Cl
 {
         const Columns *c = columns_for(k ? k->kind : NULL);
         bool events = c->row == event_row, ns = o->with_namespace && (!k || k->namespaced);
+        /* -o wide has its own NODE column */
+        bool node = c->row == pod_row && !o->wide && pods_span_nodes(items);
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
         const cJSON *obj;
@@ -749,8 +771,8 @@ int cli_columns_print(FILE *out, const KindInfo *k, const cJSON *items, const Cl
 
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "%s%s%s%s%s\n", ns ? "NAMESPACE\t" : "", events ? "" : "NAME", c->headers,
-                o->wide ? c->wide : "", o->show_labels ? "\tLABELS" : "");
+        fprintf(f, "%s%s%s%s%s%s\n", ns ? "NAMESPACE\t" : "", events ? "" : "NAME", c->headers,
+                node ? "\tNODE" : "", o->wide ? c->wide : "", o->show_labels ? "\tLABELS" : "");
         cJSON_ArrayForEach (obj, items) {
                 if (ns)
                         fprintf(f, "%s\t", json_str(obj, "metadata.namespace") ?: "");
@@ -763,6 +785,8 @@ int cli_columns_print(FILE *out, const KindInfo *k, const cJSON *items, const Cl
                 if (!events && c->name_suffix)
                         fputs(c->name_suffix(obj), f);
                 c->row(f, obj, o);
+                if (node)
+                        cell_or_none(f, json_str(obj, "spec.nodeName"));
                 if (o->show_labels)
                         cell_labels(f, json_path(obj, "metadata.labels"));
                 fputc('\n', f);

@@ -287,5 +287,13 @@ int cli_verb_scale(const CliArgs *a);
 int cli_rollout_status_message(const KindInfo *k, const cJSON *obj, char **ret_msg);
 int cli_verb_rollout(const CliArgs *a);
 
+/* ---- cli-release.c: `berth release` (StatefulSets in cluster mode) ---- */
+/* Reads "KIND/NAME ORDINAL" or "KIND NAME ORDINAL" (KIND a StatefulSet's name). Returns 0 with
+ * *ret_name borrowed from pos, -EINVAL with the message (without "error: ") in *ret_error, or
+ * -ENOMEM. */
+int cli_release_parse(char **pos, size_t n_pos, const char **ret_name, int64_t *ret_ordinal,
+                      char **ret_error);
+int cli_verb_release(const CliArgs *a);
+
 /* Parses a JSON body of a response (NULL when not JSON). */
 cJSON *cli_response_json(const CliResponse *r);

@@ -140,6 +140,8 @@ int cli_main(int argc, char **argv)
                 r = cli_verb_scale(&a);
         else if (streq(a.verb, "rollout"))
                 r = cli_verb_rollout(&a);
+        else if (streq(a.verb, "release"))
+                r = cli_verb_release(&a);
         else if (streq(a.verb, "create"))
                 r = cli_verb_create(&a);
         else if (streq(a.verb, "completion"))

@@ -149,6 +149,14 @@ static const CliVerb verbs[] = {
      .flags = WORDS("watch", "selector", "timeout"),
      .args = CLI_VERB_ARGS_WORDS,
      .words = WORDS("status")},
+    {.name = "release",
+     .synopsis = "release KIND/NAME ORDINAL | KIND NAME ORDINAL",
+     .summary = "Let another node run an ordinal of a StatefulSet, giving up its local data",
+     .details = "Cluster mode: an ordinal whose pod has node-local volumes runs only on the node holding "
+                "its data; use release when that node is lost or its data no longer matters, so that "
+                "another node may start the ordinal afresh. The data on the old node is abandoned. "
+                "KIND is statefulset (sts).",
+     .args = CLI_VERB_ARGS_OBJECTS},
     {.name = "create",
      .synopsis = "create job NAME --from=cronjob/CRONJOB",
      .summary = "Run a CronJob now: create a Job from its jobTemplate",

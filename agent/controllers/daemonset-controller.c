@@ -158,6 +158,7 @@ DaemonSetController *daemonset_controller_free(DaemonSetController *c)
 {
         if (!c)
                 return NULL;
+        daemonset_cluster_cancel_all(c);
         workqueue_free(c->queue);
         for (size_t i = 0; i < c->n_backoffs; i++)
                 free(c->backoffs[i].key);

@@ -7,6 +7,8 @@
 
 #include <systemd/sd-event.h>
 
+#include "coordinator.h"
+#include "fleet.h"
 #include "store.h"
 
 typedef struct DaemonSetController DaemonSetController;
@@ -26,3 +28,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DaemonSetController *, daemonset_controller_free);
 void daemonset_controller_on_store_change(DaemonSetController *c, StoreChange change, const cJSON *obj);
 /* Enqueues every DaemonSet (agent start, SIGHUP). */
 int daemonset_controller_resync(DaemonSetController *c);
+
+/* Cluster mode (an etcd coordinator): desiredNumberScheduled and the other counts are the
+ * fleet's (the registered nodes' eligibility, every node's pods of the set from the fleet), and
+ * a rolling update without surge takes one of maxUnavailable fleet-wide roll-out slots before
+ * it deletes this node's old available pod, giving it back once the new pod is available (or
+ * no pod should run here any more). Both outlive the controller. */
+void daemonset_controller_set_cluster(DaemonSetController *c, Coordinator *co, Fleet *fleet);
+/* Registrations or slots of other nodes changed: every set is synced again. */
+void daemonset_controller_on_claims_changed(DaemonSetController *c);
+/* Another node's pod changed: the set it names as controller is synced again. */
+void daemonset_controller_on_fleet_pod(DaemonSetController *c, const cJSON *pod);

@@ -1,7 +1,8 @@
 /* Internal layout of the DaemonSet controller, shared by daemonset-controller.c (queue,
  * wiring, the failed-pod back-off), daemonset-claim.c (adoption), daemonset-pods.c (pods
  * from the template, revision hash, pod order and availability), daemonset-sync.c
- * (syncDaemonSet: manage and status) and daemonset-update.c (the rolling update). */
+ * (syncDaemonSet: manage and status), daemonset-update.c (the rolling update) and
+ * daemonset-cluster.c (fleet-wide counts and roll-out slots in cluster mode). */
 #pragma once
 
 #include <cjson/cJSON.h>
@@ -35,6 +36,10 @@ struct DaemonSetController {
         WorkQueue *queue;
         DaemonSetBackoff *backoffs;
         size_t n_backoffs;
+        /* cluster mode (daemonset-cluster.c): NULL co on a single node */
+        Coordinator *co;
+        Fleet *fleet;
+        struct DsSlot *slots; /* per set: the slot call in flight and the slot won */
 };
 
 /* daemonset-controller.c: flowcontrol.Backoff, now on CLOCK_BOOTTIME.
@@ -61,6 +66,10 @@ typedef struct DaemonSetSync {
         usec_t now; /* CLOCK_REALTIME, for Ready lastTransitionTime */
         unsigned n_created, n_deleted;
         usec_t requeue_at; /* CLOCK_REALTIME; 0: none */
+        /* cluster mode (daemonset-cluster.c) */
+        bool cluster;
+        int fleet_desired; /* the registered nodes that should run the set */
+        bool slot_held;    /* won under the current lease, and the coordinator READY */
 } DaemonSetSync;
 
 /* daemonset-pods.c */
@@ -105,3 +114,22 @@ int daemonset_sync(DaemonSetController *c, const char *ns, const char *name);
 
 /* daemonset-update.c: rollingUpdate for this node. */
 int daemonset_rolling_update(DaemonSetSync *s);
+
+/* daemonset-cluster.c */
+/* Fills the cluster fields of s (nothing on a single node): the fleet's desired count and
+ * whether this node holds a roll-out slot of the set. */
+int daemonset_cluster_prepare(DaemonSetSync *s);
+/* The status counts (write_status' order: desired, current, misscheduled, ready, updated,
+ * available, unavailable) over the registered nodes and every node's pods of the set. -EAGAIN
+ * while the fleet has not listed the other nodes' pods (the status is then left as it is). */
+int daemonset_cluster_counts(DaemonSetSync *s, int64_t v[static 7]);
+/* The rolling update wants this node's available old pod gone: deleted while this node holds a
+ * slot of the set, else one is claimed (max slots, 1..COORDINATOR_MAX_SLOTS) and the set synced
+ * again with the outcome. */
+int daemonset_cluster_replace(DaemonSetSync *s, const cJSON *old_pod, int max);
+/* End of a sync: a slot this node holds is given back once its pod is updated and available,
+ * or no pod should run here. */
+int daemonset_cluster_finish(DaemonSetSync *s);
+/* The set is gone or being deleted: its slot, if this node holds one, is given back. */
+void daemonset_cluster_forget(DaemonSetController *c, const char *ns, const char *name);
+void daemonset_cluster_cancel_all(DaemonSetController *c);

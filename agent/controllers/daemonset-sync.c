@@ -246,7 +246,13 @@ static int write_status(DaemonSetSync *s)
 
         if (!st)
                 return -ENOMEM;
-        if (s->node && s->should_run) {
+        if (s->cluster) {
+                int r = daemonset_cluster_counts(s, v);
+                if (r == -EAGAIN)
+                        return 0; /* the fleet's view is not complete yet */
+                if (r < 0)
+                        return r;
+        } else if (s->node && s->should_run) {
                 v[0] = 1;
                 if (s->n_on_node > 0) {
                         const cJSON *pod = s->on_node[0]; /* the oldest */
@@ -259,7 +265,8 @@ static int write_status(DaemonSetSync *s)
                 }
         } else if (s->node && s->n_on_node > 0)
                 v[2] = 1;
-        v[6] = v[0] - v[5];
+        if (!s->cluster)
+                v[6] = v[0] - v[5];
         for (size_t i = 0; i < ELEMENTSOF(fields); i++)
                 if (json_set_int(st, fields[i], v[i]) < 0)
                         return -ENOMEM;
@@ -293,7 +300,9 @@ static int sync_steps(DaemonSetSync *s)
                 return r;
         if (s->node)
                 node_eligibility_should_run_daemon_pod(s->node, s->ds, &s->should_run, &s->should_continue);
-        r = daemonset_claim_pods(s);
+        r = daemonset_cluster_prepare(s);
+        if (r >= 0)
+                r = daemonset_claim_pods(s);
         if (r >= 0)
                 r = load_pods(s);
         if (r < 0)
@@ -308,6 +317,8 @@ static int sync_steps(DaemonSetSync *s)
                 if (q < 0)
                         return r < 0 ? r : q;
         }
+        if (r >= 0)
+                r = daemonset_cluster_finish(s);
         int q = write_status(s);
         return r < 0 ? r : q;
 }
@@ -318,10 +329,15 @@ int daemonset_sync(DaemonSetController *c, const char *ns, const char *name)
         int r;
 
         r = store_get(c->store, "DaemonSet", ns, name, &s.ds);
-        if (r == -ENOENT)
-                return 0; /* its pods went with it: store_delete_object() collects dependents */
+        if (r == -ENOENT) {
+                /* its pods went with it: store_delete_object() collects dependents */
+                daemonset_cluster_forget(c, ns, name);
+                return 0;
+        }
         if (r < 0)
                 return r;
+        if (json_str(s.ds, "metadata.deletionTimestamp"))
+                daemonset_cluster_forget(c, ns, name);
         if (selects_everything(s.ds))
                 r = store_event(c->store, s.ds, "Warning", "SelectingAll",
                                 "This daemon set is selecting all pods. A non-empty selector is required.");

@@ -1,5 +1,6 @@
 /* rollingUpdate (update.go) for this node. Without surge, an old pod is deleted while
- * fewer than maxUnavailable pods are unavailable, and manage creates its replacement once
+ * fewer than maxUnavailable pods are unavailable (in cluster mode: while this node holds one
+ * of the fleet's maxUnavailable roll-out slots), and manage creates its replacement once
  * it is gone. With surge, the new pod is created beside an available old one (up to
  * maxSurge at a time) and the old one is deleted once the new one is available (Ready for
  * minReadySeconds). maxUnavailable and maxSurge are of desiredNumberScheduled, percentages
@@ -53,9 +54,12 @@ static int update_without_surge(DaemonSetSync *s, int max_unavailable)
         /* an old pod that is not available anyway is replaced regardless of the budget */
         if (!available(s, old_pod))
                 return daemonset_sync_delete_pod(s, old_pod);
-        /* this node is the only one, so nothing else is unavailable yet */
         if (max_unavailable <= 0)
                 return 0;
+        /* the fleet's budget: one of its maxUnavailable roll-out slots */
+        if (s->cluster)
+                return daemonset_cluster_replace(s, old_pod, max_unavailable);
+        /* this node is the only one, so nothing else is unavailable yet */
         return daemonset_sync_delete_pod(s, old_pod);
 }
 
@@ -85,7 +89,8 @@ static int update_with_surge(DaemonSetSync *s, int max_surge)
 
 int daemonset_rolling_update(DaemonSetSync *s)
 {
-        int desired = s->should_run ? 1 : 0, max_surge, max_unavailable;
+        /* in cluster mode, percentages are of the fleet's desired count */
+        int desired = s->cluster ? s->fleet_desired : s->should_run ? 1 : 0, max_surge, max_unavailable;
 
         max_unavailable = daemonset_unavailable_count(s->ds, desired);
         max_surge = daemonset_surge_count(s->ds, desired);

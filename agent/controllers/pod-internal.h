@@ -31,6 +31,8 @@ struct PodController {
         char *log_dir;
         char *pods_dir; /* NULL: no volume directories */
         bool seccomp_default;
+        char *fence_path; /* NULL: no dead man's switch */
+        usec_t fence_max_age;
         bool draining;
 
         WorkQueue *queue;

@@ -497,6 +497,16 @@ static int build_mounts(const PodSpecContext *ctx, const cJSON *container, const
         return r;
 }
 
+static bool controlled_by_statefulset(const cJSON *pod)
+{
+        const cJSON *ref;
+
+        cJSON_ArrayForEach (ref, json_path(pod, "metadata.ownerReferences"))
+                if (json_bool(ref, "controller", false))
+                        return streq_ptr(json_str(ref, "kind"), "StatefulSet");
+        return false;
+}
+
 int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJSON *container,
                            unsigned attempt, ContainerLaunch *ret, char **ret_error)
 {
@@ -542,6 +552,10 @@ int container_launch_build(const PodSpecContext *ctx, const cJSON *pod, const cJ
                 return r;
         apply_limits(container, cfg);
         apply_start_at(pod, cfg);
+        if (ctx->fence_path && controlled_by_statefulset(pod)) {
+                cfg->fence_path = ctx->fence_path;
+                cfg->fence_max_age = ctx->fence_max_age;
+        }
         return 0;
 }
 

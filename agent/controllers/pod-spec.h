@@ -38,6 +38,9 @@ typedef struct PodSpecContext {
         const char *hosts_file;           /* bound at /etc/hosts when set (pod-hosts.c) */
         const PodVolumeHostPath *volumes; /* the pod's volumes, set up */
         size_t n_volumes;
+        /* RuntimeContainerConfig.fence_path of the containers of pods a StatefulSet controls */
+        const char *fence_path;
+        usec_t fence_max_age;
 } PodSpecContext;
 
 /* Builds the launch of container (an element of spec.containers or spec.initContainers of

@@ -78,7 +78,9 @@ static int start_container_one(SyncContext *s, const cJSON *spec, unsigned attem
                               .image_entrypoint = runtime_has_images(c->runtime),
                               .hosts_file = s->hosts_file,
                               .volumes = s->volumes.volumes,
-                              .n_volumes = s->volumes.n};
+                              .n_volumes = s->volumes.n,
+                              .fence_path = c->fence_path,
+                              .fence_max_age = c->fence_max_age};
         PodControllerNote *note = note_for(s, spec);
         const char *cname = json_str(spec, "name") ?: "";
         _cleanup_free_ char *err = NULL, *id = NULL;

@@ -317,6 +317,12 @@ int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *
                         return -ENOMEM;
         }
         c->seccomp_default = opts->seccomp_default;
+        if (opts->fence_path) {
+                c->fence_path = strdup(opts->fence_path);
+                if (!c->fence_path)
+                        return -ENOMEM;
+                c->fence_max_age = opts->fence_max_age;
+        }
         c->prober = opts->prober;
         c->volumes = opts->volumes;
         c->runner = opts->runner;
@@ -344,6 +350,7 @@ PodController *pod_controller_free(PodController *c)
         free(c->notes);
         free(c->node_name);
         free(c->log_dir);
+        free(c->fence_path);
         free(c->pods_dir);
         sd_event_unref(c->event);
         free(c);

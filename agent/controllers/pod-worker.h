@@ -28,6 +28,10 @@ typedef struct PodControllerOptions {
         Prober *prober;            /* borrowed; NULL runs no probes */
         ProberRunner runner;       /* runs lifecycle hooks; start NULL: hooks are not run */
         VolumeController *volumes; /* borrowed; NULL: persistentVolumeClaim volumes wait */
+        /* cluster mode: the containers of pods a StatefulSet controls get this dead man's
+         * switch (RuntimeContainerConfig.fence_path); NULL: none */
+        const char *fence_path;
+        usec_t fence_max_age;
 } PodControllerOptions;
 
 int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *rt,

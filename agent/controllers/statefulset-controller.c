@@ -14,18 +14,8 @@
 static int on_sync(void *userdata, const char *ns, const char *name)
 {
         StatefulSetController *c = userdata;
-        _cleanup_json_ cJSON *set = NULL;
         int r;
 
-        if (c->held) {
-                /* no two nodes may run one ordinal: until ordinals are claimed through the
-                 * coordinator, a set is not run in cluster mode at all */
-                if (store_get(c->store, "StatefulSet", ns, name, &set) >= 0)
-                        (void)store_eventf(c->store, set, "Warning", "ClusterModeHeld",
-                                           "StatefulSets are not run with coordinator.type etcd yet: their "
-                                           "ordinals are not claimed across nodes");
-                return 0;
-        }
         r = sts_sync(c, ns, name);
         if (r < 0) {
                 workqueue_add_after(c->queue, ns, name, STS_RETRY_USEC);
@@ -160,15 +150,11 @@ StatefulSetController *statefulset_controller_free(StatefulSetController *c)
 {
         if (!c)
                 return NULL;
+        sts_cluster_cancel_all(c);
         workqueue_free(c->claim_gc);
         workqueue_free(c->queue);
         free(c->node_name);
         sd_event_unref(c->event);
         free(c);
         return NULL;
-}
-
-void statefulset_controller_set_held(StatefulSetController *c, bool held)
-{
-        c->held = held;
 }

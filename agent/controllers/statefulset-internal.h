@@ -27,7 +27,10 @@ struct StatefulSetController {
         char *node_name;
         WorkQueue *queue;    /* StatefulSets */
         WorkQueue *claim_gc; /* "<namespace>/<pod uid>": claims of a removed pod */
-        bool held;           /* cluster mode without ordinal claims: run nothing */
+        /* cluster mode (statefulset-cluster.c): NULL co on a single node */
+        Coordinator *co;
+        Fleet *fleet;
+        struct StsClaimCall *claims; /* claims and releases in flight, one per set at most */
 };
 
 /* The spec with SetDefaults_StatefulSet applied on read; borrowed pointers into the set. */
@@ -101,6 +104,22 @@ int sts_revision_hash(const cJSON *data, int64_t collision_count, char *buf, siz
 /* The pod template a revision restores (ApplyRevision); NULL when the data has none. */
 cJSON *sts_revision_template(const cJSON *revision);
 
+/* What a sync knows of the other nodes in cluster mode (statefulset-cluster.c). */
+typedef struct StsClusterView {
+        bool active;    /* cluster mode */
+        bool ready;     /* coordinator READY: this node's claims stand */
+        bool can_claim; /* and the fleet listed: new claims may be made */
+        char **holders; /* holders[ordinal]: the node running it (NULL: free), copies */
+        size_t n_holders;
+        char **sticky; /* sticky[ordinal]: the node holding its data */
+        size_t n_sticky;
+        int64_t *mine; /* the ordinals of the set this node holds */
+        size_t n_mine;
+        int64_t held;         /* n_mine */
+        int64_t max_per_node; /* STS_ANNOTATION_MAX_PER_NODE, default 1 */
+        cJSON *remote;        /* other nodes' pods of the set, each on the node holding its ordinal */
+} StsClusterView;
+
 /* One sync of one set. */
 typedef struct StsSync {
         StatefulSetController *c;
@@ -116,7 +135,28 @@ typedef struct StsSync {
         int64_t collision_count;
         cJSON *status;
         usec_t requeue_at; /* CLOCK_REALTIME, 0: none */
+        StsClusterView cluster;
 } StsSync;
+
+/* statefulset-cluster.c */
+/* Fills s->cluster (nothing on a single node) and fences: a local pod of the set runs only
+ * while this node holds its ordinal and the coordinator is READY; any other is deleted at once
+ * (grace 0) and dropped from s->pods. */
+int sts_cluster_prepare(StsSync *s);
+void sts_cluster_done(StsClusterView *v);
+/* Whether ordinal is this node's to run (always on a single node). */
+bool sts_cluster_mine(const StsSync *s, int64_t ordinal);
+/* An ordinal no node holds: this node claims it when it may (the coordinator ready, fewer than
+ * max_per_node ordinals of the set held, no other node's data binding on it, and no binding of
+ * this node to another ordinal of the set still free). Returns 0; the claim's outcome syncs
+ * the set again. */
+int sts_cluster_claim(StsSync *s, int64_t ordinal);
+/* Gives back the ordinals out of range whose pod is gone (scale-down done), keeping the data
+ * binding unless whenScaled is Delete. */
+int sts_cluster_release_unused(StsSync *s);
+/* The set is gone: the ordinals this node still holds of it are released once their pods are. */
+int sts_cluster_release_all(StatefulSetController *c, const char *ns, const char *name);
+void sts_cluster_cancel_all(StatefulSetController *c);
 
 /* getStatefulSetRevisions: creates or re-numbers the update revision, finds the current
  * one, fills current_rev, update_rev, current_tmpl and collision_count. */

@@ -13,6 +13,9 @@ typedef struct Slot {
         const cJSON *pod;
         int64_t ordinal;
         bool created; /* stored, as opposed to built for a missing ordinal this sync */
+        /* cluster mode: another node's ordinal (its pod, when created, is that node's and only
+         * counts here), or a free one (nobody holds it: a pod is built for the order only) */
+        bool remote, free;
 } Slot;
 
 typedef struct Round {
@@ -60,6 +63,24 @@ static int build_missing(Round *rd, int64_t ordinal, const cJSON **ret)
         return 0;
 }
 
+/* cluster mode: the pod of ordinal on the node that holds it, and that node */
+static const cJSON *remote_pod(StsSync *s, int64_t ordinal)
+{
+        const cJSON *pod;
+
+        cJSON_ArrayForEach (pod, s->cluster.remote)
+                if (sts_pod_ordinal(json_str(pod, "metadata.name"), s->p.name) == ordinal)
+                        return pod;
+        return NULL;
+}
+
+static const char *remote_holder(StsSync *s, int64_t ordinal)
+{
+        if (ordinal < 0 || (size_t)ordinal >= s->cluster.n_holders)
+                return NULL;
+        return s->cluster.holders[ordinal];
+}
+
 static int descending(const void *a, const void *b)
 {
         const Slot *x = a, *y = b;
@@ -76,7 +97,7 @@ static int split(Round *rd)
 
         rd->n_replicas = (size_t)s->p.replicas;
         rd->replicas = calloc(rd->n_replicas + 1, sizeof(Slot));
-        rd->condemned = calloc(n_pods + 1, sizeof(Slot));
+        rd->condemned = calloc(n_pods + (size_t)cJSON_GetArraySize(s->cluster.remote) + 1, sizeof(Slot));
         rd->fresh = cJSON_CreateArray();
         if (!rd->replicas || !rd->condemned || !rd->fresh)
                 return -ENOMEM;
@@ -90,12 +111,29 @@ static int split(Round *rd)
                         rd->condemned[rd->n_condemned++] = slot;
         }
         for (size_t i = 0; i < rd->n_replicas; i++) {
-                if (rd->replicas[i].pod)
+                Slot *slot = &rd->replicas[i];
+
+                if (slot->pod)
                         continue;
-                rd->replicas[i].ordinal = s->p.start + (int64_t)i;
-                r = build_missing(rd, rd->replicas[i].ordinal, &rd->replicas[i].pod);
+                slot->ordinal = s->p.start + (int64_t)i;
+                if (!sts_cluster_mine(s, slot->ordinal)) {
+                        slot->remote = true;
+                        slot->pod = remote_pod(s, slot->ordinal);
+                        slot->created = slot->pod != NULL;
+                        slot->free = !slot->created && !remote_holder(s, slot->ordinal);
+                        if (slot->created)
+                                continue;
+                }
+                r = build_missing(rd, slot->ordinal, &slot->pod);
                 if (r < 0)
                         return r;
+        }
+        /* the others' pods out of range keep the order of a scale-down */
+        cJSON_ArrayForEach (pod, s->cluster.remote) {
+                int64_t ord = sts_pod_ordinal(json_str(pod, "metadata.name"), s->p.name);
+
+                if (ord >= 0 && !sts_in_range(&s->p, ord))
+                        rd->condemned[rd->n_condemned++] = (Slot){pod, ord, true, true, false};
         }
         qsort(rd->condemned, rd->n_condemned, sizeof(Slot), descending);
         /* the first unhealthy replica, else the lowest-ordinal unhealthy condemned pod */
@@ -128,6 +166,19 @@ static int process_replica(Round *rd, Slot *slot)
         const char *phase = json_str(pod, "status.phase");
         int r;
 
+        if (slot->remote) {
+                /* another node runs it, or will: only the order waits for it */
+                if (slot->free) {
+                        r = sts_cluster_claim(s, slot->ordinal);
+                        if (r < 0)
+                                return r;
+                        return rd->monotonic ? 1 : 0;
+                }
+                return rd->monotonic && (!slot->created || sts_pod_terminating(pod) ||
+                                         !sts_pod_running_ready(pod) || !available(rd, pod))
+                           ? 1
+                           : 0;
+        }
         /* Succeeded counts as failed: the pod is recreated whatever its exit code */
         if (slot->created && sts_pod_failed_or_succeeded(pod)) {
                 if (!sts_pod_terminating(pod)) {
@@ -164,6 +215,8 @@ static int process_replica(Round *rd, Slot *slot)
 
 static int fix_condemned_claims(Round *rd, Slot *slot)
 {
+        if (slot->remote)
+                return 0;
         if (sts_control_claims_match_retention(rd->s, slot->pod, slot->ordinal))
                 return 0;
         return sts_control_update_claims_for_retention(rd->s, slot->pod, slot->ordinal);
@@ -175,7 +228,8 @@ static int process_condemned(Round *rd, Slot *slot)
         const cJSON *pod = slot->pod;
         int r;
 
-        if (sts_pod_terminating(pod))
+        /* its own node scales it down; the lower ordinals wait for it */
+        if (slot->remote || sts_pod_terminating(pod))
                 return rd->monotonic ? 1 : 0;
         if (rd->monotonic && pod != rd->first_unhealthy &&
             (!sts_pod_running_ready(pod) || !available(rd, pod)))
@@ -266,6 +320,11 @@ static int rolling_update(Round *rd)
 
                 if (streq_ptr(sts_pod_revision(pod), upd) || sts_pod_terminating(pod))
                         continue;
+                if (rd->replicas[t].remote) {
+                        /* its own node replaces it: that uses the budget all the same */
+                        deleted += rd->replicas[t].created;
+                        continue;
+                }
                 log_debug("Pod %s of StatefulSet %s/%s is terminating for update.",
                           json_str(pod, "metadata.name"), s->ns, s->name);
                 r = sts_control_delete_pod(s, pod);
@@ -353,10 +412,15 @@ static int sync_steps(StsSync *s)
                 if (r < 0)
                         return r;
         }
+        r = sts_cluster_prepare(s);
+        if (r < 0)
+                return r;
         r = sts_revisions_prepare(s);
         if (r < 0)
                 return r;
         r = update_set(&rd);
+        if (r >= 0)
+                r = sts_cluster_release_unused(s);
         /* the status is written even when a step failed, as upstream does */
         r2 = rd.counted ? write_status(s, &rd) : 0;
         round_done(&rd);
@@ -373,7 +437,7 @@ int sts_sync(StatefulSetController *c, const char *ns, const char *name)
 
         r = store_get(c->store, "StatefulSet", ns, name, &s.set);
         if (r == -ENOENT)
-                return 0;
+                return sts_cluster_release_all(c, ns, name);
         if (r < 0)
                 return r;
         sts_params_from_set(s.set, &s.p);
@@ -386,6 +450,7 @@ int sts_sync(StatefulSetController *c, const char *ns, const char *name)
         if (r >= 0 && s.requeue_at > 0)
                 workqueue_add_at(c->queue, ns, name, CLOCK_REALTIME, s.requeue_at);
         label_selector_free(s.sel);
+        sts_cluster_done(&s.cluster);
         cJSON_Delete(s.current_tmpl);
         cJSON_Delete(s.revisions);
         cJSON_Delete(s.pods);

@@ -122,5 +122,23 @@ int store_events_get(Store *s, const char *ns, const char *name, cJSON **ret);
 int store_events_list_objects(Store *s, const char *ns, const LabelSelector *sel, cJSON **ret);
 int store_events_delete(Store *s, const char *ns, const char *name, cJSON **ret);
 
+/* store.c's object helpers, shared with store-replica.c. */
+typedef struct ObjKey {
+        const char *kind, *ns, *name;
+} ObjKey;
+/* A copy of obj with metadata.namespace as stored ("default", or none for cluster-scoped kinds). */
+int normalize(const cJSON *obj, cJSON **ret);
+int key_from_object(const cJSON *obj, ObjKey *ret);
+/* The stored object; -ENOENT when missing. */
+int obj_load(Store *s, const ObjKey *k, cJSON **ret);
+/* Stamps a new resourceVersion on obj (kept by the caller), writes its row (id: STMT_OBJ_INSERT,
+ * STMT_OBJ_UPDATE) and queues the change. */
+int commit_object(Store *s, StoreStmt id, StoreChange change, cJSON *obj);
+/* store_apply()'s merge of desired over cur. */
+int apply_merge(const cJSON *cur, const cJSON *desired, cJSON **ret);
+/* Writes *next over *cur when they differ (generation bumped on a spec change); *result gets
+ * what is stored afterwards. */
+int replace_locked(Store *s, cJSON **cur, cJSON **next, bool *ret_changed, cJSON **result);
+
 /* Tests only: pin the realtime clock (0 = real clock). */
 void store_set_now(Store *s, usec_t now);

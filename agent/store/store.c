@@ -10,10 +10,6 @@
 #define GENERATE_NAME_SUFFIX_LEN 5
 #define GENERATE_NAME_TRIES 8
 
-typedef struct ObjKey {
-        const char *kind, *ns, *name;
-} ObjKey;
-
 /* Cluster-scoped kinds. The manifest module's kind table is the authority; this copy keeps
  * the store free of a link-time dependency on it. */
 static bool kind_namespaced(const char *kind)
@@ -54,7 +50,7 @@ static int key_from_args(const char *kind, const char *ns, const char *name, Obj
 
 /* Copies obj and sets metadata.namespace as stored: "default" when a namespaced kind has
  * none, removed for cluster-scoped kinds. */
-static int normalize(const cJSON *obj, cJSON **ret)
+int normalize(const cJSON *obj, cJSON **ret)
 {
         _cleanup_json_ cJSON *copy = NULL;
         const char *kind = json_str(obj, "kind");
@@ -81,7 +77,7 @@ static int normalize(const cJSON *obj, cJSON **ret)
         return 0;
 }
 
-static int key_from_object(const cJSON *obj, ObjKey *ret)
+int key_from_object(const cJSON *obj, ObjKey *ret)
 {
         return key_from_args(json_str(obj, "kind"), json_str(obj, "metadata.namespace"),
                              json_str(obj, "metadata.name"), ret);
@@ -104,7 +100,7 @@ static int bind_key(sqlite3_stmt *st, const ObjKey *k)
         return store_bind_texts(st, (const char *const[]){k->kind, k->ns, k->name}, 3);
 }
 
-static int obj_load(Store *s, const ObjKey *k, cJSON **ret)
+int obj_load(Store *s, const ObjKey *k, cJSON **ret)
 {
         return store_select_object(s, STMT_OBJ_GET, (const char *const[]){k->kind, k->ns, k->name}, 3, ret);
 }
@@ -156,7 +152,7 @@ static int set_now(Store *s, cJSON *meta, const char *field)
 
 /* Bumps the counter, stamps metadata.resourceVersion, writes the row and queues the change.
  * obj stays owned by the caller. */
-static int commit_object(Store *s, StoreStmt id, StoreChange change, cJSON *obj)
+int commit_object(Store *s, StoreStmt id, StoreChange change, cJSON *obj)
 {
         char buf[32];
         uint64_t rv;
@@ -320,7 +316,7 @@ static bool is_server_owned_top(const char *key)
 /* The apply merge: everything but kind/metadata/status (spec, and data/binaryData/
  * stringData/type/immutable of ConfigMaps and Secrets) and the user's metadata come from
  * desired; uid, creationTimestamp, generation and status stay. */
-static int apply_merge(const cJSON *cur, const cJSON *desired, cJSON **ret)
+int apply_merge(const cJSON *cur, const cJSON *desired, cJSON **ret)
 {
         static const char *const user_meta[] = {"labels", "annotations", "ownerReferences"};
         _cleanup_json_ cJSON *merged = cJSON_Duplicate(cur, true);
@@ -353,7 +349,7 @@ static int apply_merge(const cJSON *cur, const cJSON *desired, cJSON **ret)
 }
 
 /* Writes next over cur when they differ; *result gets what is stored afterwards. */
-static int replace_locked(Store *s, cJSON **cur, cJSON **next, bool *ret_changed, cJSON **result)
+int replace_locked(Store *s, cJSON **cur, cJSON **next, bool *ret_changed, cJSON **result)
 {
         int r;
 

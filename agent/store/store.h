@@ -44,6 +44,12 @@ int store_create(Store *s, const cJSON *obj, cJSON **ret);
  * for ConfigMap/Secret) come from obj; generation is bumped when spec changed;
  * resourceVersion bumps on any change; a no-op apply changes nothing (ret_changed=false). */
 int store_apply(Store *s, const cJSON *obj, cJSON **ret, bool *ret_created, bool *ret_changed);
+/* Apply of an object another agent stored (cluster mode, fleet.c): as store_apply(), but a
+ * created object keeps obj's metadata.uid and metadata.creationTimestamp (both required:
+ * -EINVAL), and an existing one with another uid takes obj's uid and creationTimestamp (its
+ * status, generation and resourceVersion go on locally; dependents naming the old uid are
+ * left to their controllers to adopt). */
+int store_apply_replica(Store *s, const cJSON *obj, cJSON **ret, bool *ret_created, bool *ret_changed);
 /* Replaces the whole stored object with obj (used by controllers). When obj carries a
  * metadata.resourceVersion that is not the stored one, returns -ESTALE (a conflict).
  * Keeps uid/creationTimestamp; bumps generation when spec changed. */

@@ -15,8 +15,11 @@ start_etcd() {
         client=$(free_port)
         peer=$(free_port)
         ETCD_URL=http://127.0.0.1:$client
+        ETCD_PORT=$client
         mkdir -p "$T/etcd"
-        etcd --name t --data-dir "$T/etcd/data" --listen-client-urls "$ETCD_URL" \
+        # ETCD_EXTRA_HOST: also listen there (the host's end of a test's veth pair)
+        etcd --name t --data-dir "$T/etcd/data" \
+                --listen-client-urls "$ETCD_URL${ETCD_EXTRA_HOST:+,http://$ETCD_EXTRA_HOST:$client}" \
                 --advertise-client-urls "$ETCD_URL" --listen-peer-urls "http://127.0.0.1:$peer" \
                 --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
                 --initial-cluster "t=http://127.0.0.1:$peer" >"$T/etcd/etcd.log" 2>&1 &
@@ -30,13 +33,16 @@ start_etcd() {
         fail "etcd does not answer on $ETCD_URL"
 }
 
-# start_node N [extra config]: agent node$N on $T/n$N
+# start_node N [extra config]: agent node$N on $T/n$N; NODE_NETNS (a network namespace to run
+# it in) and NODE_ETCD_URL (the etcd address it uses) for that one call
 start_node() {
-        local n=$1 d=$T/n$1
+        local n=$1 d=$T/n$1 wrap=()
         mkdir -p "$d/state" "$d/manifests" "$d/logs"
         printf 'cgroupRoot: %s-n%s\nlogLevel: debug\ncoordinator: {type: etcd, endpoints: ["%s"], leaseTTLSeconds: %s}\n%s' \
-                "$CGROOT" "$n" "$ETCD_URL" "${LEASE_TTL:-5}" "${2:-}" >"$d/config.yaml"
-        "$BERTH" agent --config "$d/config.yaml" --state-dir "$d/state" --socket "$d/berth.sock" \
+                "$CGROOT" "$n" "${NODE_ETCD_URL:-$ETCD_URL}" "${LEASE_TTL:-5}" "${2:-}" >"$d/config.yaml"
+        # nsenter, not `ip netns exec`: that one mounts a sysfs of its own, without cgroups
+        [ -z "${NODE_NETNS:-}" ] || wrap=(nsenter --net="/run/netns/$NODE_NETNS")
+        "${wrap[@]}" "$BERTH" agent --config "$d/config.yaml" --state-dir "$d/state" --socket "$d/berth.sock" \
                 --manifests-dir "$d/manifests" --log-dir "$d/logs" --node-name "node$n" >>"$d/agent.log" 2>&1 &
         NODE_PIDS[$n]=$!
         for _ in $(seq 1 100); do
@@ -68,6 +74,12 @@ stop_node() { # N [signal]
 
 stop_cluster() {
         local n rc=0 d
+        # the sets first (on every node: a node cut off may not have seen a deletion), or
+        # their pods come back
+        for n in "${!NODE_PIDS[@]}"; do
+                [ -n "${NODE_PIDS[$n]}" ] || continue
+                bn "$n" delete statefulsets,daemonsets --all --timeout=20s >/dev/null 2>&1
+        done
         for n in "${!NODE_PIDS[@]}"; do
                 [ -n "${NODE_PIDS[$n]}" ] || continue
                 bn "$n" delete pods --all --grace-period=1 --timeout=20s >/dev/null 2>&1
@@ -92,4 +104,16 @@ stop_cluster() {
                 rc=1
         fi
         return $rc
+}
+
+# a failure shows the end of every node's log
+fail() {
+        local d
+        echo "FAIL: $*" >&2
+        for d in "$T"/n*/; do
+                [ -f "$d/agent.log" ] || continue
+                echo "--- $(basename "$d") agent log (last 25 lines) ---" >&2
+                grep -v "^api: " "$d/agent.log" | tail -n 25 >&2
+        done
+        exit 1
 }

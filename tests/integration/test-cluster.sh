@@ -1,12 +1,14 @@
 #!/bin/bash
 # Cluster mode with a real etcd and three agents on this machine: each registers its node
-# under a lease; a fleet CronJob applied to all three launches once per minute in total, a
-# CronJob annotated berth.dev/cron-scope: node once per minute on each node, for
-# CLUSTER_CRON_MINUTES consecutive minutes (2 here; the closing figures ran 5); a StatefulSet
-# is held (not run) until ordinals are claimed across nodes; an agent that loses etcd stops
-# claiming (its CronJob runs are skipped, never doubled) and comes back when etcd returns.
+# under a lease; CronJobs applied to node1 reach the other two through etcd; the fleet CronJob
+# launches once per minute in total, the one annotated berth.dev/cron-scope: node once per
+# minute on each node, for CLUSTER_CRON_MINUTES consecutive minutes (2 here; the closing
+# figures ran 5); an agent that loses etcd stops claiming (its CronJob runs are skipped, never
+# doubled) and comes back when etcd returns. Meanwhile a DaemonSet runs on every node and rolls
+# out with maxUnavailable 1 across the fleet (cluster-ds.sh). StatefulSets: test-cluster-sts.sh.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-cluster.sh"
+. "$(dirname "$0")/cluster-ds.sh"
 require_root
 MINUTES=${CLUSTER_CRON_MINUTES:-2}
 
@@ -41,30 +43,16 @@ spec:
 YAML
 }
 start_min=$(($(date +%s) / 60))
-for n in 1 2 3; do
-        cron tick fleet "$T/fleet.log" | bn $n apply -f - >/dev/null || fail "apply the fleet CronJob to node$n"
-        cron every node "$T/pernode.log" | bn $n apply -f - >/dev/null || fail "apply the per-node CronJob to node$n"
+cron tick fleet "$T/fleet.log" | bn 1 apply -f - >/dev/null || fail "apply the fleet CronJob to node1"
+cron every node "$T/pernode.log" | bn 1 apply -f - >/dev/null || fail "apply the per-node CronJob to node1"
+for n in 2 3; do
+        wait_for 20 "the CronJobs on node$n" bn $n get cronjob tick every
 done
+echo "PASS: CronJobs applied to node1 are on node2 and node3"
 
-# a StatefulSet is held in cluster mode, with an event saying why
-cat >"$T/sts.yaml" <<'YAML'
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db}
-spec:
-  serviceName: db
-  replicas: 1
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      containers: [{name: main, image: busybox, command: ["/bin/sleep", "600"]}]
-YAML
-bn 1 apply -f "$T/sts.yaml" >/dev/null || fail "apply the set"
-wait_for 10 "the set held" sh -c "BERTH_SOCKET=$T/n1/berth.sock $BERTH get events | grep -q ClusterModeHeld"
-sleep 2
-bn 1 get pods 2>&1 | grep -q "^db-0" && fail "a StatefulSet ran in cluster mode"
-echo "PASS: StatefulSets are held in cluster mode"
+# while the CronJobs' minutes pass: a DaemonSet across the fleet, rolled out one node at a time
+cluster_ds_test
+
 
 # the minutes after the one they were applied in, all of them, and a margin for the last runs
 end_min=$((start_min + MINUTES))
@@ -88,5 +76,7 @@ kill -CONT "$ETCD_PID"
 wait_for 30 "node1 registered again" sh -c "[ \$(grep -c 'Registered in etcd' $T/n1/agent.log) -ge 2 ]"
 echo "PASS: losing etcd stops claims, and the node registers again"
 
-for n in 1 2 3; do bn $n delete cronjobs --all >/dev/null 2>&1; bn $n delete sts --all >/dev/null 2>&1; done
+bn 2 delete cronjobs --all >/dev/null 2>&1 || fail "delete the CronJobs through node2"
+wait_for 20 "the CronJobs gone from node1 and node3" sh -c "! BERTH_SOCKET=$T/n1/berth.sock $BERTH get cronjobs 2>&1 | grep -q '^tick' && ! BERTH_SOCKET=$T/n3/berth.sock $BERTH get cronjobs 2>&1 | grep -q '^tick'"
+echo "PASS: deleting on node2 deletes on every node"
 echo "PASS: test-cluster"

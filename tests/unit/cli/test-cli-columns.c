@@ -120,6 +120,84 @@ Test(cli_columns, adds_namespace_wide_columns_and_labels)
                             "<none>   <none>           <none>            <none>\n");
 }
 
+/* A copy of a pod fixture named name, on node (NULL: no spec.nodeName), added to items. */
+static void add_pod(cJSON *items, const char *file, const char *name, const char *node)
+{
+        cJSON *pod = fixture(file), *meta = json_ensure_object(pod, "metadata"),
+              *spec = json_ensure_object(pod, "spec");
+
+        cr_assert_not_null(meta);
+        cr_assert_not_null(spec);
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "nodeName");
+        cr_assert_eq(json_set_string(meta, "name", name), 0);
+        if (node)
+                cr_assert_eq(json_set_string(spec, "nodeName", node), 0);
+        cr_assert(cJSON_AddItemToArray(items, pod));
+}
+
+Test(cli_columns, adds_a_node_column_after_age_when_the_pods_run_on_several_nodes)
+{
+        _cleanup_json_ cJSON *items = cJSON_CreateArray();
+        _cleanup_free_ char *s = NULL, *labels = NULL;
+
+        cr_assert_not_null(items);
+        add_pod(items, "pod-running.json", "web-0", "node-a");
+        add_pod(items, "pod-running.json", "web-1", "node-b-with-a-long-name");
+        add_pod(items, "pod-crashloop.json", "pending", NULL);
+        s = table(&pod_kind, items, false, false, false);
+        cr_assert_str_eq(s,
+                         "NAME      READY   STATUS             RESTARTS      AGE   NODE\n"
+                         "web-0     2/2     Running            0             10m   node-a\n"
+                         "web-1     2/2     Running            0             10m   node-b-with-a-long-name\n"
+                         "pending   0/1     CrashLoopBackOff   3 (12s ago)   10m   <none>\n");
+        /* after AGE and before LABELS, with the namespace in front */
+        labels = table(&pod_kind, items, false, true, true);
+        cr_assert_str_eq(labels, "NAMESPACE   NAME      READY   STATUS             RESTARTS      AGE   "
+                                 "NODE                      LABELS\n"
+                                 "default     web-0     2/2     Running            0             10m   "
+                                 "node-a                    app=web,tier=front\n"
+                                 "default     web-1     2/2     Running            0             10m   "
+                                 "node-b-with-a-long-name   app=web,tier=front\n"
+                                 "team-a      pending   0/1     CrashLoopBackOff   3 (12s ago)   10m   "
+                                 "<none>                    <none>\n");
+}
+
+Test(cli_columns, has_no_extra_node_column_for_one_node_or_with_wide)
+{
+        _cleanup_json_ cJSON *one = cJSON_CreateArray(), *none = cJSON_CreateArray(),
+                             *spread = cJSON_CreateArray();
+        _cleanup_free_ char *s1 = NULL, *s0 = NULL, *wide = NULL;
+
+        cr_assert_not_null(one);
+        cr_assert_not_null(none);
+        cr_assert_not_null(spread);
+        add_pod(one, "pod-running.json", "web-0", "node-a");
+        add_pod(one, "pod-running.json", "web-1", "node-a");
+        add_pod(one, "pod-crashloop.json", "pending", NULL);
+        s1 = table(&pod_kind, one, false, false, false);
+        cr_assert_str_eq(s1, "NAME      READY   STATUS             RESTARTS      AGE\n"
+                             "web-0     2/2     Running            0             10m\n"
+                             "web-1     2/2     Running            0             10m\n"
+                             "pending   0/1     CrashLoopBackOff   3 (12s ago)   10m\n");
+        add_pod(none, "pod-crashloop.json", "a", NULL);
+        add_pod(none, "pod-crashloop.json", "b", NULL);
+        s0 = table(&pod_kind, none, false, false, false);
+        cr_assert_str_eq(s0, "NAME   READY   STATUS             RESTARTS      AGE\n"
+                             "a      0/1     CrashLoopBackOff   3 (12s ago)   10m\n"
+                             "b      0/1     CrashLoopBackOff   3 (12s ago)   10m\n");
+        /* -o wide already has NODE: the table is kubectl's, one NODE column */
+        add_pod(spread, "pod-running.json", "web-0", "node-a");
+        add_pod(spread, "pod-running.json", "web-1", "node-b");
+        wide = table(&pod_kind, spread, true, false, false);
+        cr_assert_str_eq(wide,
+                         "NAME    READY   STATUS    RESTARTS   AGE   IP         NODE     NOMINATED NODE   "
+                         "READINESS GATES\n"
+                         "web-0   2/2     Running   0          10m   10.1.0.5   node-a   <none>           "
+                         "<none>\n"
+                         "web-1   2/2     Running   0          10m   10.1.0.5   node-b   <none>           "
+                         "<none>\n");
+}
+
 Test(cli_columns, prints_job_status_completions_and_duration)
 {
         expect_table(

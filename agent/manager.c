@@ -112,6 +112,13 @@ static int fleet_pods_hook(void *userdata, const char *ns, cJSON **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
+static int delete_fleet_pod(void *userdata, const cJSON *pod, int64_t grace_sec)
+{
+        Manager *m = userdata;
+
+        return m->fleet ? fleet_delete_pod(m->fleet, pod, grace_sec) : -ENOENT;
+}
+
 static int release_ordinal(void *userdata, const char *ns, const char *set, int64_t ordinal,
                            char **ret_error)
 {
@@ -793,6 +800,7 @@ int manager_new(Manager **ret, Config *config)
                                        .admit = admit,
                                        .pod_probes = pod_probes,
                                        .fleet_pods = fleet_pods_hook,
+                                       .delete_fleet_pod = delete_fleet_pod,
                                        .release_ordinal = release_ordinal,
                                        .userdata = m});
         if (r < 0)

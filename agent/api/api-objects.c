@@ -446,6 +446,23 @@ static int delete_options(ApiRequest *req, ApiResponse *resp, int64_t *ret_grace
         return 0;
 }
 
+/* Another node's pod (cluster mode): that node is asked to delete it. -ENOENT when it is none. */
+static int delete_fleet_pod(ApiRequest *req, const ApiRoute *route, int64_t grace, cJSON **ret)
+{
+        _cleanup_json_ cJSON *others = NULL;
+        int r;
+
+        if (!req->api->hooks.delete_fleet_pod)
+                return -ENOENT;
+        r = fleet_pods(req->api, route->kind, path_ns(route), &others);
+        if (r < 0)
+                return r;
+        *ret = fleet_pod_named(others, route->name);
+        if (!*ret)
+                return -ENOENT;
+        return req->api->hooks.delete_fleet_pod(req->api->hooks.userdata, *ret, grace);
+}
+
 int api_objects_delete(ApiRequest *req, const ApiRoute *route, ApiResponse *resp)
 {
         _cleanup_json_ cJSON *obj = NULL;
@@ -457,6 +474,14 @@ int api_objects_delete(ApiRequest *req, const ApiRoute *route, ApiResponse *resp
         if (r != 0)
                 return r < 0 ? r : 0;
         r = api_delete_object(req->api, route->kind, path_ns(route), route->name, grace, policy, &obj);
+        if (r == -ENOENT)
+                r = delete_fleet_pod(req, route, grace, &obj);
+        if (r == -EAGAIN)
+                return api_reply_status(
+                    resp, MHD_HTTP_SERVICE_UNAVAILABLE, "ServiceUnavailable", cJSON_CreateObject(),
+                    "pods \"%s\" runs on another node, and this agent is not in touch with "
+                    "etcd right now: try again",
+                    route->name);
         if (r < 0)
                 return reply_store_error(resp, r, route->kind, route->name);
         return api_reply_json(resp, MHD_HTTP_OK, obj);

@@ -28,8 +28,11 @@ typedef struct ApiHooks {
         /* The live state of a pod's probes (GET .../pods/NAME/probes): a JSON array, malloc'd. */
         int (*pod_probes)(void *userdata, const char *pod_uid, cJSON **ret);
         /* Cluster mode: the other nodes' pods in ns (NULL: all), a JSON array (copy). They are
-         * listed and read beside this node's own, never changed or deleted through this API. */
+         * listed and read beside this node's own, never changed through this API. */
         int (*fleet_pods)(void *userdata, const char *ns, cJSON **ret);
+        /* Cluster mode: DELETE of another node's pod (one of fleet_pods') asks that node to
+         * delete it (grace_sec < 0: the pod's own). 0 once asked, or a negative errno. */
+        int (*delete_fleet_pod)(void *userdata, const cJSON *pod, int64_t grace_sec);
         /* POST .../statefulsets/NAME/release {"ordinal": N}: `berth release`; a negative errno
          * or 0 once sent, with *ret_error (malloc'd, may stay NULL) saying what was wrong. */
         int (*release_ordinal)(void *userdata, const char *ns, const char *set, int64_t ordinal,

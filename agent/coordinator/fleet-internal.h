@@ -129,3 +129,8 @@ void fleet_pods_replace(Fleet *f, FleetPod *pods, size_t n);
 int fleet_pods_set(Fleet *f, const char *key, const char *value);
 void fleet_pods_remove(Fleet *f, const char *key);
 void fleet_pods_free(FleetPod *pods, size_t n);
+
+/* --- fleet-delete.c --- */
+
+/* A request under pod-deletions/ ("<node>/<ns>/<name>"): run when it names this node. */
+void fleet_deletion_seen(Fleet *f, const char *rel, const char *value);

@@ -179,6 +179,9 @@ static void on_watch_event(EtcdRequest *w, const EtcdWatchResponse *wr, void *us
                                 ? object_put(f, rel, ev->kv.value, ev->kv.mod_revision)
                                 : object_deleted(f, rel, ev->kv.mod_revision);
                         gc = true;
+                } else if ((rel = relative(f, ev->kv.key, "pod-deletions/"))) {
+                        if (ev->type == ETCD_EVENT_PUT)
+                                fleet_deletion_seen(f, rel, ev->kv.value);
                 } else if ((rel = other_pod(f, ev->kv.key))) {
                         if (ev->type == ETCD_EVENT_PUT)
                                 r = fleet_pods_set(f, rel, ev->kv.value);
@@ -335,6 +338,13 @@ static void on_listed(EtcdClient *c, const EtcdResponse *resp, const EtcdError *
         r = pods_listed(f, &resp->op);
         if (r >= 0)
                 r = objects_listed(f, &resp->op);
+        /* requests made while this node was away */
+        for (size_t i = 0; r >= 0 && i < resp->op.n_kvs; i++) {
+                const char *rel = relative(f, resp->op.kvs[i].key, "pod-deletions/");
+
+                if (rel)
+                        fleet_deletion_seen(f, rel, resp->op.kvs[i].value);
+        }
         fleet_objects_gc(f);
         from = fleet_key(f, "objects/", "");
         to = fleet_key(f, "pods0", "");
@@ -354,7 +364,8 @@ static void on_listed(EtcdClient *c, const EtcdResponse *resp, const EtcdError *
         fleet_publish_kick(f);
 }
 
-/* objects/ and pods/ in one range: "objects/" < "ordinals/" < "pods/" < "pods0". */
+/* objects/, pod-deletions/ and pods/ in one range: "objects/" < "ordinals/" < "pod-deletions/" <
+ * "pods/" < "pods0". */
 static void list_start(Fleet *f)
 {
         _cleanup_free_ char *from = fleet_key(f, "objects/", ""), *to = fleet_key(f, "pods0", "");

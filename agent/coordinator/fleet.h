@@ -9,6 +9,8 @@
  *                                       leased: it outlives the agent that wrote it.
  *   pods/<node>/<namespace>/<name>      a pod of <node> as its agent stores it (status
  *                                       included), bound to that node's lease: gone with it.
+ *   pod-deletions/<node>/<ns>/<name>    another agent's request that <node> delete its pod
+ *                                       (fleet_delete_pod()).
  *
  * Fleet kinds (fleet_kind()): Namespace, ConfigMap, Secret, Service, StatefulSet, DaemonSet,
  * CronJob. Pods, Jobs, claims and the rest stay on the agent that was given them (a pod runs
@@ -82,3 +84,9 @@ bool fleet_synced(const Fleet *f);
 const cJSON *fleet_pods(Fleet *f, const char *ns);
 /* One of them (ns NULL: "default"), or NULL. */
 const cJSON *fleet_pod(Fleet *f, const char *ns, const char *name);
+/* Asks pod's node (spec.nodeName, another node) to delete it as its API would, with grace_sec
+ * (< 0: the pod's own), on the pod with pod's uid only: a request under
+ * pod-deletions/<node>/<ns>/<name>, not leased, that the node runs when it sees it and then
+ * deletes. 0 once sent (a failure to write it is logged), -EAGAIN while the fleet is not
+ * listed or the coordinator not READY, -EINVAL for a pod without node or name. */
+int fleet_delete_pod(Fleet *f, const cJSON *pod, int64_t grace_sec);

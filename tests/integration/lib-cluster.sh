@@ -68,7 +68,7 @@ stop_node() { # N [signal]
                 kill -0 "$pid" 2>/dev/null || break
                 sleep 0.1
         done
-        wait "$pid" 2>/dev/null
+        { wait "$pid"; } 2>/dev/null # no "Killed" line for a SIGKILL
         NODE_PIDS[$1]=
 }
 

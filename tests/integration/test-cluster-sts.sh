@@ -142,6 +142,14 @@ sleep 3
 pods_of 3 web | grep -q " node3 " && fail "node3 runs a web pod after the partition healed: $(pods_of 3 web | tr '\n' ';')"
 echo "PASS: healed, node3 runs nothing of web; $k stays on node2"
 
+# --- a pod deleted through an agent that does not run it: its node deletes it, the set makes it again
+uid=$(bn 2 get pod "$k" -o json | jget 'd["metadata"]["uid"]')
+bn 3 delete pod "$k" --timeout=30s >/dev/null || fail "delete $k (on node2) through node3"
+wait_ready 1 web 2
+[ "$(bn 1 get pod "$k" -o json | jget 'd["metadata"]["uid"]')" != "$uid" ] || fail "$k was not made again"
+[ "$(node_of 1 web "$k")" = node2 ] || fail "$k moved off node2 when deleted: $(pods_of 1 web | tr '\n' ';')"
+echo "PASS: $k deleted through node3 was deleted on node2 and made again there"
+
 # --- data: node-local claims bind each ordinal to its node
 claims='  volumeClaimTemplates:
   - metadata: {name: data}

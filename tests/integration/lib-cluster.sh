@@ -45,6 +45,7 @@ start_node() {
         "${wrap[@]}" "$BERTH" agent --config "$d/config.yaml" --state-dir "$d/state" --socket "$d/berth.sock" \
                 --manifests-dir "$d/manifests" --log-dir "$d/logs" --node-name "node$n" >>"$d/agent.log" 2>&1 &
         NODE_PIDS[$n]=$!
+        disown # no "Killed" line from the shell when a test SIGKILLs it
         for _ in $(seq 1 100); do
                 [ -S "$d/berth.sock" ] && bn "$n" version >/dev/null 2>&1 && return 0
                 kill -0 "${NODE_PIDS[$n]}" 2>/dev/null || fail "node$n exited at start: $(tail -5 "$d/agent.log")"
@@ -68,7 +69,7 @@ stop_node() { # N [signal]
                 kill -0 "$pid" 2>/dev/null || break
                 sleep 0.1
         done
-        { wait "$pid"; } 2>/dev/null # no "Killed" line for a SIGKILL
+        wait "$pid" 2>/dev/null
         NODE_PIDS[$1]=
 }
 

@@ -3,7 +3,8 @@
 # namespace of its own that reaches etcd over a veth pair (cutting the pair partitions it):
 # - objects applied to one agent reach the others (a late joiner too) and `berth get pods` on
 #   any agent shows every node's pods with their NODE;
-# - a set's ordinals land one per node, in order across nodes (OrderedReady);
+# - a set's ordinals land one per node, in order across nodes (OrderedReady), three on three;
+#   scaled down, the ordinal is given back;
 # - a partition: the cut-off node stops its ordinal's pod before its lease can expire, and
 #   another node takes the ordinal (no local data); healed, the node does not take it back;
 # - a set with claim templates: SIGKILL of the agent holding an ordinal, whose pods then die by
@@ -121,6 +122,16 @@ wait_for 20 "the set on node2" bn 2 get statefulset web
 wait_for 20 "node2 lists both pods" sh -c "[ \$(BERTH_SOCKET=$T/n2/berth.sock $BERTH get pods 2>/dev/null | grep -c '^web-') = 2 ]"
 bn 2 get pods | head -1 | grep -q NODE || fail "no NODE column in the fleet's pod list: $(bn 2 get pods 2>&1)"
 echo "PASS: a node that joins later gets the objects and lists every node's pods with NODE"
+
+# --- three replicas on three agents: one ordinal per node; scaled back, the ordinal is given up
+bn 2 scale statefulset web --replicas=3 >/dev/null || fail "scale web to 3 through node2"
+wait_ready 3 web 3
+[ "$(pods_of 3 web | awk '{print $2}' | sort -u | wc -l)" = 3 ] || fail "web's 3 ordinals are not on 3 nodes: $(pods_of 3 web | tr '\n' ';')"
+[ "$(node_of 1 web web-2)" = node2 ] || fail "web-2 is not on node2, the only node without one: $(pods_of 1 web | tr '\n' ';')"
+echo "PASS: three replicas on three agents, one ordinal per node"
+bn 1 scale statefulset web --replicas=2 >/dev/null || fail "scale web to 2"
+wait_for 30 "web-2 gone and its ordinal free" sh -c "! BERTH_SOCKET=$T/n1/berth.sock $BERTH get pods 2>/dev/null | grep -q '^web-2 ' && [ -z \"\$(ETCDCTL_API=3 etcdctl --endpoints $ETCD_URL get /berth/ordinals/default/web/2 --print-value-only)\" ]"
+echo "PASS: scaled back to 2, node2 gave ordinal 2 up"
 
 # --- partition node3: its ordinal stops there and moves to node2
 if [ "$n0" = node3 ]; then k=web-0; else k=web-1; fi

@@ -14,6 +14,7 @@
 #include "daemonset-controller.h"
 #include "etcd-fixture.h"
 #include "event-run.h"
+#include "fleet-node.h"
 #include "fleet.h"
 #include "json-util.h"
 #include "store.h"
@@ -21,13 +22,9 @@
 
 #define WAIT_MAX_USEC (15 * USEC_PER_SEC)
 
+/* An agent: a fleet node (store, coordinator, fleet) and its DaemonSet controller. */
 typedef struct Agent {
-        const char *name;
-        char dir[64];
-        Store *store;
-        CurlLoop *curl;
-        Coordinator *co;
-        Fleet *fleet;
+        FleetNode n;
         DaemonSetController *dc;
 } Agent;
 
@@ -40,20 +37,11 @@ static void setup(void)
         cr_assert_eq(sd_event_new(&event), 0);
 }
 
-/* The controller first (it cancels its slot calls), then the fleet, whose calls are the
- * coordinator's client's. */
+/* The controller first: it cancels its slot calls. */
 static void agent_stop(Agent *a)
 {
         a->dc = daemonset_controller_free(a->dc);
-        a->fleet = fleet_free(a->fleet);
-        a->co = coordinator_free(a->co);
-        if (a->curl)
-                cr_assert_eq(curl_loop_in_flight(a->curl), 0, "a call outlived its coordinator");
-        a->curl = curl_loop_free(a->curl);
-        a->store = store_free(a->store);
-        if (a->dir[0])
-                (void)rm_rf(a->dir);
-        *a = (Agent){};
+        fleet_node_done(&a->n);
 }
 
 static void teardown(void)
@@ -66,41 +54,26 @@ static void teardown(void)
 
 TestSuite(daemonset_cluster, .init = setup, .fini = teardown, .timeout = 120);
 
-static void on_store(Store *s, StoreChange change, const cJSON *obj, void *userdata)
+static void on_store(FleetNode *n, StoreChange change, const cJSON *obj, void *userdata)
 {
         Agent *a = userdata;
 
-        (void)s;
-        if (a->fleet)
-                fleet_on_store_change(a->fleet, change, obj);
         if (a->dc)
                 daemonset_controller_on_store_change(a->dc, change, obj);
 }
 
-static void on_state(Coordinator *co, CoordinatorState state, void *userdata)
+static void on_claims(FleetNode *n, void *userdata)
 {
         Agent *a = userdata;
 
-        (void)co;
-        if (a->fleet)
-                fleet_on_coordinator_state(a->fleet, state);
-}
-
-static void on_claims(Coordinator *co, void *userdata)
-{
-        Agent *a = userdata;
-
-        (void)co;
         if (a->dc)
                 daemonset_controller_on_claims_changed(a->dc);
 }
 
-static void on_pod(Fleet *f, StoreChange change, const cJSON *pod, void *userdata)
+static void on_pod(FleetNode *n, StoreChange change, const cJSON *pod, void *userdata)
 {
         Agent *a = userdata;
 
-        (void)f;
-        (void)change;
         if (a->dc)
                 daemonset_controller_on_fleet_pod(a->dc, pod);
 }
@@ -125,64 +98,48 @@ static cJSON *node_object(const char *name, const char *labels, const char *tain
         return parse(s);
 }
 
-static bool is_ready(void *userdata)
-{
-        Agent *a = userdata;
-
-        return coordinator_state(a->co) == COORDINATOR_READY && (!a->fleet || fleet_synced(a->fleet));
-}
-
 /* A registered node with no agent behind it: only a coordinator. */
 static Agent *register_only(size_t i, const char *name, const char *labels, const char *taints)
 {
-        const char *const endpoints[] = {server.url, NULL};
         _cleanup_json_ cJSON *node = node_object(name, labels, taints);
-        CoordinatorOptions o = {.type = COORDINATOR_ETCD,
-                                .node_name = name,
-                                .endpoints = endpoints,
-                                .lease_ttl_sec = 5,
-                                .node = node};
-        _cleanup_free_ char *error = NULL;
+        FleetNodeOptions o = {.kind = FLEET_NODE_REGISTERED,
+                              .name = name,
+                              .endpoint = server.url,
+                              .lease_ttl_sec = 5,
+                              .node = node};
         Agent *a = &agents[i];
 
-        a->name = name;
-        cr_assert_eq(curl_loop_new(&a->curl, event), 0);
-        cr_assert_eq(
-            coordinator_new(&a->co, event, a->curl, &o, &(CoordinatorCallbacks){.userdata = a}, &error), 0,
-            "%s", error ?: "");
-        cr_assert(event_run_until(event, is_ready, a, WAIT_MAX_USEC), "%s never registered", name);
+        fleet_node_start(&a->n, event, &o, NULL);
+        cr_assert(event_run_until(event, fleet_node_is_ready, &a->n, WAIT_MAX_USEC), "%s never registered",
+                  name);
         return a;
 }
 
-/* A whole agent: its store holds its Node object, registered with the same labels and taints. */
-static Agent *agent_start(size_t i, const char *name, const char *labels)
+/* A whole agent of kind (AGENT or LOCAL): its store holds its Node object, registered with the
+ * same labels, and its DaemonSet controller runs on the fleet, if any. */
+static Agent *agent_new(size_t i, FleetNodeKind kind, const char *name, const char *labels)
 {
-        const char *const endpoints[] = {server.url, NULL};
         _cleanup_json_ cJSON *node = node_object(name, labels, "[]");
-        CoordinatorOptions o = {.type = COORDINATOR_ETCD,
-                                .node_name = name,
-                                .endpoints = endpoints,
-                                .lease_ttl_sec = 5,
-                                .node = node};
-        CoordinatorCallbacks cb = {.on_state = on_state, .on_change = on_claims, .userdata = &agents[i]};
+        FleetNodeOptions o = {
+            .kind = kind, .name = name, .endpoint = server.url, .lease_ttl_sec = 5, .node = node};
+        FleetNodeCallbacks cb = {
+            .on_store_change = on_store, .on_claims = on_claims, .on_pod = on_pod, .userdata = &agents[i]};
         DaemonSetControllerOptions dco = {.node_name = name};
-        _cleanup_free_ char *error = NULL;
         Agent *a = &agents[i];
 
-        a->name = name;
-        strcpy(a->dir, "/tmp/berth-ds-cluster-XXXXXX");
-        cr_assert_not_null(mkdtemp(a->dir));
-        cr_assert_eq(store_open(&a->store, a->dir), 0);
-        store_set_on_change(a->store, on_store, a);
-        cr_assert_eq(store_apply(a->store, node, NULL, NULL, NULL), 0);
-        cr_assert_eq(curl_loop_new(&a->curl, event), 0);
-        cr_assert_eq(coordinator_new(&a->co, event, a->curl, &o, &cb, &error), 0, "%s", error ?: "");
-        cr_assert_eq(
-            fleet_new(&a->fleet, event, a->store, a->co, &(FleetCallbacks){.on_pod = on_pod, .userdata = a}),
-            0);
-        cr_assert_eq(daemonset_controller_new(&a->dc, event, a->store, &dco), 0);
-        daemonset_controller_set_cluster(a->dc, a->co, a->fleet);
-        cr_assert(event_run_until(event, is_ready, a, WAIT_MAX_USEC), "%s never synced", name);
+        fleet_node_start(&a->n, event, &o, &cb);
+        cr_assert_eq(daemonset_controller_new(&a->dc, event, a->n.store, &dco), 0);
+        daemonset_controller_set_cluster(a->dc, a->n.co, a->n.fleet);
+        return a;
+}
+
+/* An agent in cluster mode, registered and synced. */
+static Agent *agent_start(size_t i, const char *name, const char *labels)
+{
+        Agent *a = agent_new(i, FLEET_NODE_AGENT, name, labels);
+
+        cr_assert(event_run_until(event, fleet_node_is_ready, &a->n, WAIT_MAX_USEC), "%s never synced",
+                  name);
         return a;
 }
 
@@ -205,14 +162,14 @@ static void create_ds(Agent *a, const char *strategy, const char *tspec_extra)
                      "\"busybox:1\"}]}}}}",
                      strategy, tspec_extra, *tspec_extra ? "," : "") > 0);
         _cleanup_json_ cJSON *j = parse(s);
-        cr_assert_eq(store_create(a->store, j, NULL), 0);
+        cr_assert_eq(store_create(a->n.store, j, NULL), 0);
 }
 
 static cJSON *ds_of(Agent *a)
 {
         cJSON *j = NULL;
 
-        return store_get(a->store, "DaemonSet", "default", "agent", &j) < 0 ? NULL : j;
+        return store_get(a->n.store, "DaemonSet", "default", "agent", &j) < 0 ? NULL : j;
 }
 
 /* Changes the container image on a: a new template, a new revision. */
@@ -224,7 +181,7 @@ static void set_image(Agent *a, const char *image)
         cr_assert_not_null(j);
         c = cJSON_GetArrayItem(json_path(j, "spec.template.spec.containers"), 0);
         cr_assert_eq(json_set_string(c, "image", image), 0);
-        cr_assert_eq(store_update(a->store, j, NULL), 0);
+        cr_assert_eq(store_update(a->n.store, j, NULL), 0);
 }
 
 static int64_t status_of(Agent *a, const char *field)
@@ -242,7 +199,7 @@ static cJSON *pods_of(Agent *a)
         const cJSON *p, *ref;
 
         cr_assert_not_null(out);
-        cr_assert_eq(store_list(a->store, "Pod", "default", NULL, &ps), 0);
+        cr_assert_eq(store_list(a->n.store, "Pod", "default", NULL, &ps), 0);
         cJSON_ArrayForEach (p, ps)
                 cJSON_ArrayForEach (ref, json_path(p, "metadata.ownerReferences"))
                         if (streq_ptr(json_str(ref, "kind"), "DaemonSet") &&
@@ -297,7 +254,7 @@ static void run_ready(Agent *a)
                 if (json_str(p, "metadata.deletionTimestamp") || json_str(p, "status.phase"))
                         continue;
                 cr_assert_eq(
-                    store_update_status(a->store, "Pod", "default", json_str(p, "metadata.name"), st), 0);
+                    store_update_status(a->n.store, "Pod", "default", json_str(p, "metadata.name"), st), 0);
         }
 }
 
@@ -310,7 +267,8 @@ static void finish_deletions(Agent *a)
         cJSON_ArrayForEach (p, ps)
                 if (json_str(p, "metadata.deletionTimestamp"))
                         cr_assert_eq(
-                            store_delete(a->store, "Pod", "default", json_str(p, "metadata.name"), NULL), 0);
+                            store_delete(a->n.store, "Pod", "default", json_str(p, "metadata.name"), NULL),
+                            0);
 }
 
 /* The nodes holding a slot of the set, as a's coordinator sees them. */
@@ -320,7 +278,7 @@ static int slot_holders(Agent *a, const char *node)
         size_t n = 0;
         int k = 0;
 
-        cr_assert_eq(coordinator_slots(a->co, "default", "agent", &holders, &n), 0);
+        cr_assert_eq(coordinator_slots(a->n.co, "default", "agent", &holders, &n), 0);
         for (size_t i = 0; i < n; i++)
                 k += holders[i] && (!node || streq(holders[i], node));
         return k;
@@ -344,7 +302,7 @@ static void wait_status(Agent *a, const char *field, int64_t value)
         Want w = {a, field, value};
 
         cr_assert(event_run_until(event, status_is, &w, WAIT_MAX_USEC), "%s: %s never became %lld (is %lld)",
-                  a->name, field, (long long)value, (long long)status_of(a, field));
+                  a->n.name, field, (long long)value, (long long)status_of(a, field));
 }
 
 typedef struct WantSlots {
@@ -377,7 +335,7 @@ static bool has_live_pod(void *userdata)
 static void pod_up(Agent *a)
 {
         cr_assert(event_run_until(event, has_live_pod, a, WAIT_MAX_USEC), "%s never created its pod",
-                  a->name);
+                  a->n.name);
         run_ready(a);
 }
 
@@ -464,7 +422,7 @@ Test(daemonset_cluster, one_node_at_a_time_with_max_unavailable_1)
         first = count_deleting(v[0]) > 0 ? v[0] : v[1];
         second = first == v[0] ? v[1] : v[0];
         cr_assert_eq(count_deleting(second), 0, "both nodes deleted their old pod at once");
-        cr_assert(wait_slots(second, first->name, 1), "%s deleted without a slot", first->name);
+        cr_assert(wait_slots(second, first->n.name, 1), "%s deleted without a slot", first->n.name);
         /* longer than a lost claim's retry: the second still waits */
         event_run_for(event, 1500 * USEC_PER_MSEC);
         cr_assert_eq(count_deleting(second), 0);
@@ -473,18 +431,18 @@ Test(daemonset_cluster, one_node_at_a_time_with_max_unavailable_1)
         /* the first's old pod is gone, its new one comes up: still the first's slot */
         finish_deletions(first);
         cr_assert(event_run_until(event, has_live_pod, first, WAIT_MAX_USEC), "no new pod on %s",
-                  first->name);
+                  first->n.name);
         cr_assert_eq(count_live(first, "busybox:2"), 1);
         event_run_for(event, 500 * USEC_PER_MSEC);
         cr_assert_eq(count_deleting(second), 0, "the second went before the first's new pod was ready");
-        cr_assert_eq(slot_holders(second, first->name), 1);
+        cr_assert_eq(slot_holders(second, first->n.name), 1);
 
         /* Ready (minReadySeconds 0: available): the slot goes back, the second takes it */
         run_ready(first);
         cr_assert(event_run_until(event, any_deleting, (Agent *[]){second, second}, WAIT_MAX_USEC),
                   "the second never deleted its old pod");
-        cr_assert(wait_slots(first, first->name, 0), "the first kept its slot");
-        cr_assert(wait_slots(first, second->name, 1));
+        cr_assert(wait_slots(first, first->n.name, 0), "the first kept its slot");
+        cr_assert(wait_slots(first, second->n.name, 1));
         finish_deletions(second);
         pod_up(second);
         for (size_t i = 0; i < 2; i++) {
@@ -544,7 +502,7 @@ Test(daemonset_cluster, on_delete_takes_no_slot)
         /* the user deletes b's pod: b replaces it with the new template, still without a slot */
         {
                 _cleanup_json_ cJSON *ps = pods_of(v[1]);
-                cr_assert_eq(store_delete(v[1]->store, "Pod", "default",
+                cr_assert_eq(store_delete(v[1]->n.store, "Pod", "default",
                                           json_str(cJSON_GetArrayItem(ps, 0), "metadata.name"), NULL),
                              0);
         }
@@ -572,8 +530,8 @@ Test(daemonset_cluster, slot_given_back_with_the_set)
         set_image(v[0], "busybox:2");
         cr_assert(event_run_until(event, any_deleting, v, WAIT_MAX_USEC), "no old pod was ever deleted");
         first = count_deleting(v[0]) > 0 ? v[0] : v[1];
-        cr_assert(wait_slots(first, first->name, 1), "%s deleted without a slot", first->name);
-        cr_assert_eq(store_delete_object(v[0]->store, "DaemonSet", "default", "agent", -1,
+        cr_assert(wait_slots(first, first->n.name, 1), "%s deleted without a slot", first->n.name);
+        cr_assert_eq(store_delete_object(v[0]->n.store, "DaemonSet", "default", "agent", -1,
                                          STORE_PROPAGATE_BACKGROUND, NULL),
                      0);
         cr_assert(wait_slots(v[0], NULL, 0), "the slot outlived the set");
@@ -583,21 +541,8 @@ Test(daemonset_cluster, slot_given_back_with_the_set)
 /* A local coordinator (or no fleet) keeps the single-node behaviour: this node alone. */
 Test(daemonset_cluster, local_coordinator_is_single_node)
 {
-        CoordinatorOptions o = {.type = COORDINATOR_LOCAL, .node_name = "a"};
-        _cleanup_json_ cJSON *node = node_object("a", "{}", "[]");
-        DaemonSetControllerOptions dco = {.node_name = "a"};
-        Agent *a = &agents[0];
+        Agent *a = agent_new(0, FLEET_NODE_LOCAL, "a", "{}");
 
-        a->name = "a";
-        strcpy(a->dir, "/tmp/berth-ds-cluster-XXXXXX");
-        cr_assert_not_null(mkdtemp(a->dir));
-        cr_assert_eq(store_open(&a->store, a->dir), 0);
-        store_set_on_change(a->store, on_store, a);
-        cr_assert_eq(store_apply(a->store, node, NULL, NULL, NULL), 0);
-        cr_assert_eq(curl_loop_new(&a->curl, event), 0);
-        cr_assert_eq(coordinator_new(&a->co, event, a->curl, &o, &(CoordinatorCallbacks){}, NULL), 0);
-        cr_assert_eq(daemonset_controller_new(&a->dc, event, a->store, &dco), 0);
-        daemonset_controller_set_cluster(a->dc, a->co, NULL);
         create_ds(a, ROLLING("1"), "");
         pod_up(a);
         wait_status(a, "numberAvailable", 1);

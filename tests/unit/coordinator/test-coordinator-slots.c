@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "coordinator.h"
-#include "etcd-client.h"
 #include "etcd-fixture.h"
+#include "etcd-raw.h"
 #include "event-run.h"
 #include "util.h"
 
@@ -25,12 +25,12 @@ typedef struct Node {
 static EtcdFixture server = ETCD_FIXTURE_INIT;
 static sd_event *event;
 static Node nodes[3];
-static CurlLoop *raw_loop;
-static EtcdClient *raw;
+static EtcdRaw *raw; /* etcd as it is, read by a client of the test's own */
 
 static void setup(void)
 {
         cr_assert_eq(sd_event_new(&event), 0);
+        cr_assert_eq(etcd_raw_new(&raw, event, server.url), 0);
 }
 
 static void teardown(void)
@@ -43,8 +43,7 @@ static void teardown(void)
                 nodes[i].curl = curl_loop_free(nodes[i].curl);
                 nodes[i] = (Node){};
         }
-        raw = etcd_client_free(raw);
-        raw_loop = curl_loop_free(raw_loop);
+        raw = etcd_raw_free(raw);
         event = sd_event_unref(event);
         etcd_fixture_stop(&server);
 }
@@ -175,76 +174,13 @@ static void expect_released(const Result *r, const char *holder)
                 cr_assert_not(r->has_holder, "holder %s", r->holder);
 }
 
-/* --- etcd as it is, read by a client of the test's own --- */
-
-typedef struct Raw {
-        bool called;
-        int error;
-        size_t n;
-        char values[8][64];
-        int64_t create_revision[8];
-} Raw;
-
-static void on_raw(EtcdClient *c, const EtcdResponse *resp, const EtcdError *e, void *userdata)
-{
-        Raw *r = userdata;
-
-        r->called = true;
-        if (e) {
-                r->error = e->error;
-                return;
-        }
-        for (size_t i = 0; i < resp->op.n_kvs && r->n < ELEMENTSOF(r->values); i++, r->n++) {
-                snprintf(r->values[r->n], sizeof(r->values[r->n]), "%s", resp->op.kvs[i].value);
-                r->create_revision[r->n] = resp->op.kvs[i].create_revision;
-        }
-}
-
-static EtcdClient *raw_client(void)
-{
-        const char *const endpoints[] = {server.url, NULL};
-        EtcdClientOptions o = {.endpoints = endpoints};
-
-        if (!raw) {
-                cr_assert_eq(curl_loop_new(&raw_loop, event), 0);
-                cr_assert_eq(etcd_client_new(&raw, raw_loop, &o, NULL), 0);
-        }
-        return raw;
-}
-
-/* The keys under prefix (or the key alone). */
-static Raw raw_get(const char *key, bool prefix)
-{
-        Raw r = {};
-
-        cr_assert_eq(etcd_range(raw_client(), key, &(EtcdRangeOptions){.prefix = prefix}, on_raw, &r, NULL),
-                     0);
-        cr_assert(event_run_until_set(event, &r.called, WAIT_MAX_USEC));
-        cr_assert_eq(r.error, 0);
-        return r;
-}
-
-static void raw_put(const char *key, const char *value)
-{
-        Raw r = {};
-
-        cr_assert_eq(etcd_put(raw_client(), key, value, strlen(value), 0, on_raw, &r, NULL), 0);
-        cr_assert(event_run_until_set(event, &r.called, WAIT_MAX_USEC));
-        cr_assert_eq(r.error, 0);
-}
-
 /* How many slot keys of ds name node. */
 static size_t slots_of(const char *ds, const char *node)
 {
         char prefix[128];
-        Raw r;
-        size_t k = 0;
 
         snprintf(prefix, sizeof(prefix), "/berth/slots/default/%s/", ds);
-        r = raw_get(prefix, true);
-        for (size_t i = 0; i < r.n; i++)
-                k += streq(r.values[i], node);
-        return k;
+        return etcd_raw_count(raw, prefix, node);
 }
 
 /* --- the mirror, as one node sees it --- */
@@ -386,7 +322,7 @@ Test(coordinator_slots, a_released_binding_lets_another_node_take_the_ordinal_of
 {
         Node *a, *b;
         Result r;
-        Raw kv;
+        EtcdRawKey kv;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a");
@@ -396,7 +332,8 @@ Test(coordinator_slots, a_released_binding_lets_another_node_take_the_ordinal_of
 
         /* a is gone (lease revoked): its data binding still refuses b */
         a->co = coordinator_free(a->co);
-        cr_assert_eq(raw_get("/berth/ordinals/default/db/0", false).n, 0, "the ordinal outlived a's lease");
+        cr_assert_not(etcd_raw_get(raw, "/berth/ordinals/default/db/0").found,
+                      "the ordinal outlived a's lease");
         r = ordinal(b, "db", 0, true);
         expect_lost(&r, "a");
         r = ordinal(b, "db", 0, false);
@@ -405,12 +342,12 @@ Test(coordinator_slots, a_released_binding_lets_another_node_take_the_ordinal_of
         /* the operator gives a's data up */
         r = sticky_release(b, "db", 0);
         expect_released(&r, "a");
-        cr_assert_eq(raw_get("/berth/sticky/default/db/0", false).n, 0);
+        cr_assert_not(etcd_raw_get(raw, "/berth/sticky/default/db/0").found);
         r = ordinal(b, "db", 0, true);
         expect_won(&r, "b");
-        kv = raw_get("/berth/sticky/default/db/0", false);
-        cr_assert_eq(kv.n, 1);
-        cr_assert_str_eq(kv.values[0], "b");
+        kv = etcd_raw_get(raw, "/berth/sticky/default/db/0");
+        cr_assert(kv.found);
+        cr_assert_str_eq(kv.value, "b");
 }
 
 Test(coordinator_slots, releasing_the_binding_of_a_live_holder_leaves_it_the_ordinal)
@@ -470,8 +407,8 @@ Test(coordinator_slots, three_nodes_race_for_one_slot_and_exactly_one_wins)
                 if (i != winner)
                         expect_lost(&r[i], names[winner]);
         expect_won(&r[winner], names[winner]);
-        cr_assert_eq(raw_get("/berth/slots/default/agent/", true).n, 1);
-        cr_assert_eq(raw_get("/berth/slots/default/agent/0", false).create_revision[0], r[winner].token);
+        cr_assert_eq(etcd_raw_count(raw, "/berth/slots/default/agent/", NULL), 1);
+        cr_assert_eq(etcd_raw_get(raw, "/berth/slots/default/agent/0").create_revision, r[winner].token);
 
         /* the winner asking again holds it still, same token; a loser's release deletes nothing */
         again = slot(&nodes[winner], "agent", 1);
@@ -488,7 +425,7 @@ Test(coordinator_slots, three_nodes_race_for_one_slot_and_exactly_one_wins)
         /* released, it is another node's to take */
         again = slot_release(&nodes[winner], "agent");
         expect_released(&again, NULL);
-        cr_assert_eq(raw_get("/berth/slots/default/agent/", true).n, 0);
+        cr_assert_eq(etcd_raw_count(raw, "/berth/slots/default/agent/", NULL), 0);
         again = slot(&nodes[next], "agent", 1);
         expect_won(&again, names[next]);
         cr_assert_gt(again.token, r[winner].token);
@@ -521,7 +458,7 @@ Test(coordinator_slots, two_slots_go_to_two_of_three_nodes)
         cr_assert_neq(strcmp(r[lost].holder, names[lost]), 0);
         for (size_t i = 0; i < 3; i++)
                 cr_assert_eq(slots_of("agent", names[i]), i == lost ? 0 : 1);
-        cr_assert_eq(raw_get("/berth/slots/default/agent/", true).n, 2);
+        cr_assert_eq(etcd_raw_count(raw, "/berth/slots/default/agent/", NULL), 2);
 
         /* another DaemonSet has slots of its own */
         r[0] = slot(&nodes[lost], "other", 1);
@@ -568,7 +505,7 @@ Test(coordinator_slots, a_node_asking_many_times_at_once_takes_one_slot)
         }
         cr_assert_not(never.called);
         /* max 2 or 3, three nodes: two or three hold one, never more */
-        cr_assert_geq(raw_get("/berth/slots/default/agent/", true).n, 2);
+        cr_assert_geq(etcd_raw_count(raw, "/berth/slots/default/agent/", NULL), 2);
 }
 
 Test(coordinator_slots, a_nodes_slot_requests_of_one_daemonset_go_in_order)
@@ -608,7 +545,7 @@ Test(coordinator_slots, a_slot_held_from_a_larger_max_is_won_again)
         expect_won(&r, "b");
         first = slot(a, "agent", 2);
         expect_won(&first, "a");
-        cr_assert_str_eq(raw_get("/berth/slots/default/agent/1", false).values[0], "a");
+        cr_assert_str_eq(etcd_raw_get(raw, "/berth/slots/default/agent/1").value, "a");
         /* max shrank to 1: a keeps its slot 1, and does not take another */
         r = slot(a, "agent", 1);
         expect_won(&r, "a");
@@ -623,7 +560,7 @@ Test(coordinator_slots, a_slot_of_an_earlier_lease_of_the_node_is_not_taken_twic
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a");
-        raw_put("/berth/slots/default/agent/0", "a"); /* as a crashed agent of a's left it */
+        etcd_raw_put(raw, "/berth/slots/default/agent/0", "a"); /* as a crashed agent of a's left it */
         r = slot(a, "agent", 3);
         expect_lost(&r, "a");
         cr_assert_eq(slots_of("agent", "a"), 1);

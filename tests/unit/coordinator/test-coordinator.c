@@ -10,6 +10,7 @@
 #include "coordinator.h"
 #include "etcd-client.h"
 #include "etcd-fixture.h"
+#include "etcd-raw.h"
 #include "event-run.h"
 #include "util.h"
 
@@ -29,12 +30,12 @@ typedef struct Node {
 static EtcdFixture server = ETCD_FIXTURE_INIT;
 static sd_event *event;
 static Node nodes[3];
-static CurlLoop *raw_loop;
-static EtcdClient *raw;
+static EtcdRaw *raw; /* etcd as it is, read by a client of the test's own */
 
 static void setup(void)
 {
         cr_assert_eq(sd_event_new(&event), 0);
+        cr_assert_eq(etcd_raw_new(&raw, event, server.url), 0);
 }
 
 static void teardown(void)
@@ -49,8 +50,7 @@ static void teardown(void)
                 nodes[i].curl = curl_loop_free(nodes[i].curl);
                 nodes[i] = (Node){};
         }
-        raw = etcd_client_free(raw);
-        raw_loop = curl_loop_free(raw_loop);
+        raw = etcd_raw_free(raw);
         event = sd_event_unref(event);
         etcd_fixture_stop(&server);
 }
@@ -181,64 +181,6 @@ static void expect_lost(const Result *r, const char *holder)
         cr_assert_eq(r->error, 0, "the claim failed: %s", strerror(-r->error));
         cr_assert_not(r->won);
         cr_assert_str_eq(r->holder, holder);
-}
-
-/* --- etcd as it is, read by a client of the test's own --- */
-
-typedef struct Raw {
-        bool called;
-        int error;
-        bool found;
-        char value[128];
-        int64_t create_revision, lease;
-} Raw;
-
-static void on_raw(EtcdClient *c, const EtcdResponse *resp, const EtcdError *e, void *userdata)
-{
-        Raw *r = userdata;
-
-        r->called = true;
-        if (e) {
-                r->error = e->error;
-                return;
-        }
-        if (resp->op.n_kvs > 0) {
-                r->found = true;
-                snprintf(r->value, sizeof(r->value), "%s", resp->op.kvs[0].value);
-                r->create_revision = resp->op.kvs[0].create_revision;
-                r->lease = resp->op.kvs[0].lease;
-        }
-}
-
-static EtcdClient *raw_client(void)
-{
-        const char *const endpoints[] = {server.url, NULL};
-        EtcdClientOptions o = {.endpoints = endpoints};
-
-        if (!raw) {
-                cr_assert_eq(curl_loop_new(&raw_loop, event), 0);
-                cr_assert_eq(etcd_client_new(&raw, raw_loop, &o, NULL), 0);
-        }
-        return raw;
-}
-
-static Raw raw_get(const char *key)
-{
-        Raw r = {};
-
-        cr_assert_eq(etcd_range(raw_client(), key, NULL, on_raw, &r, NULL), 0);
-        cr_assert(event_run_until_set(event, &r.called, WAIT_MAX_USEC));
-        cr_assert_eq(r.error, 0);
-        return r;
-}
-
-static void raw_put(const char *key, const char *value)
-{
-        Raw r = {};
-
-        cr_assert_eq(etcd_put(raw_client(), key, value, strlen(value), 0, on_raw, &r, NULL), 0);
-        cr_assert(event_run_until_set(event, &r.called, WAIT_MAX_USEC));
-        cr_assert_eq(r.error, 0);
 }
 
 /* --- the local backend --- */
@@ -480,13 +422,14 @@ Test(coordinator, a_sticky_binding_refuses_other_nodes_until_released)
         b = node_ready(1, "b", 0);
         r = ordinal(a, "db", 0, true);
         expect_won(&r, "a");
-        cr_assert_str_eq(raw_get("/berth/sticky/default/db/0").value, "a");
+        cr_assert_str_eq(etcd_raw_get(raw, "/berth/sticky/default/db/0").value, "a");
         r = ordinal(b, "db", 0, true);
         expect_lost(&r, "a");
 
         /* a goes (its lease revoked): the ordinal is free, but its data stays a's */
         a->co = coordinator_free(a->co);
-        cr_assert_not(raw_get("/berth/ordinals/default/db/0").found, "the ordinal outlived a's lease");
+        cr_assert_not(etcd_raw_get(raw, "/berth/ordinals/default/db/0").found,
+                      "the ordinal outlived a's lease");
         r = ordinal(b, "db", 0, true);
         expect_lost(&r, "a");
         r = ordinal(b, "db", 0, false);
@@ -498,10 +441,10 @@ Test(coordinator, a_sticky_binding_refuses_other_nodes_until_released)
         expect_won(&r, "a");
         r = release(a, "db", 0, false);
         cr_assert_eq(r.error, 0);
-        cr_assert_not(raw_get("/berth/sticky/default/db/0").found);
+        cr_assert_not(etcd_raw_get(raw, "/berth/sticky/default/db/0").found);
         r = ordinal(b, "db", 0, true);
         expect_won(&r, "b");
-        cr_assert_str_eq(raw_get("/berth/sticky/default/db/0").value, "b");
+        cr_assert_str_eq(etcd_raw_get(raw, "/berth/sticky/default/db/0").value, "b");
 }
 
 static size_t count_nodes(Node *n)
@@ -562,13 +505,13 @@ Test(coordinator, old_cron_keys_are_cleaned_up)
                  (unsigned long long)(long_ago / (60 * USEC_PER_SEC)));
         snprintf(gone, sizeof(gone), "/berth/cron/default/deleted-job/%llu",
                  (unsigned long long)(long_ago / (60 * USEC_PER_SEC)));
-        raw_put(old, "x");
-        raw_put(gone, "x");
+        etcd_raw_put(raw, old, "x");
+        etcd_raw_put(raw, gone, "x");
         r = cron(a, "report", this_minute());
         expect_won(&r, "a");
         event_run_for(event, 300 * USEC_PER_MSEC);
-        cr_assert_not(raw_get(old).found, "the old launch of report is still there");
-        cr_assert_not(raw_get(gone).found, "the old launch of a deleted CronJob is still there");
+        cr_assert_not(etcd_raw_get(raw, old).found, "the old launch of report is still there");
+        cr_assert_not(etcd_raw_get(raw, gone).found, "the old launch of a deleted CronJob is still there");
 }
 
 /* --- the lease lost --- */
@@ -615,7 +558,7 @@ Test(coordinator, a_hung_etcd_makes_the_node_stop_in_time_and_register_again)
 {
         Node *a;
         Result r0, r1;
-        Raw reg;
+        EtcdRawKey reg;
         usec_t stopped, losing;
         size_t first;
 
@@ -625,9 +568,9 @@ Test(coordinator, a_hung_etcd_makes_the_node_stop_in_time_and_register_again)
         expect_won(&r0, "a");
         r1 = ordinal(a, "web", 1, false);
         expect_won(&r1, "a");
-        reg = raw_get("/berth/nodes/a");
+        reg = etcd_raw_get(raw, "/berth/nodes/a");
         cr_assert(reg.found);
-        cr_assert_eq(raw_get("/berth/ordinals/default/web/0").lease, reg.lease);
+        cr_assert_eq(etcd_raw_get(raw, "/berth/ordinals/default/web/0").lease, reg.lease);
         event_run_for(event, 700 * USEC_PER_MSEC); /* a renewal or two */
 
         first = a->n_states;
@@ -652,13 +595,16 @@ Test(coordinator, a_hung_etcd_makes_the_node_stop_in_time_and_register_again)
         cr_assert(event_run_until(event, is_ready, a, WAIT_MAX_USEC), "never READY again");
         cr_assert_eq(a->states[a->n_states - 1], COORDINATOR_READY);
         /* a new lease, with both ordinals claimed again under it: new tokens */
-        cr_assert_neq(raw_get("/berth/nodes/a").lease, reg.lease);
-        cr_assert_eq(raw_get("/berth/ordinals/default/web/0").lease, raw_get("/berth/nodes/a").lease);
-        cr_assert_eq(raw_get("/berth/ordinals/default/web/1").lease, raw_get("/berth/nodes/a").lease);
+        cr_assert_neq(etcd_raw_get(raw, "/berth/nodes/a").lease, reg.lease);
+        cr_assert_eq(etcd_raw_get(raw, "/berth/ordinals/default/web/0").lease,
+                     etcd_raw_get(raw, "/berth/nodes/a").lease);
+        cr_assert_eq(etcd_raw_get(raw, "/berth/ordinals/default/web/1").lease,
+                     etcd_raw_get(raw, "/berth/nodes/a").lease);
         cr_assert_not_null(held_of(a, 0));
         cr_assert_not_null(held_of(a, 1));
         cr_assert_gt(held_of(a, 0)->token, r1.token);
-        cr_assert_eq(held_of(a, 0)->token, raw_get("/berth/ordinals/default/web/0").create_revision);
+        cr_assert_eq(held_of(a, 0)->token,
+                     etcd_raw_get(raw, "/berth/ordinals/default/web/0").create_revision);
         cr_assert(held_of(a, 0)->sticky);
         r0 = ordinal(a, "web", 2, false);
         expect_won(&r0, "a");
@@ -668,16 +614,15 @@ Test(coordinator, a_dead_etcd_makes_the_node_stop_in_time_and_register_again_aft
 {
         Node *a;
         Result r0;
-        Raw reg;
+        EtcdRawKey reg;
         usec_t stopped;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 3);
         r0 = ordinal(a, "web", 0, true);
         expect_won(&r0, "a");
-        reg = raw_get("/berth/nodes/a");
-        raw = etcd_client_free(raw);
-        raw_loop = curl_loop_free(raw_loop);
+        reg = etcd_raw_get(raw, "/berth/nodes/a");
+        etcd_raw_disconnect(raw);
 
         cr_assert_eq(kill(server.pid, SIGKILL), 0);
         stopped = now_usec(CLOCK_MONOTONIC);
@@ -690,9 +635,10 @@ Test(coordinator, a_dead_etcd_makes_the_node_stop_in_time_and_register_again_aft
         /* etcd comes back with the old lease extended: the node revokes it and starts anew */
         etcd_fixture_restart(&server);
         cr_assert(event_run_until(event, is_ready, a, WAIT_MAX_USEC), "never READY again");
-        reg.lease = reg.lease == raw_get("/berth/nodes/a").lease ? 0 : reg.lease;
+        reg.lease = reg.lease == etcd_raw_get(raw, "/berth/nodes/a").lease ? 0 : reg.lease;
         cr_assert_neq(reg.lease, 0, "still the old lease");
-        cr_assert_eq(raw_get("/berth/ordinals/default/web/0").lease, raw_get("/berth/nodes/a").lease);
+        cr_assert_eq(etcd_raw_get(raw, "/berth/ordinals/default/web/0").lease,
+                     etcd_raw_get(raw, "/berth/nodes/a").lease);
         cr_assert_gt(held_of(a, 0)->token, r0.token);
 }
 
@@ -742,7 +688,7 @@ Test(coordinator, a_non_sticky_ordinal_taken_while_the_lease_was_lost_stays_with
 {
         Node *a, *b;
         Result r, taken = {};
-        Raw reg;
+        EtcdRawKey reg;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 3);
@@ -751,8 +697,9 @@ Test(coordinator, a_non_sticky_ordinal_taken_while_the_lease_was_lost_stays_with
         expect_won(&r, "a");
         r = ordinal(a, "web", 1, false);
         expect_won(&r, "a");
-        reg = raw_get("/berth/nodes/a");
-        cr_assert_eq(etcd_lease_revoke(raw_client(), reg.lease, revoked_then_claim, &taken, NULL), 0);
+        reg = etcd_raw_get(raw, "/berth/nodes/a");
+        cr_assert_eq(etcd_lease_revoke(etcd_raw_client(raw), reg.lease, revoked_then_claim, &taken, NULL),
+                     0);
         cr_assert(event_run_until_set(event, &taken.called, WAIT_MAX_USEC));
         expect_won(&taken, "b");
 
@@ -762,8 +709,8 @@ Test(coordinator, a_non_sticky_ordinal_taken_while_the_lease_was_lost_stays_with
         cr_assert(event_run_until(event, is_ready, a, WAIT_MAX_USEC));
         cr_assert_not_null(held_of(a, 0), "the sticky ordinal was not taken back");
         cr_assert_null(held_of(a, 1), "the ordinal b took is still counted as a's");
-        cr_assert_str_eq(raw_get("/berth/ordinals/default/web/1").value, "b");
-        cr_assert_str_eq(raw_get("/berth/ordinals/default/web/0").value, "a");
+        cr_assert_str_eq(etcd_raw_get(raw, "/berth/ordinals/default/web/1").value, "b");
+        cr_assert_str_eq(etcd_raw_get(raw, "/berth/ordinals/default/web/0").value, "a");
         (void)b;
 }
 
@@ -771,7 +718,7 @@ Test(coordinator, a_claim_whose_answer_was_lost_is_won_when_asked_again)
 {
         Node *a;
         Result r = {};
-        Raw kv;
+        EtcdRawKey kv;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 10);
@@ -787,6 +734,6 @@ Test(coordinator, a_claim_whose_answer_was_lost_is_won_when_asked_again)
         /* whether etcd applied the first one or not, asking again gives the one answer */
         r = ordinal(a, "web", 0, false);
         expect_won(&r, "a");
-        kv = raw_get("/berth/ordinals/default/web/0");
+        kv = etcd_raw_get(raw, "/berth/ordinals/default/web/0");
         cr_assert_eq(r.token, kv.create_revision);
 }

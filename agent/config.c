@@ -10,6 +10,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "manifest.h"
+#include "node-address.h"
 #include "util.h"
 
 int config_init(Config *c)
@@ -19,6 +20,7 @@ int config_init(Config *c)
         *c = (Config){0};
         (void)gethostname(host, sizeof(host) - 1);
         c->node_name = strdup(host);
+        (void)node_address_detect(&c->node_address); /* fails only for want of memory */
         c->state_dir = strdup("/var/lib/berth");
         c->manifests_dir = strdup("/etc/berth/manifests.d");
         c->socket_path = strdup("/run/berth/berth.sock");
@@ -35,9 +37,10 @@ int config_init(Config *c)
         c->storage_classes = cJSON_CreateObject();
         c->events_max = 1000;
         c->coordinator_lease_ttl = 10;
-        if (!c->node_name || !c->state_dir || !c->manifests_dir || !c->socket_path || !c->log_dir ||
-            !c->metrics_address || !c->runtime_type || !c->coordinator_type || !c->log_level ||
-            !c->cgroup_root || !c->labels || !c->taints || !c->coordinator_endpoints || !c->storage_classes)
+        if (!c->node_name || !c->node_address || !c->state_dir || !c->manifests_dir || !c->socket_path ||
+            !c->log_dir || !c->metrics_address || !c->runtime_type || !c->coordinator_type ||
+            !c->log_level || !c->cgroup_root || !c->labels || !c->taints || !c->coordinator_endpoints ||
+            !c->storage_classes)
                 return -ENOMEM;
         /* lower-case node names, as Kubernetes requires DNS subdomains */
         for (char *p = c->node_name; *p; p++)
@@ -49,6 +52,7 @@ int config_init(Config *c)
 void config_done(Config *c)
 {
         free(c->node_name);
+        free(c->node_address);
         free(c->state_dir);
         free(c->manifests_dir);
         free(c->socket_path);
@@ -120,6 +124,7 @@ static const struct {
         size_t offset;
 } fields[] = {
     {"nodeName", T_STRING, offsetof(Config, node_name)},
+    {"nodeAddress", T_STRING, offsetof(Config, node_address)},
     {"labels", T_OBJECT, offsetof(Config, labels)},
     {"taints", T_ARRAY, offsetof(Config, taints)},
     {"stateDir", T_STRING, offsetof(Config, state_dir)},
@@ -264,6 +269,12 @@ int config_check(const Config *c, char **ret_error)
                 asprintf_safe(ret_error,
                               "nodeName: Invalid value: \"%s\": must be a lowercase RFC 1123 subdomain",
                               c->node_name ?: "");
+                return -EINVAL;
+        }
+        if (!node_address_valid(c->node_address)) {
+                asprintf_safe(ret_error,
+                              "nodeAddress: Invalid value: \"%s\": must be an IPv4 or IPv6 address",
+                              c->node_address ?: "");
                 return -EINVAL;
         }
         for (const char **p =

@@ -10,6 +10,7 @@
 
 typedef struct Config {
         char *node_name;       /* default: the host name */
+        char *node_address;    /* as other nodes reach it; default: node_address_detect() */
         cJSON *labels;         /* node labels: object of strings */
         cJSON *taints;         /* array of {key, value, effect} */
         char *state_dir;       /* /var/lib/berth */

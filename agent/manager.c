@@ -27,6 +27,7 @@
 #include "manifest-dir.h"
 #include "metrics-server.h"
 #include "metrics.h"
+#include "node-address.h"
 #include "pod-worker.h"
 #include "prober.h"
 #include "runtime.h"
@@ -210,8 +211,8 @@ static void on_fleet_pod(Fleet *f, StoreChange change, const cJSON *pod, void *u
 
         statefulset_controller_on_fleet_pod(m->statefulsets, pod);
         daemonset_controller_on_fleet_pod(m->daemonsets, pod);
+        pod_controller_on_fleet_pod(m->pods, change, pod);
         (void)f;
-        (void)change;
 }
 
 /* local: every claim is this node's. etcd: the node registers under a lease; fleet CronJobs
@@ -588,7 +589,8 @@ static int setup_fence(Manager *m, PodControllerOptions *po)
         return 0;
 }
 
-/* Keeps this node's Node object: labels, taints, a Ready condition and the agent version. */
+/* Keeps this node's Node object: labels, taints, addresses, a Ready condition and the agent
+ * version. */
 static int register_node(Manager *m)
 {
         _cleanup_json_ cJSON *node = cJSON_CreateObject(), *stored = NULL;
@@ -608,6 +610,10 @@ static int register_node(Manager *m)
         if (json_set_string(json_path(node, "metadata.labels"), "kubernetes.io/hostname",
                             m->config->node_name) < 0)
                 return -ENOMEM;
+        /* the registration carries the addresses: the other agents name this node's pods by them */
+        if (json_set(json_ensure_object(node, "status"), "addresses",
+                     node_address_list_new(m->config->node_address, m->config->node_name)) < 0)
+                return -ENOMEM;
         if (m->coordinator)
                 (void)coordinator_set_node(m->coordinator, node);
         int r = store_apply(m->store, node, &stored, NULL, NULL);
@@ -625,6 +631,7 @@ static int register_node(Manager *m)
             json_set_string(info, "kubeletVersion", "v" BERTH_VERSION "-berth") < 0 ||
             json_set_string(info, "containerRuntimeVersion", m->config->runtime_type) < 0 ||
             json_set(status, "conditions", cJSON_CreateArray()) < 0 ||
+            json_set(status, "addresses", cJSON_Duplicate(json_path(node, "status.addresses"), true)) < 0 ||
             !cJSON_AddItemToArray(json_path(status, "conditions"), cond)) {
                 cJSON_Delete(status);
                 return -ENOMEM;
@@ -763,6 +770,8 @@ int manager_new(Manager **ret, Config *config)
         po.prober = m->prober;
         po.runner = m->runner;
         po.volumes = m->volumes;
+        po.fleet = m->fleet; /* made by setup_coordinator() above */
+        po.coordinator = m->coordinator;
         r = pod_controller_new(&m->pods, m->event, m->store, m->runtime, &po);
         if (r < 0)
                 return log_error_errno(r, "Failed to create the pod controller: %m");

@@ -14,6 +14,14 @@ static const CliConfigField fields[] = {
      .def_text = "the host name, lower-cased",
      .help = "This node's name: the name of its Node object and the spec.nodeName of its pods. A lowercase "
              "RFC 1123 subdomain."},
+    {.key = "nodeAddress",
+     .type = "string",
+     .def_text = "the IPv4 address of the interface of the default route, else the first global IPv4 "
+                 "address of an interface that is up, else 127.0.0.1",
+     .help = "This node's address as the other nodes reach it: the InternalIP of its Node object. In "
+             "cluster mode a pod of another node whose podIP is a loopback address (the host runtime's "
+             "pods share the host's network) is named at its node's address in the /etc/hosts of a "
+             "StatefulSet's pods. An IPv4 or IPv6 address."},
     {.key = "labels",
      .type = "mapping",
      .def = "{}",
@@ -71,14 +79,16 @@ static const CliConfigField fields[] = {
              "systemd: a manager's private socket or bus address (default: the system manager)."},
     {.key = "coordinator",
      .type = "mapping",
-     .help = "How nodes share StatefulSets, DaemonSets and cron runs."},
+     .help = "How nodes share objects, StatefulSet ordinals, DaemonSet roll-outs and cron runs."},
     {.key = "coordinator.type",
      .type = "string",
      .def = "local",
      .help = "local: this node owns everything and needs no network; etcd: the node registers in etcd "
-             "under a lease and each run of a fleet CronJob is launched by one node only (a CronJob "
-             "annotated berth.dev/cron-scope: node runs on every node); StatefulSets are held in this "
-             "mode until their ordinals are coordinated.",
+             "under a lease, Namespaces, ConfigMaps, Secrets, Services, StatefulSets, DaemonSets and "
+             "CronJobs are shared with every agent of the same etcd and every agent lists the fleet's "
+             "pods, each StatefulSet ordinal runs on the one node that claimed it, DaemonSet roll-outs "
+             "take fleet-wide slots, and each run of a fleet CronJob is launched by one node only (a "
+             "CronJob annotated berth.dev/cron-scope: node runs on every node).",
      .values = WORDS("local", "etcd")},
     {.key = "coordinator.endpoints", .type = "list", .def = "[]", .help = "The etcd URLs (strings)."},
     {.key = "coordinator.leaseTTLSeconds",

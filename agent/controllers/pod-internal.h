@@ -34,6 +34,12 @@ struct PodController {
         char *fence_path; /* NULL: no dead man's switch */
         usec_t fence_max_age;
         bool draining;
+        Fleet *fleet;             /* NULL: a single node, the hosts files name local pods only */
+        Coordinator *coordinator; /* the nodes' InternalIPs; NULL: none known */
+        /* "<ns>/<name>" of another node's pod -> "<subdomain> <hostname> <address>": how the
+         * hosts files name it now, so that a status change that does not touch that costs
+         * no rewrite */
+        cJSON *fleet_names;
 
         WorkQueue *queue;
         char **stopping; /* container ids told to stop */
@@ -75,6 +81,18 @@ int pod_hosts_render(const cJSON *pod, const char *pod_ip, const cJSON *peers, c
 int pod_hosts_sync(PodController *c, const cJSON *pod, const char *pod_ip, char **ret_path);
 /* pod came, went or got an address: the other pods of its subdomain rewrite theirs. */
 void pod_hosts_peers_changed(PodController *c, const cJSON *pod);
+/* Cluster mode: the address at which the other nodes reach remote, another node's pod: its
+ * podIP, or when that is a loopback address (127.0.0.0/8, ::1) the InternalIP of its node
+ * (spec.nodeName) among nodes (coordinator_nodes(); NULL: none). NULL when none is known. */
+const char *pod_hosts_remote_address(const cJSON *remote, const cJSON *nodes);
+/* Cluster mode: the peers of pod for pod_hosts_render(): local (the store's pods, NULL: none)
+ * and a copy of each live pod of remote (the fleet's, NULL: none) of pod's namespace and
+ * subdomain at pod_hosts_remote_address(). A remote pod without one, or with the host name of
+ * pod or of a live local peer (a stale copy of a pod that moved here), is left out. */
+int pod_hosts_peers(const cJSON *pod, const cJSON *local, const cJSON *remote, const cJSON *nodes,
+                    cJSON **ret);
+/* The work of pod_controller_on_fleet_pod(). */
+void pod_hosts_fleet_pod_changed(PodController *c, StoreChange change, const cJSON *pod);
 
 /* Volumes (pod-volumes.c). The host paths of the pod's volumes, in spec order, for
  * PodSpecContext: strings point into pod or are freed by pod_volume_table_free(). */

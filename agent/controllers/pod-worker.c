@@ -129,6 +129,12 @@ void pod_controller_on_store_change(PodController *c, StoreChange change, const 
         }
 }
 
+void pod_controller_on_fleet_pod(PodController *c, StoreChange change, const cJSON *pod)
+{
+        if (c && pod)
+                pod_hosts_fleet_pod_changed(c, change, pod);
+}
+
 void pod_controller_on_container_exit(PodController *c, const char *id)
 {
         RuntimeContainer rc = {0};
@@ -326,6 +332,8 @@ int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *
         c->prober = opts->prober;
         c->volumes = opts->volumes;
         c->runner = opts->runner;
+        c->fleet = opts->fleet;
+        c->coordinator = opts->coordinator;
         if (!c->node_name || !c->log_dir)
                 return -ENOMEM;
         r = workqueue_new(&c->queue, e, "pod-controller", on_sync, c);
@@ -352,6 +360,7 @@ PodController *pod_controller_free(PodController *c)
         free(c->log_dir);
         free(c->fence_path);
         free(c->pods_dir);
+        cJSON_Delete(c->fleet_names);
         sd_event_unref(c->event);
         free(c);
         return NULL;

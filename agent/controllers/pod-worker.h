@@ -6,6 +6,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "fleet.h"
 #include "prober.h"
 #include "runtime.h"
 #include "store.h"
@@ -32,6 +33,11 @@ typedef struct PodControllerOptions {
          * switch (RuntimeContainerConfig.fence_path); NULL: none */
         const char *fence_path;
         usec_t fence_max_age;
+        /* cluster mode, both borrowed (NULL on a single node): the /etc/hosts of a pod with a
+         * subdomain also names the other nodes' pods of its subdomain, a pod whose podIP is a
+         * loopback address at its node's InternalIP */
+        Fleet *fleet;
+        Coordinator *coordinator;
 } PodControllerOptions;
 
 int pod_controller_new(PodController **ret, sd_event *e, Store *store, Runtime *rt,
@@ -45,6 +51,10 @@ void pod_controller_enqueue(PodController *c, const char *ns, const char *name);
 int pod_controller_resync(PodController *c);
 /* Store and runtime notifications (the manager wires them). */
 void pod_controller_on_store_change(PodController *c, StoreChange change, const cJSON *obj);
+/* Another node's pod came, changed or went (the fleet's on_pod): when that changes how it is
+ * named (its address, whether it counts), the local pods of its subdomain rewrite their
+ * /etc/hosts. */
+void pod_controller_on_fleet_pod(PodController *c, StoreChange change, const cJSON *pod);
 void pod_controller_on_container_exit(PodController *c, const char *container_id);
 void pod_controller_on_container_start(PodController *c, const char *container_id);
 /* Records an event on the pod ns/name (uid) as the kubelet would (probes use it). */

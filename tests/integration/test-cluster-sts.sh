@@ -2,7 +2,8 @@
 # Cluster-mode StatefulSets with a real etcd and three agents on this machine, node3 in a network
 # namespace of its own that reaches etcd over a veth pair (cutting the pair partitions it):
 # - objects applied to one agent reach the others (a late joiner too) and `berth get pods` on
-#   any agent shows every node's pods with their NODE;
+#   any agent shows every node's pods with their NODE; a pod's /etc/hosts names the set's pods
+#   on other nodes (node3's at its own address);
 # - a set's ordinals land one per node, in order across nodes (OrderedReady), three on three;
 #   scaled down, the ordinal is given back;
 # - a partition: the cut-off node stops its ordinal's pod before its lease can expire, and
@@ -128,6 +129,12 @@ bn 2 scale statefulset web --replicas=3 >/dev/null || fail "scale web to 3 throu
 wait_ready 3 web 3
 [ "$(pods_of 3 web | awk '{print $2}' | sort -u | wc -l)" = 3 ] || fail "web's 3 ordinals are not on 3 nodes: $(pods_of 3 web | tr '\n' ';')"
 [ "$(node_of 1 web web-2)" = node2 ] || fail "web-2 is not on node2, the only node without one: $(pods_of 1 web | tr '\n' ';')"
+# stable names across the fleet: web-0's /etc/hosts names the other nodes' ordinals
+h0=$(node_of 1 web web-0)
+hosts=$T/n${h0#node}/state/pods/$(bn 1 get pod web-0 -o json | jget 'd["metadata"]["uid"]')/etc-hosts
+wait_for 10 "web-1 and web-2 in web-0's /etc/hosts" sh -c "grep -q 'web-1.web.default.svc.cluster.local' $hosts && grep -q 'web-2.web.default.svc.cluster.local' $hosts"
+grep -q "^10.231.$X.2[[:space:]].*web-1.web.default.svc.cluster.local\|^10.231.$X.2[[:space:]].*web-2.web.default.svc.cluster.local\|^10.231.$X.2[[:space:]].*web-0" "$hosts" ||
+        [ "$h0" = node3 ] || fail "the ordinal on node3 is not named at node3's address in $hosts: $(cat "$hosts")"
 echo "PASS: three replicas on three agents, one ordinal per node"
 bn 1 scale statefulset web --replicas=2 >/dev/null || fail "scale web to 2"
 wait_for 30 "web-2 gone and its ordinal free" sh -c "! BERTH_SOCKET=$T/n1/berth.sock $BERTH get pods 2>/dev/null | grep -q '^web-2 ' && [ -z \"\$(ETCDCTL_API=3 etcdctl --endpoints $ETCD_URL get /berth/ordinals/default/web/2 --print-value-only)\" ]"

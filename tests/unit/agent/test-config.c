@@ -117,3 +117,47 @@ Test(config, checks_the_coordinator)
                 unlink(path);
         }
 }
+
+Test(config, node_address_defaults_to_a_detected_one_and_must_be_an_address)
+{
+        static const struct {
+                const char *yaml, *want, *error;
+        } cases[] = {
+            {"nodeAddress: 192.0.2.10\n", "192.0.2.10", NULL},
+            {"nodeAddress: \"2001:db8::10\"\n", "2001:db8::10", NULL},
+            {"nodeAddress: node-1.example\n", NULL,
+             "nodeAddress: Invalid value: \"node-1.example\": must be an IPv4 or IPv6 address"},
+            {"nodeAddress: 192.0.2.10/24\n", NULL, "nodeAddress: Invalid value: \"192.0.2.10/24\""},
+            {"nodeAddress: \"\"\n", NULL, "nodeAddress: Invalid value: \"\""},
+        };
+        _cleanup_free_ char *p_bad_type = write_tmp("nodeAddress: [1]\n");
+        char *err = NULL;
+        Config c;
+
+        cr_assert_eq(config_init(&c), 0);
+        cr_assert_not_null(c.node_address);
+        cr_expect_eq(config_check(&c, &err), 0, "%s: %s", c.node_address, err ?: "");
+        cr_assert_eq(config_load(&c, p_bad_type, false, &err), -EINVAL);
+        cr_expect_not_null(strstr(err, "nodeAddress: Invalid value: must be a string"), "%s", err);
+        free(err);
+        config_done(&c);
+        unlink(p_bad_type);
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *path = write_tmp(cases[i].yaml);
+
+                err = NULL;
+                cr_assert_eq(config_init(&c), 0);
+                cr_assert_eq(config_load(&c, path, false, &err), 0, "%s", err ?: "");
+                if (cases[i].error) {
+                        cr_expect_eq(config_check(&c, &err), -EINVAL, "%s", cases[i].yaml);
+                        cr_expect_not_null(err && strstr(err, cases[i].error), "%s", err ?: "(none)");
+                        free(err);
+                } else {
+                        cr_expect_eq(config_check(&c, &err), 0, "%s", err ?: "");
+                        cr_expect_str_eq(c.node_address, cases[i].want);
+                }
+                config_done(&c);
+                unlink(path);
+        }
+}

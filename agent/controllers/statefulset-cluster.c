@@ -263,7 +263,10 @@ static int remote_pods(StsSync *s)
 
 static int64_t max_per_node(const cJSON *set)
 {
-        const char *v = json_str(set, "metadata.annotations." STS_ANNOTATION_MAX_PER_NODE);
+        /* not json_str(): the key has dots of its own */
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(json_path(set, "metadata.annotations"),
+                                                          STS_ANNOTATION_MAX_PER_NODE);
+        const char *v = cJSON_IsString(a) ? a->valuestring : NULL;
         char *end = NULL;
         long long n;
 
@@ -390,6 +393,25 @@ int sts_cluster_release_unused(StsSync *s)
         return 0;
 }
 
+/* Whether a claim "<template>-<pod name>" of the gone set's pod is still stored here. */
+static bool has_claims_of(StatefulSetController *c, const char *ns, const char *pod_name)
+{
+        _cleanup_json_ cJSON *claims = NULL;
+        const cJSON *claim;
+        size_t n = strlen(pod_name);
+
+        if (store_list(c->store, "PersistentVolumeClaim", ns, NULL, &claims) < 0)
+                return true; /* keep the binding rather than lose track of data */
+        cJSON_ArrayForEach (claim, claims) {
+                const char *cn = json_str(claim, "metadata.name");
+                size_t l = cn ? strlen(cn) : 0;
+
+                if (l > n + 1 && streq(cn + l - n, pod_name) && cn[l - n - 1] == '-')
+                        return true;
+        }
+        return false;
+}
+
 int sts_cluster_release_all(StatefulSetController *c, const char *ns, const char *name)
 {
         const CoordinatorHeld *held = NULL;
@@ -408,9 +430,9 @@ int sts_cluster_release_all(StatefulSetController *c, const char *ns, const char
                         return -ENOMEM;
                 if (store_get(c->store, "Pod", ns, pod_name, &pod) >= 0)
                         continue; /* its removal syncs the set's name again */
-                /* the claims were kept or deleted with the set by the retention policy: the
-                 * binding goes with whatever the set left on this node */
-                return call_start(c, ns, name, held[i].ordinal, true, true, false);
+                /* the retention policy kept the claims or deleted them with the set: the data
+                 * binding stays only with data left on this node */
+                return call_start(c, ns, name, held[i].ordinal, true, has_claims_of(c, ns, pod_name), false);
         }
         return 0;
 }

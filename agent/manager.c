@@ -589,8 +589,33 @@ static int setup_fence(Manager *m, PodControllerOptions *po)
         return 0;
 }
 
-/* Keeps this node's Node object: labels, taints, addresses, a Ready condition and the agent
- * version. */
+/* Keeps this node's Node object: labels, taints, addresses, capacity, a Ready condition and
+ * the agent version. */
+/* status.capacity as the kubelet reports it: online CPUs, MemTotal, and its default of 110
+ * pods (berth does not refuse pods on it: the others see what the node has). */
+static cJSON *node_capacity_new(void)
+{
+        _cleanup_json_ cJSON *c = cJSON_CreateObject();
+        _cleanup_free_ char *meminfo = NULL, *mem = NULL;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned long long kib = 0;
+        const char *line;
+        char cpu[32];
+
+        if (!c)
+                return NULL;
+        if (read_full_file("/proc/meminfo", 1 << 20, &meminfo, NULL) >= 0 &&
+            (line = strstr(meminfo, "MemTotal:")))
+                (void)sscanf(line, "MemTotal: %llu kB", &kib);
+        snprintf(cpu, sizeof(cpu), "%ld", MAX(cpus, 1L));
+        if (asprintf(&mem, "%lluKi", kib) < 0)
+                return NULL;
+        if (json_set_string(c, "cpu", cpu) < 0 || json_set_string(c, "memory", mem) < 0 ||
+            json_set_string(c, "pods", "110") < 0)
+                return NULL;
+        return TAKE_PTR(c);
+}
+
 static int register_node(Manager *m)
 {
         _cleanup_json_ cJSON *node = cJSON_CreateObject(), *stored = NULL;
@@ -612,7 +637,10 @@ static int register_node(Manager *m)
                 return -ENOMEM;
         /* the registration carries the addresses: the other agents name this node's pods by them */
         if (json_set(json_ensure_object(node, "status"), "addresses",
-                     node_address_list_new(m->config->node_address, m->config->node_name)) < 0)
+                     node_address_list_new(m->config->node_address, m->config->node_name)) < 0 ||
+            json_set(json_path(node, "status"), "capacity", node_capacity_new()) < 0 ||
+            json_set(json_path(node, "status"), "allocatable",
+                     cJSON_Duplicate(json_path(node, "status.capacity"), true)) < 0)
                 return -ENOMEM;
         if (m->coordinator)
                 (void)coordinator_set_node(m->coordinator, node);
@@ -632,6 +660,9 @@ static int register_node(Manager *m)
             json_set_string(info, "containerRuntimeVersion", m->config->runtime_type) < 0 ||
             json_set(status, "conditions", cJSON_CreateArray()) < 0 ||
             json_set(status, "addresses", cJSON_Duplicate(json_path(node, "status.addresses"), true)) < 0 ||
+            json_set(status, "capacity", cJSON_Duplicate(json_path(node, "status.capacity"), true)) < 0 ||
+            json_set(status, "allocatable", cJSON_Duplicate(json_path(node, "status.allocatable"), true)) <
+                0 ||
             !cJSON_AddItemToArray(json_path(status, "conditions"), cond)) {
                 cJSON_Delete(status);
                 return -ENOMEM;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "claim-node.h"
 #include "coordinator.h"
 #include "etcd-fixture.h"
 #include "etcd-raw.h"
@@ -15,16 +16,9 @@
 
 #define WAIT_MAX_USEC (10 * USEC_PER_SEC)
 
-typedef struct Node {
-        const char *name;
-        CurlLoop *curl;
-        Coordinator *co;
-        int changes;
-} Node;
-
 static EtcdFixture server = ETCD_FIXTURE_INIT;
 static sd_event *event;
-static Node nodes[3];
+static ClaimNode nodes[3];
 static EtcdRaw *raw; /* etcd as it is, read by a client of the test's own */
 
 static void setup(void)
@@ -35,14 +29,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
-                nodes[i].co = coordinator_free(nodes[i].co);
-                if (nodes[i].curl)
-                        cr_assert_eq(curl_loop_in_flight(nodes[i].curl), 0,
-                                     "a call outlived its coordinator");
-                nodes[i].curl = curl_loop_free(nodes[i].curl);
-                nodes[i] = (Node){};
-        }
+        for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
+                claim_node_done(&nodes[i]);
         raw = etcd_raw_free(raw);
         event = sd_event_unref(event);
         etcd_fixture_stop(&server);
@@ -50,128 +38,21 @@ static void teardown(void)
 
 TestSuite(coordinator_slots, .init = setup, .fini = teardown, .timeout = 60);
 
-static void on_change(Coordinator *co, void *userdata)
-{
-        ((Node *)userdata)->changes++;
-}
-
-static Node *node_new(size_t i, const char *name, CoordinatorType type, const char *endpoint)
+static ClaimNode *node_new(size_t i, const char *name, CoordinatorType type, const char *endpoint)
 {
         const char *const endpoints[] = {endpoint, NULL};
         CoordinatorOptions o = {.type = type, .node_name = name, .endpoints = endpoints};
-        CoordinatorCallbacks cb = {.on_change = on_change, .userdata = &nodes[i]};
-        _cleanup_free_ char *error = NULL;
-        Node *n = &nodes[i];
 
-        n->co = coordinator_free(n->co);
-        n->curl = curl_loop_free(n->curl);
-        *n = (Node){.name = name};
-        cr_assert_eq(curl_loop_new(&n->curl, event), 0);
-        cr_assert_eq(coordinator_new(&n->co, event, n->curl, &o, &cb, &error), 0, "%s", error ?: "");
+        claim_node_start(&nodes[i], event, &o, false);
+        return &nodes[i];
+}
+
+static ClaimNode *node_ready(size_t i, const char *name)
+{
+        ClaimNode *n = node_new(i, name, COORDINATOR_ETCD, server.url);
+
+        cr_assert(event_run_until(event, claim_node_is_ready, n, WAIT_MAX_USEC), "%s never got READY", name);
         return n;
-}
-
-static bool is_ready(void *userdata)
-{
-        return coordinator_state(((Node *)userdata)->co) == COORDINATOR_READY;
-}
-
-static Node *node_ready(size_t i, const char *name)
-{
-        Node *n = node_new(i, name, COORDINATOR_ETCD, server.url);
-
-        cr_assert(event_run_until(event, is_ready, n, WAIT_MAX_USEC), "%s never got READY", name);
-        return n;
-}
-
-/* --- one claim's outcome, copied out of done --- */
-
-typedef struct Result {
-        bool called;
-        int calls;
-        int error;
-        bool won;
-        char holder[64];
-        bool has_holder;
-        int64_t token;
-} Result;
-
-static void on_done(Coordinator *co, const CoordinatorClaim *c, void *userdata)
-{
-        Result *r = userdata;
-
-        r->called = true;
-        r->calls++;
-        r->error = c->error;
-        r->won = c->won;
-        r->token = c->token;
-        r->has_holder = c->holder != NULL;
-        snprintf(r->holder, sizeof(r->holder), "%s", c->holder ?: "");
-}
-
-static void wait_result(int k, Result *r)
-{
-        cr_assert_eq(k, 0, "starting the request failed: %s", strerror(-k));
-        cr_assert_not(r->called, "done ran inside the function that started it");
-        cr_assert(event_run_until_set(event, &r->called, WAIT_MAX_USEC), "no answer");
-        cr_assert_eq(r->calls, 1);
-}
-
-static Result slot(Node *n, const char *ds, unsigned max)
-{
-        Result r = {};
-
-        wait_result(coordinator_claim_slot(n->co, "default", ds, max, on_done, &r, NULL), &r);
-        return r;
-}
-
-static Result slot_release(Node *n, const char *ds)
-{
-        Result r = {};
-
-        wait_result(coordinator_release_slot(n->co, "default", ds, on_done, &r, NULL), &r);
-        return r;
-}
-
-static Result ordinal(Node *n, const char *set, unsigned i, bool sticky)
-{
-        Result r = {};
-
-        wait_result(coordinator_claim_ordinal(n->co, "default", set, i, sticky, on_done, &r, NULL), &r);
-        return r;
-}
-
-static Result sticky_release(Node *n, const char *set, unsigned i)
-{
-        Result r = {};
-
-        wait_result(coordinator_release_sticky(n->co, "default", set, i, on_done, &r, NULL), &r);
-        return r;
-}
-
-static void expect_won(const Result *r, const char *node)
-{
-        cr_assert_eq(r->error, 0, "the claim failed: %s", strerror(-r->error));
-        cr_assert(r->won, "lost to %s", r->holder);
-        cr_assert_str_eq(r->holder, node);
-        cr_assert_gt(r->token, 0);
-}
-
-static void expect_lost(const Result *r, const char *holder)
-{
-        cr_assert_eq(r->error, 0, "the claim failed: %s", strerror(-r->error));
-        cr_assert_not(r->won);
-        cr_assert_str_eq(r->holder, holder);
-}
-
-static void expect_released(const Result *r, const char *holder)
-{
-        cr_assert_eq(r->error, 0, "the release failed: %s", strerror(-r->error));
-        cr_assert_not(r->won);
-        if (holder)
-                cr_assert_str_eq(r->holder, holder);
-        else
-                cr_assert_not(r->has_holder, "holder %s", r->holder);
 }
 
 /* How many slot keys of ds name node. */
@@ -186,7 +67,7 @@ static size_t slots_of(const char *ds, const char *node)
 /* --- the mirror, as one node sees it --- */
 
 typedef struct Seen {
-        Node *n;
+        ClaimNode *n;
         const char *what; /* "sticky" or "slots" */
         const char *set;
         const char *want[4]; /* the holders expected, then NULLs */
@@ -214,26 +95,26 @@ static bool sees(void *userdata)
 
 Test(coordinator_slots, local_wins_every_slot_and_has_no_bindings)
 {
-        Node *n = node_new(0, "solo", COORDINATOR_LOCAL, NULL);
+        ClaimNode *n = node_new(0, "solo", COORDINATOR_LOCAL, NULL);
         static const char *sentinel[1];
         const char **h = sentinel; /* to see it set to NULL */
         size_t k = 99;
-        Result r;
+        ClaimResult r;
 
-        r = slot(n, "agent", 1);
-        expect_won(&r, "solo");
+        r = claim_node_slot(n, "agent", 1);
+        claim_node_expect_won(&r, "solo");
         cr_assert_eq(r.token, 1);
-        r = slot(n, "agent", 1); /* one slot, and one node: won again */
-        expect_won(&r, "solo");
-        r = slot_release(n, "agent");
-        expect_released(&r, NULL);
-        r = slot_release(n, "agent");
-        expect_released(&r, NULL);
+        r = claim_node_slot(n, "agent", 1); /* one slot, and one node: won again */
+        claim_node_expect_won(&r, "solo");
+        r = claim_node_release_slot(n, "agent");
+        claim_node_expect_released(&r, NULL);
+        r = claim_node_release_slot(n, "agent");
+        claim_node_expect_released(&r, NULL);
 
-        r = ordinal(n, "db", 0, true);
-        expect_won(&r, "solo");
-        r = sticky_release(n, "db", 0);
-        expect_released(&r, NULL);
+        r = claim_node_ordinal(n, "db", 0, true);
+        claim_node_expect_won(&r, "solo");
+        r = claim_node_release_sticky(n, "db", 0);
+        claim_node_expect_released(&r, NULL);
         cr_assert_eq(coordinator_sticky(n->co, "default", "db", &h, &k), 0);
         cr_assert_eq(k, 0);
         cr_assert_null(h);
@@ -244,19 +125,22 @@ Test(coordinator_slots, local_wins_every_slot_and_has_no_bindings)
 
 Test(coordinator_slots, bad_arguments_are_refused_at_once)
 {
-        Node *n = node_new(0, "solo", COORDINATOR_LOCAL, NULL);
+        ClaimNode *n = node_new(0, "solo", COORDINATOR_LOCAL, NULL);
         const char **h;
         size_t k;
-        Result r = {};
+        ClaimResult r = {};
 
-        cr_assert_eq(coordinator_claim_slot(n->co, "default", "agent", 0, on_done, &r, NULL), -EINVAL);
-        cr_assert_eq(
-            coordinator_claim_slot(n->co, "default", "agent", COORDINATOR_MAX_SLOTS + 1, on_done, &r, NULL),
-            -EINVAL);
-        cr_assert_eq(coordinator_claim_slot(n->co, "default", "a/b", 1, on_done, &r, NULL), -EINVAL);
-        cr_assert_eq(coordinator_claim_slot(n->co, "", "agent", 1, on_done, &r, NULL), -EINVAL);
-        cr_assert_eq(coordinator_release_slot(n->co, "default", "", on_done, &r, NULL), -EINVAL);
-        cr_assert_eq(coordinator_release_sticky(n->co, "default", "a/b", 0, on_done, &r, NULL), -EINVAL);
+        cr_assert_eq(coordinator_claim_slot(n->co, "default", "agent", 0, claim_node_on_done, &r, NULL),
+                     -EINVAL);
+        cr_assert_eq(coordinator_claim_slot(n->co, "default", "agent", COORDINATOR_MAX_SLOTS + 1,
+                                            claim_node_on_done, &r, NULL),
+                     -EINVAL);
+        cr_assert_eq(coordinator_claim_slot(n->co, "default", "a/b", 1, claim_node_on_done, &r, NULL),
+                     -EINVAL);
+        cr_assert_eq(coordinator_claim_slot(n->co, "", "agent", 1, claim_node_on_done, &r, NULL), -EINVAL);
+        cr_assert_eq(coordinator_release_slot(n->co, "default", "", claim_node_on_done, &r, NULL), -EINVAL);
+        cr_assert_eq(coordinator_release_sticky(n->co, "default", "a/b", 0, claim_node_on_done, &r, NULL),
+                     -EINVAL);
         cr_assert_eq(coordinator_release_sticky(n->co, "default", "db", 0, NULL, NULL, NULL), -EINVAL);
         cr_assert_eq(coordinator_slots(n->co, "default", "a/b", &h, &k), -EINVAL);
         cr_assert_eq(coordinator_sticky(n->co, "", "db", &h, &k), -EINVAL);
@@ -267,38 +151,38 @@ Test(coordinator_slots, bad_arguments_are_refused_at_once)
 Test(coordinator_slots, claims_and_sticky_releases_wait_for_ready)
 {
         /* nothing listens there: the node stays CONNECTING */
-        Node *n = node_new(0, "a", COORDINATOR_ETCD, "http://127.0.0.1:1");
-        Result r;
+        ClaimNode *n = node_new(0, "a", COORDINATOR_ETCD, "http://127.0.0.1:1");
+        ClaimResult r;
 
         cr_assert_eq(coordinator_state(n->co), COORDINATOR_CONNECTING);
-        r = slot(n, "agent", 1);
+        r = claim_node_slot(n, "agent", 1);
         cr_assert_eq(r.error, -EAGAIN);
         cr_assert_not(r.won);
-        r = sticky_release(n, "db", 0);
+        r = claim_node_release_sticky(n, "db", 0);
         cr_assert_eq(r.error, -EAGAIN);
         /* a release of what this node holds goes in any state: without a lease, none is held */
-        r = slot_release(n, "agent");
-        expect_released(&r, NULL);
+        r = claim_node_release_slot(n, "agent");
+        claim_node_expect_released(&r, NULL);
 }
 
 /* --- sticky bindings through etcd --- */
 
 Test(coordinator_slots, sticky_bindings_are_seen_by_the_other_nodes)
 {
-        Node *a, *b;
-        Result r;
+        ClaimNode *a, *b;
+        ClaimResult r;
         int changes;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a");
         b = node_ready(1, "b");
         changes = b->changes;
-        r = ordinal(a, "db", 0, true);
-        expect_won(&r, "a");
-        r = ordinal(a, "db", 2, true);
-        expect_won(&r, "a");
-        r = ordinal(a, "db", 1, false);
-        expect_won(&r, "a");
+        r = claim_node_ordinal(a, "db", 0, true);
+        claim_node_expect_won(&r, "a");
+        r = claim_node_ordinal(a, "db", 2, true);
+        claim_node_expect_won(&r, "a");
+        r = claim_node_ordinal(a, "db", 1, false);
+        claim_node_expect_won(&r, "a");
         cr_assert(
             event_run_until(event, sees, &(Seen){b, "sticky", "db", {"a", NULL, "a"}, 3}, WAIT_MAX_USEC),
             "b never saw a's bindings");
@@ -308,43 +192,43 @@ Test(coordinator_slots, sticky_bindings_are_seen_by_the_other_nodes)
 
         /* a binding released is seen gone, and counts as a change of others for a */
         changes = a->changes;
-        r = sticky_release(b, "db", 2);
-        expect_released(&r, "a");
+        r = claim_node_release_sticky(b, "db", 2);
+        claim_node_expect_released(&r, "a");
         cr_assert(event_run_until(event, sees, &(Seen){a, "sticky", "db", {"a"}, 1}, WAIT_MAX_USEC));
         cr_assert(event_run_until(event, sees, &(Seen){b, "sticky", "db", {"a"}, 1}, WAIT_MAX_USEC));
         cr_assert_gt(a->changes, changes);
         /* none there: nobody named */
-        r = sticky_release(b, "db", 2);
-        expect_released(&r, NULL);
+        r = claim_node_release_sticky(b, "db", 2);
+        claim_node_expect_released(&r, NULL);
 }
 
 Test(coordinator_slots, a_released_binding_lets_another_node_take_the_ordinal_of_a_gone_holder)
 {
-        Node *a, *b;
-        Result r;
+        ClaimNode *a, *b;
+        ClaimResult r;
         EtcdRawKey kv;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a");
         b = node_ready(1, "b");
-        r = ordinal(a, "db", 0, true);
-        expect_won(&r, "a");
+        r = claim_node_ordinal(a, "db", 0, true);
+        claim_node_expect_won(&r, "a");
 
         /* a is gone (lease revoked): its data binding still refuses b */
         a->co = coordinator_free(a->co);
         cr_assert_not(etcd_raw_get(raw, "/berth/ordinals/default/db/0").found,
                       "the ordinal outlived a's lease");
-        r = ordinal(b, "db", 0, true);
-        expect_lost(&r, "a");
-        r = ordinal(b, "db", 0, false);
-        expect_lost(&r, "a");
+        r = claim_node_ordinal(b, "db", 0, true);
+        claim_node_expect_lost(&r, "a");
+        r = claim_node_ordinal(b, "db", 0, false);
+        claim_node_expect_lost(&r, "a");
 
         /* the operator gives a's data up */
-        r = sticky_release(b, "db", 0);
-        expect_released(&r, "a");
+        r = claim_node_release_sticky(b, "db", 0);
+        claim_node_expect_released(&r, "a");
         cr_assert_not(etcd_raw_get(raw, "/berth/sticky/default/db/0").found);
-        r = ordinal(b, "db", 0, true);
-        expect_won(&r, "b");
+        r = claim_node_ordinal(b, "db", 0, true);
+        claim_node_expect_won(&r, "b");
         kv = etcd_raw_get(raw, "/berth/sticky/default/db/0");
         cr_assert(kv.found);
         cr_assert_str_eq(kv.value, "b");
@@ -352,32 +236,33 @@ Test(coordinator_slots, a_released_binding_lets_another_node_take_the_ordinal_of
 
 Test(coordinator_slots, releasing_the_binding_of_a_live_holder_leaves_it_the_ordinal)
 {
-        Node *a, *b;
-        Result r;
+        ClaimNode *a, *b;
+        ClaimResult r;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a");
         b = node_ready(1, "b");
-        r = ordinal(a, "db", 0, true);
-        expect_won(&r, "a");
-        r = sticky_release(b, "db", 0);
-        expect_released(&r, "a");
+        r = claim_node_ordinal(a, "db", 0, true);
+        claim_node_expect_won(&r, "a");
+        r = claim_node_release_sticky(b, "db", 0);
+        claim_node_expect_released(&r, "a");
         /* b still cannot take it: a runs it */
-        r = ordinal(b, "db", 0, true);
-        expect_lost(&r, "a");
-        r = ordinal(a, "db", 0, true);
-        expect_won(&r, "a");
+        r = claim_node_ordinal(b, "db", 0, true);
+        claim_node_expect_lost(&r, "a");
+        r = claim_node_ordinal(a, "db", 0, true);
+        claim_node_expect_won(&r, "a");
 }
 
 /* --- slots through etcd --- */
 
-static void claim_all(size_t n, const char *ds, unsigned max, Result *r)
+static void claim_all(size_t n, const char *ds, unsigned max, ClaimResult *r)
 {
         /* all in flight at once */
         for (size_t i = 0; i < n; i++) {
-                r[i] = (Result){};
-                cr_assert_eq(coordinator_claim_slot(nodes[i].co, "default", ds, max, on_done, &r[i], NULL),
-                             0);
+                r[i] = (ClaimResult){};
+                cr_assert_eq(
+                    coordinator_claim_slot(nodes[i].co, "default", ds, max, claim_node_on_done, &r[i], NULL),
+                    0);
         }
         for (size_t i = 0; i < n; i++) {
                 cr_assert(event_run_until_set(event, &r[i].called, WAIT_MAX_USEC), "%s got no answer",
@@ -390,7 +275,7 @@ static void claim_all(size_t n, const char *ds, unsigned max, Result *r)
 Test(coordinator_slots, three_nodes_race_for_one_slot_and_exactly_one_wins)
 {
         static const char *const names[] = {"a", "b", "c"};
-        Result r[3], again;
+        ClaimResult r[3], again;
         size_t winner = SIZE_MAX, next;
 
         etcd_fixture_start(&server);
@@ -405,32 +290,32 @@ Test(coordinator_slots, three_nodes_race_for_one_slot_and_exactly_one_wins)
         cr_assert_neq(winner, SIZE_MAX, "nobody won");
         for (size_t i = 0; i < 3; i++)
                 if (i != winner)
-                        expect_lost(&r[i], names[winner]);
-        expect_won(&r[winner], names[winner]);
+                        claim_node_expect_lost(&r[i], names[winner]);
+        claim_node_expect_won(&r[winner], names[winner]);
         cr_assert_eq(etcd_raw_count(raw, "/berth/slots/default/agent/", NULL), 1);
         cr_assert_eq(etcd_raw_get(raw, "/berth/slots/default/agent/0").create_revision, r[winner].token);
 
         /* the winner asking again holds it still, same token; a loser's release deletes nothing */
-        again = slot(&nodes[winner], "agent", 1);
-        expect_won(&again, names[winner]);
+        again = claim_node_slot(&nodes[winner], "agent", 1);
+        claim_node_expect_won(&again, names[winner]);
         cr_assert_eq(again.token, r[winner].token);
         next = (winner + 1) % 3;
-        again = slot_release(&nodes[next], "agent");
-        expect_released(&again, NULL);
+        again = claim_node_release_slot(&nodes[next], "agent");
+        claim_node_expect_released(&again, NULL);
         cr_assert_eq(slots_of("agent", names[winner]), 1);
         for (size_t i = 0; i < 3; i++)
                 cr_assert(event_run_until(
                     event, sees, &(Seen){&nodes[i], "slots", "agent", {names[winner]}, 1}, WAIT_MAX_USEC));
 
         /* released, it is another node's to take */
-        again = slot_release(&nodes[winner], "agent");
-        expect_released(&again, NULL);
+        again = claim_node_release_slot(&nodes[winner], "agent");
+        claim_node_expect_released(&again, NULL);
         cr_assert_eq(etcd_raw_count(raw, "/berth/slots/default/agent/", NULL), 0);
-        again = slot(&nodes[next], "agent", 1);
-        expect_won(&again, names[next]);
+        again = claim_node_slot(&nodes[next], "agent", 1);
+        claim_node_expect_won(&again, names[next]);
         cr_assert_gt(again.token, r[winner].token);
-        again = slot(&nodes[winner], "agent", 1);
-        expect_lost(&again, names[next]);
+        again = claim_node_slot(&nodes[winner], "agent", 1);
+        claim_node_expect_lost(&again, names[next]);
         cr_assert(event_run_until(event, sees, &(Seen){&nodes[winner], "slots", "agent", {names[next]}, 1},
                                   WAIT_MAX_USEC));
 }
@@ -438,7 +323,7 @@ Test(coordinator_slots, three_nodes_race_for_one_slot_and_exactly_one_wins)
 Test(coordinator_slots, two_slots_go_to_two_of_three_nodes)
 {
         static const char *const names[] = {"a", "b", "c"};
-        Result r[3];
+        ClaimResult r[3];
         size_t won = 0, lost = SIZE_MAX;
 
         etcd_fixture_start(&server);
@@ -447,7 +332,7 @@ Test(coordinator_slots, two_slots_go_to_two_of_three_nodes)
         claim_all(3, "agent", 2, r);
         for (size_t i = 0; i < 3; i++) {
                 if (r[i].won) {
-                        expect_won(&r[i], names[i]);
+                        claim_node_expect_won(&r[i], names[i]);
                         won++;
                 } else
                         lost = i;
@@ -461,27 +346,28 @@ Test(coordinator_slots, two_slots_go_to_two_of_three_nodes)
         cr_assert_eq(etcd_raw_count(raw, "/berth/slots/default/agent/", NULL), 2);
 
         /* another DaemonSet has slots of its own */
-        r[0] = slot(&nodes[lost], "other", 1);
-        expect_won(&r[0], names[lost]);
+        r[0] = claim_node_slot(&nodes[lost], "other", 1);
+        claim_node_expect_won(&r[0], names[lost]);
 }
 
 Test(coordinator_slots, a_node_asking_many_times_at_once_takes_one_slot)
 {
         static const char *const names[] = {"a", "b", "c"};
-        Result r[3][4] = {};
+        ClaimResult r[3][4] = {};
         CoordinatorRequest *cancelled = NULL;
-        Result never = {};
+        ClaimResult never = {};
 
         etcd_fixture_start(&server);
         for (size_t i = 0; i < 3; i++)
                 node_ready(i, names[i]);
         /* one asked for and cancelled at once: the ones after it still go */
-        cr_assert_eq(coordinator_claim_slot(nodes[0].co, "default", "agent", 3, on_done, &never, &cancelled),
+        cr_assert_eq(coordinator_claim_slot(nodes[0].co, "default", "agent", 3, claim_node_on_done, &never,
+                                            &cancelled),
                      0);
         for (size_t i = 0; i < 3; i++)
                 for (size_t j = 0; j < 4; j++)
                         cr_assert_eq(coordinator_claim_slot(nodes[i].co, "default", "agent", 3 - (j % 2),
-                                                            on_done, &r[i][j], NULL),
+                                                            claim_node_on_done, &r[i][j], NULL),
                                      0);
         coordinator_request_cancel(cancelled);
         for (size_t i = 0; i < 3; i++)
@@ -510,79 +396,83 @@ Test(coordinator_slots, a_node_asking_many_times_at_once_takes_one_slot)
 
 Test(coordinator_slots, a_nodes_slot_requests_of_one_daemonset_go_in_order)
 {
-        Node *a;
-        Result claim = {}, release = {}, again = {}, other = {};
+        ClaimNode *a;
+        ClaimResult claim = {}, release = {}, again = {}, other = {};
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a");
         /* all at once: the release comes after the claim, the second claim after the release */
-        cr_assert_eq(coordinator_claim_slot(a->co, "default", "agent", 1, on_done, &claim, NULL), 0);
-        cr_assert_eq(coordinator_release_slot(a->co, "default", "agent", on_done, &release, NULL), 0);
-        cr_assert_eq(coordinator_claim_slot(a->co, "default", "other", 1, on_done, &other, NULL), 0);
+        cr_assert_eq(coordinator_claim_slot(a->co, "default", "agent", 1, claim_node_on_done, &claim, NULL),
+                     0);
+        cr_assert_eq(coordinator_release_slot(a->co, "default", "agent", claim_node_on_done, &release, NULL),
+                     0);
+        cr_assert_eq(coordinator_claim_slot(a->co, "default", "other", 1, claim_node_on_done, &other, NULL),
+                     0);
         cr_assert(event_run_until_set(event, &release.called, WAIT_MAX_USEC));
         cr_assert(claim.called, "the release was answered before the claim");
-        expect_won(&claim, "a");
-        expect_released(&release, NULL);
+        claim_node_expect_won(&claim, "a");
+        claim_node_expect_released(&release, NULL);
         cr_assert_eq(slots_of("agent", "a"), 0, "the release did not wait for the claim");
 
-        cr_assert_eq(coordinator_claim_slot(a->co, "default", "agent", 1, on_done, &again, NULL), 0);
+        cr_assert_eq(coordinator_claim_slot(a->co, "default", "agent", 1, claim_node_on_done, &again, NULL),
+                     0);
         cr_assert(event_run_until_set(event, &again.called, WAIT_MAX_USEC));
-        expect_won(&again, "a");
+        claim_node_expect_won(&again, "a");
         cr_assert_gt(again.token, claim.token);
         cr_assert(event_run_until_set(event, &other.called, WAIT_MAX_USEC));
-        expect_won(&other, "a");
+        claim_node_expect_won(&other, "a");
 }
 
 Test(coordinator_slots, a_slot_held_from_a_larger_max_is_won_again)
 {
-        Node *a, *b;
-        Result r, first;
+        ClaimNode *a, *b;
+        ClaimResult r, first;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a");
         b = node_ready(1, "b");
-        r = slot(b, "agent", 2);
-        expect_won(&r, "b");
-        first = slot(a, "agent", 2);
-        expect_won(&first, "a");
+        r = claim_node_slot(b, "agent", 2);
+        claim_node_expect_won(&r, "b");
+        first = claim_node_slot(a, "agent", 2);
+        claim_node_expect_won(&first, "a");
         cr_assert_str_eq(etcd_raw_get(raw, "/berth/slots/default/agent/1").value, "a");
         /* max shrank to 1: a keeps its slot 1, and does not take another */
-        r = slot(a, "agent", 1);
-        expect_won(&r, "a");
+        r = claim_node_slot(a, "agent", 1);
+        claim_node_expect_won(&r, "a");
         cr_assert_eq(r.token, first.token);
         cr_assert_eq(slots_of("agent", "a"), 1);
 }
 
 Test(coordinator_slots, a_slot_of_an_earlier_lease_of_the_node_is_not_taken_twice)
 {
-        Node *a;
-        Result r;
+        ClaimNode *a;
+        ClaimResult r;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a");
         etcd_raw_put(raw, "/berth/slots/default/agent/0", "a"); /* as a crashed agent of a's left it */
-        r = slot(a, "agent", 3);
-        expect_lost(&r, "a");
+        r = claim_node_slot(a, "agent", 3);
+        claim_node_expect_lost(&r, "a");
         cr_assert_eq(slots_of("agent", "a"), 1);
         /* and its release is not this lease's to do */
-        r = slot_release(a, "agent");
-        expect_released(&r, NULL);
+        r = claim_node_release_slot(a, "agent");
+        claim_node_expect_released(&r, NULL);
         cr_assert_eq(slots_of("agent", "a"), 1);
 }
 
 Test(coordinator_slots, a_slot_goes_with_its_nodes_lease)
 {
-        Node *a, *b;
-        Result r;
+        ClaimNode *a, *b;
+        ClaimResult r;
         int changes;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a");
         b = node_ready(1, "b");
-        r = slot(a, "agent", 1);
-        expect_won(&r, "a");
-        r = slot(b, "agent", 1);
-        expect_lost(&r, "a");
+        r = claim_node_slot(a, "agent", 1);
+        claim_node_expect_won(&r, "a");
+        r = claim_node_slot(b, "agent", 1);
+        claim_node_expect_lost(&r, "a");
         cr_assert(event_run_until(event, sees, &(Seen){b, "slots", "agent", {"a"}, 1}, WAIT_MAX_USEC));
 
         changes = b->changes;
@@ -590,6 +480,6 @@ Test(coordinator_slots, a_slot_goes_with_its_nodes_lease)
         cr_assert(event_run_until(event, sees, &(Seen){b, "slots", "agent", {}, 0}, WAIT_MAX_USEC),
                   "a's slot outlived its lease");
         cr_assert_gt(b->changes, changes);
-        r = slot(b, "agent", 1);
-        expect_won(&r, "b");
+        r = claim_node_slot(b, "agent", 1);
+        claim_node_expect_won(&r, "b");
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "claim-node.h"
 #include "coordinator.h"
 #include "etcd-client.h"
 #include "etcd-fixture.h"
@@ -15,21 +16,10 @@
 #include "util.h"
 
 #define WAIT_MAX_USEC (10 * USEC_PER_SEC)
-#define MAX_STATES 16
-
-typedef struct Node {
-        const char *name;
-        CurlLoop *curl;
-        Coordinator *co;
-        CoordinatorState states[MAX_STATES];
-        usec_t state_at[MAX_STATES]; /* CLOCK_MONOTONIC */
-        size_t n_states;
-        int changes;
-} Node;
 
 static EtcdFixture server = ETCD_FIXTURE_INIT;
 static sd_event *event;
-static Node nodes[3];
+static ClaimNode nodes[3];
 static EtcdRaw *raw; /* etcd as it is, read by a client of the test's own */
 
 static void setup(void)
@@ -42,14 +32,8 @@ static void teardown(void)
 {
         if (server.pid > 0)
                 (void)kill(server.pid, SIGCONT); /* the revocations must not wait on a stopped etcd */
-        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
-                nodes[i].co = coordinator_free(nodes[i].co);
-                if (nodes[i].curl)
-                        cr_assert_eq(curl_loop_in_flight(nodes[i].curl), 0,
-                                     "a call outlived its coordinator");
-                nodes[i].curl = curl_loop_free(nodes[i].curl);
-                nodes[i] = (Node){};
-        }
+        for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
+                claim_node_done(&nodes[i]);
         raw = etcd_raw_free(raw);
         event = sd_event_unref(event);
         etcd_fixture_stop(&server);
@@ -57,83 +41,23 @@ static void teardown(void)
 
 TestSuite(coordinator, .init = setup, .fini = teardown, .timeout = 60);
 
-static void on_state(Coordinator *co, CoordinatorState state, void *userdata)
-{
-        Node *n = userdata;
-
-        cr_assert_lt(n->n_states, MAX_STATES);
-        cr_assert_eq(coordinator_state(co), state);
-        cr_assert(n->n_states == 0 || n->states[n->n_states - 1] != state, "on_state without a change");
-        n->states[n->n_states] = state;
-        n->state_at[n->n_states++] = now_usec(CLOCK_MONOTONIC);
-}
-
-static void on_change(Coordinator *co, void *userdata)
-{
-        ((Node *)userdata)->changes++;
-}
-
-static Node *node_new(size_t i, const char *name, CoordinatorType type, int64_t ttl)
+static ClaimNode *node_new(size_t i, const char *name, CoordinatorType type, int64_t ttl)
 {
         const char *const endpoints[] = {server.url, NULL};
         CoordinatorOptions o = {
             .type = type, .node_name = name, .endpoints = endpoints, .lease_ttl_sec = ttl};
-        CoordinatorCallbacks cb = {.on_state = on_state, .on_change = on_change, .userdata = &nodes[i]};
-        _cleanup_free_ char *error = NULL;
-        Node *n = &nodes[i];
 
-        *n = (Node){.name = name, .curl = n->curl};
-        n->curl = curl_loop_free(n->curl);
-        cr_assert_eq(curl_loop_new(&n->curl, event), 0);
-        cr_assert_eq(coordinator_new(&n->co, event, n->curl, &o, &cb, &error), 0, "%s", error ?: "");
-        return n;
+        claim_node_start(&nodes[i], event, &o, true);
+        return &nodes[i];
 }
 
-static bool is_ready(void *userdata)
+static ClaimNode *node_ready(size_t i, const char *name, int64_t ttl)
 {
-        return coordinator_state(((Node *)userdata)->co) == COORDINATOR_READY;
-}
-
-static Node *node_ready(size_t i, const char *name, int64_t ttl)
-{
-        Node *n = node_new(i, name, COORDINATOR_ETCD, ttl);
+        ClaimNode *n = node_new(i, name, COORDINATOR_ETCD, ttl);
 
         cr_assert_eq(coordinator_state(n->co), COORDINATOR_CONNECTING);
-        cr_assert(event_run_until(event, is_ready, n, WAIT_MAX_USEC), "%s never got READY", name);
+        cr_assert(event_run_until(event, claim_node_is_ready, n, WAIT_MAX_USEC), "%s never got READY", name);
         return n;
-}
-
-/* --- one claim's outcome, copied out of done --- */
-
-typedef struct Result {
-        bool called;
-        int calls;
-        int error;
-        bool won;
-        char holder[64];
-        bool has_holder;
-        int64_t token;
-} Result;
-
-static void on_done(Coordinator *co, const CoordinatorClaim *c, void *userdata)
-{
-        Result *r = userdata;
-
-        r->called = true;
-        r->calls++;
-        r->error = c->error;
-        r->won = c->won;
-        r->token = c->token;
-        r->has_holder = c->holder != NULL;
-        snprintf(r->holder, sizeof(r->holder), "%s", c->holder ?: "");
-}
-
-static void wait_result(int k, Result *r)
-{
-        cr_assert_eq(k, 0, "starting the claim failed: %s", strerror(-k));
-        cr_assert_not(r->called, "done ran inside the claim function");
-        cr_assert(event_run_until_set(event, &r->called, WAIT_MAX_USEC), "no answer");
-        cr_assert_eq(r->calls, 1);
 }
 
 static usec_t this_minute(void)
@@ -143,67 +67,27 @@ static usec_t this_minute(void)
         return now_usec(CLOCK_REALTIME) / m * m;
 }
 
-static Result cron(Node *n, const char *cronjob, usec_t scheduled)
-{
-        Result r = {};
-
-        wait_result(coordinator_claim_cron(n->co, "default", cronjob, scheduled, on_done, &r, NULL), &r);
-        return r;
-}
-
-static Result ordinal(Node *n, const char *set, unsigned i, bool sticky)
-{
-        Result r = {};
-
-        wait_result(coordinator_claim_ordinal(n->co, "default", set, i, sticky, on_done, &r, NULL), &r);
-        return r;
-}
-
-static Result release(Node *n, const char *set, unsigned i, bool keep_sticky)
-{
-        Result r = {};
-
-        wait_result(coordinator_release_ordinal(n->co, "default", set, i, keep_sticky, on_done, &r, NULL),
-                    &r);
-        return r;
-}
-
-static void expect_won(const Result *r, const char *node)
-{
-        cr_assert_eq(r->error, 0, "the claim failed: %s", strerror(-r->error));
-        cr_assert(r->won, "lost to %s", r->holder);
-        cr_assert_str_eq(r->holder, node);
-        cr_assert_gt(r->token, 0);
-}
-
-static void expect_lost(const Result *r, const char *holder)
-{
-        cr_assert_eq(r->error, 0, "the claim failed: %s", strerror(-r->error));
-        cr_assert_not(r->won);
-        cr_assert_str_eq(r->holder, holder);
-}
-
 /* --- the local backend --- */
 
 Test(coordinator, local_is_ready_at_once_and_wins_every_claim)
 {
-        Node *n = node_new(0, "solo", COORDINATOR_LOCAL, 0);
+        ClaimNode *n = node_new(0, "solo", COORDINATOR_LOCAL, 0);
         const char **holders;
         const CoordinatorHeld *held;
         const cJSON *list;
         size_t k;
-        Result r;
+        ClaimResult r;
 
         cr_assert_eq(coordinator_state(n->co), COORDINATOR_READY);
         cr_assert_eq(coordinator_type(n->co), COORDINATOR_LOCAL);
-        r = cron(n, "backup", this_minute());
-        expect_won(&r, "solo");
+        r = claim_node_cron(n, "backup", this_minute());
+        claim_node_expect_won(&r, "solo");
         cr_assert_eq(r.token, 1);
-        r = cron(n, "backup", this_minute());
-        expect_won(&r, "solo");
+        r = claim_node_cron(n, "backup", this_minute());
+        claim_node_expect_won(&r, "solo");
 
-        r = ordinal(n, "web", 2, true);
-        expect_won(&r, "solo");
+        r = claim_node_ordinal(n, "web", 2, true);
+        claim_node_expect_won(&r, "solo");
         cr_assert_eq(r.token, 1);
         cr_assert_eq(coordinator_ordinals(n->co, "default", "web", &holders, &k), 0);
         cr_assert_eq(k, 3);
@@ -224,7 +108,7 @@ Test(coordinator, local_is_ready_at_once_and_wins_every_claim)
                              cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "metadata"), "name")),
                          "solo");
 
-        r = release(n, "web", 2, false);
+        r = claim_node_release_ordinal(n, "web", 2, false);
         cr_assert_eq(r.error, 0);
         cr_assert_not(r.won);
         cr_assert_eq(coordinator_ordinals(n->co, "default", "web", &holders, &k), 0);
@@ -235,7 +119,7 @@ Test(coordinator, local_is_ready_at_once_and_wins_every_claim)
 
 Test(coordinator, local_registration_follows_set_node)
 {
-        Node *n = node_new(0, "solo", COORDINATOR_LOCAL, 0);
+        ClaimNode *n = node_new(0, "solo", COORDINATOR_LOCAL, 0);
         cJSON *node = cJSON_Parse("{\"metadata\":{\"name\":\"solo\",\"labels\":{\"disk\":\"ssd\"}}}");
         const cJSON *list;
 
@@ -250,14 +134,17 @@ Test(coordinator, local_registration_follows_set_node)
 
 Test(coordinator, a_cancelled_claim_never_answers)
 {
-        Node *n = node_new(0, "solo", COORDINATOR_LOCAL, 0);
+        ClaimNode *n = node_new(0, "solo", COORDINATOR_LOCAL, 0);
         CoordinatorRequest *req = NULL;
-        Result r = {}, other = {};
+        ClaimResult r = {}, other = {};
 
-        cr_assert_eq(coordinator_claim_ordinal(n->co, "default", "web", 0, false, on_done, &r, &req), 0);
+        cr_assert_eq(
+            coordinator_claim_ordinal(n->co, "default", "web", 0, false, claim_node_on_done, &r, &req), 0);
         cr_assert_not_null(req);
         coordinator_request_cancel(req);
-        cr_assert_eq(coordinator_claim_ordinal(n->co, "default", "web", 1, false, on_done, &other, NULL), 0);
+        cr_assert_eq(
+            coordinator_claim_ordinal(n->co, "default", "web", 1, false, claim_node_on_done, &other, NULL),
+            0);
         event_run_for(event, 50 * USEC_PER_MSEC);
         cr_assert_not(r.called);
         cr_assert(other.called);
@@ -286,7 +173,7 @@ Test(coordinator, options_and_names_are_checked)
         };
         CurlLoop *curl = NULL;
         Coordinator *co = NULL;
-        Result r = {};
+        ClaimResult r = {};
 
         cr_assert_eq(curl_loop_new(&curl, event), 0);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -301,11 +188,13 @@ Test(coordinator, options_and_names_are_checked)
         }
         cr_assert_eq(coordinator_new(&co, event, curl, &(CoordinatorOptions){.node_name = "a"}, NULL, NULL),
                      0);
-        cr_assert_eq(coordinator_claim_ordinal(co, "", "web", 0, false, on_done, &r, NULL), -EINVAL);
-        cr_assert_eq(coordinator_claim_ordinal(co, "default", "a/b", 0, false, on_done, &r, NULL), -EINVAL);
+        cr_assert_eq(coordinator_claim_ordinal(co, "", "web", 0, false, claim_node_on_done, &r, NULL),
+                     -EINVAL);
+        cr_assert_eq(coordinator_claim_ordinal(co, "default", "a/b", 0, false, claim_node_on_done, &r, NULL),
+                     -EINVAL);
         cr_assert_eq(coordinator_claim_cron(co, "default", "c",
                                             this_minute() - COORDINATOR_CRON_KEEP - 60 * USEC_PER_SEC,
-                                            on_done, &r, NULL),
+                                            claim_node_on_done, &r, NULL),
                      -ESTALE);
         co = coordinator_free(co);
         curl = curl_loop_free(curl);
@@ -318,7 +207,7 @@ Test(coordinator, a_cron_launch_is_won_by_exactly_one_of_three_nodes)
 {
         static const char *const names[] = {"a", "b", "c"};
         usec_t minute;
-        Result r[3] = {}, again;
+        ClaimResult r[3] = {}, again;
         size_t winner = SIZE_MAX;
 
         etcd_fixture_start(&server);
@@ -327,9 +216,9 @@ Test(coordinator, a_cron_launch_is_won_by_exactly_one_of_three_nodes)
         minute = this_minute();
         /* all three in flight at once */
         for (size_t i = 0; i < 3; i++)
-                cr_assert_eq(
-                    coordinator_claim_cron(nodes[i].co, "default", "report", minute, on_done, &r[i], NULL),
-                    0);
+                cr_assert_eq(coordinator_claim_cron(nodes[i].co, "default", "report", minute,
+                                                    claim_node_on_done, &r[i], NULL),
+                             0);
         for (size_t i = 0; i < 3; i++) {
                 cr_assert(event_run_until_set(event, &r[i].called, WAIT_MAX_USEC));
                 cr_assert_eq(r[i].error, 0);
@@ -341,19 +230,19 @@ Test(coordinator, a_cron_launch_is_won_by_exactly_one_of_three_nodes)
         cr_assert_neq(winner, SIZE_MAX, "nobody won");
         for (size_t i = 0; i < 3; i++)
                 if (i != winner)
-                        expect_lost(&r[i], names[winner]);
+                        claim_node_expect_lost(&r[i], names[winner]);
         cr_assert_str_eq(r[winner].holder, names[winner]);
 
         /* the winner asking again (its answer lost, say) still holds it, with the same token */
-        again = cron(&nodes[winner], "report", minute);
-        expect_won(&again, names[winner]);
+        again = claim_node_cron(&nodes[winner], "report", minute);
+        claim_node_expect_won(&again, names[winner]);
         cr_assert_eq(again.token, r[winner].token);
         /* the next minute is another launch */
-        again = cron(&nodes[(winner + 1) % 3], "report", minute + 60 * USEC_PER_SEC);
-        expect_won(&again, names[(winner + 1) % 3]);
+        again = claim_node_cron(&nodes[(winner + 1) % 3], "report", minute + 60 * USEC_PER_SEC);
+        claim_node_expect_won(&again, names[(winner + 1) % 3]);
 }
 
-static bool ordinals_are(Node *n, const char *a0, const char *a1)
+static bool ordinals_are(ClaimNode *n, const char *a0, const char *a1)
 {
         const char **h;
         size_t k;
@@ -369,27 +258,27 @@ static bool a_sees_a_b(void *userdata)
 
 Test(coordinator, distinct_nodes_get_distinct_ordinals_and_a_taken_one_names_its_holder)
 {
-        Node *a, *b;
-        Result r0, r1, r;
+        ClaimNode *a, *b;
+        ClaimResult r0, r1, r;
         const CoordinatorHeld *held;
         int changes;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 0);
         b = node_ready(1, "b", 0);
-        r0 = ordinal(a, "web", 0, false);
-        expect_won(&r0, "a");
+        r0 = claim_node_ordinal(a, "web", 0, false);
+        claim_node_expect_won(&r0, "a");
         changes = a->changes;
-        r1 = ordinal(b, "web", 1, false);
-        expect_won(&r1, "b");
+        r1 = claim_node_ordinal(b, "web", 1, false);
+        claim_node_expect_won(&r1, "b");
         cr_assert_gt(r1.token, r0.token);
-        r = ordinal(b, "web", 0, false);
-        expect_lost(&r, "a");
-        r = ordinal(a, "web", 1, false);
-        expect_lost(&r, "b");
+        r = claim_node_ordinal(b, "web", 0, false);
+        claim_node_expect_lost(&r, "a");
+        r = claim_node_ordinal(a, "web", 1, false);
+        claim_node_expect_lost(&r, "b");
         /* asked again by the holder: still won, same token */
-        r = ordinal(a, "web", 0, false);
-        expect_won(&r, "a");
+        r = claim_node_ordinal(a, "web", 0, false);
+        claim_node_expect_won(&r, "a");
         cr_assert_eq(r.token, r0.token);
         cr_assert_eq(coordinator_claims(a->co, &held), 1);
         cr_assert_eq(held[0].ordinal, 0);
@@ -401,53 +290,53 @@ Test(coordinator, distinct_nodes_get_distinct_ordinals_and_a_taken_one_names_its
         cr_assert_gt(a->changes, changes);
 
         /* released, it is b's to take */
-        r = release(a, "web", 0, true);
+        r = claim_node_release_ordinal(a, "web", 0, true);
         cr_assert_eq(r.error, 0);
         cr_assert_not(r.has_holder);
         cr_assert_eq(coordinator_claims(a->co, &held), 0);
-        r = ordinal(b, "web", 0, false);
-        expect_won(&r, "b");
-        r = release(a, "web", 1, true);
+        r = claim_node_ordinal(b, "web", 0, false);
+        claim_node_expect_won(&r, "b");
+        r = claim_node_release_ordinal(a, "web", 1, true);
         cr_assert_eq(r.error, 0);
         cr_assert_str_eq(r.holder, "b", "releasing another node's ordinal leaves it");
 }
 
 Test(coordinator, a_sticky_binding_refuses_other_nodes_until_released)
 {
-        Node *a, *b;
-        Result r;
+        ClaimNode *a, *b;
+        ClaimResult r;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 0);
         b = node_ready(1, "b", 0);
-        r = ordinal(a, "db", 0, true);
-        expect_won(&r, "a");
+        r = claim_node_ordinal(a, "db", 0, true);
+        claim_node_expect_won(&r, "a");
         cr_assert_str_eq(etcd_raw_get(raw, "/berth/sticky/default/db/0").value, "a");
-        r = ordinal(b, "db", 0, true);
-        expect_lost(&r, "a");
+        r = claim_node_ordinal(b, "db", 0, true);
+        claim_node_expect_lost(&r, "a");
 
         /* a goes (its lease revoked): the ordinal is free, but its data stays a's */
         a->co = coordinator_free(a->co);
         cr_assert_not(etcd_raw_get(raw, "/berth/ordinals/default/db/0").found,
                       "the ordinal outlived a's lease");
-        r = ordinal(b, "db", 0, true);
-        expect_lost(&r, "a");
-        r = ordinal(b, "db", 0, false);
-        expect_lost(&r, "a");
+        r = claim_node_ordinal(b, "db", 0, true);
+        claim_node_expect_lost(&r, "a");
+        r = claim_node_ordinal(b, "db", 0, false);
+        claim_node_expect_lost(&r, "a");
 
         /* a, back, takes it again; then gives it up with its data */
         a = node_ready(0, "a", 0);
-        r = ordinal(a, "db", 0, false);
-        expect_won(&r, "a");
-        r = release(a, "db", 0, false);
+        r = claim_node_ordinal(a, "db", 0, false);
+        claim_node_expect_won(&r, "a");
+        r = claim_node_release_ordinal(a, "db", 0, false);
         cr_assert_eq(r.error, 0);
         cr_assert_not(etcd_raw_get(raw, "/berth/sticky/default/db/0").found);
-        r = ordinal(b, "db", 0, true);
-        expect_won(&r, "b");
+        r = claim_node_ordinal(b, "db", 0, true);
+        claim_node_expect_won(&r, "b");
         cr_assert_str_eq(etcd_raw_get(raw, "/berth/sticky/default/db/0").value, "b");
 }
 
-static size_t count_nodes(Node *n)
+static size_t count_nodes(ClaimNode *n)
 {
         const cJSON *list = coordinator_nodes(n->co);
 
@@ -469,7 +358,7 @@ Test(coordinator, nodes_see_each_other_register_and_go)
 {
         cJSON *labelled = cJSON_Parse("{\"metadata\":{\"name\":\"c\",\"labels\":{\"zone\":\"z1\"}}}");
         const cJSON *list, *i;
-        Node *a;
+        ClaimNode *a;
         int changes;
         bool found = false;
 
@@ -496,8 +385,8 @@ Test(coordinator, old_cron_keys_are_cleaned_up)
 {
         char old[128], gone[128];
         usec_t long_ago = this_minute() - COORDINATOR_CRON_KEEP - 3600 * USEC_PER_SEC;
-        Node *a;
-        Result r;
+        ClaimNode *a;
+        ClaimResult r;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 0);
@@ -507,8 +396,8 @@ Test(coordinator, old_cron_keys_are_cleaned_up)
                  (unsigned long long)(long_ago / (60 * USEC_PER_SEC)));
         etcd_raw_put(raw, old, "x");
         etcd_raw_put(raw, gone, "x");
-        r = cron(a, "report", this_minute());
-        expect_won(&r, "a");
+        r = claim_node_cron(a, "report", this_minute());
+        claim_node_expect_won(&r, "a");
         event_run_for(event, 300 * USEC_PER_MSEC);
         cr_assert_not(etcd_raw_get(raw, old).found, "the old launch of report is still there");
         cr_assert_not(etcd_raw_get(raw, gone).found, "the old launch of a deleted CronJob is still there");
@@ -516,7 +405,7 @@ Test(coordinator, old_cron_keys_are_cleaned_up)
 
 /* --- the lease lost --- */
 
-static bool state_is(Node *n, CoordinatorState s)
+static bool state_is(ClaimNode *n, CoordinatorState s)
 {
         return coordinator_state(n->co) == s;
 }
@@ -532,10 +421,11 @@ static bool is_connecting(void *n)
 }
 
 /* A claim that is refused at once, without asking etcd. */
-static void expect_refused(Node *n)
+static void expect_refused(ClaimNode *n)
 {
         usec_t start = now_usec(CLOCK_MONOTONIC);
-        Result r = ordinal(n, "web", 5, false), c = cron(n, "report", this_minute());
+        ClaimResult r = claim_node_ordinal(n, "web", 5, false),
+                    c = claim_node_cron(n, "report", this_minute());
 
         cr_assert_eq(r.error, -EAGAIN);
         cr_assert_not(r.won);
@@ -543,7 +433,7 @@ static void expect_refused(Node *n)
         cr_assert_lt(now_usec(CLOCK_MONOTONIC) - start, 200 * USEC_PER_MSEC);
 }
 
-static const CoordinatorHeld *held_of(Node *n, unsigned ordinal)
+static const CoordinatorHeld *held_of(ClaimNode *n, unsigned ordinal)
 {
         const CoordinatorHeld *held;
         size_t k = coordinator_claims(n->co, &held);
@@ -556,18 +446,18 @@ static const CoordinatorHeld *held_of(Node *n, unsigned ordinal)
 
 Test(coordinator, a_hung_etcd_makes_the_node_stop_in_time_and_register_again)
 {
-        Node *a;
-        Result r0, r1;
+        ClaimNode *a;
+        ClaimResult r0, r1;
         EtcdRawKey reg;
         usec_t stopped, losing;
         size_t first;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 3);
-        r0 = ordinal(a, "web", 0, true);
-        expect_won(&r0, "a");
-        r1 = ordinal(a, "web", 1, false);
-        expect_won(&r1, "a");
+        r0 = claim_node_ordinal(a, "web", 0, true);
+        claim_node_expect_won(&r0, "a");
+        r1 = claim_node_ordinal(a, "web", 1, false);
+        claim_node_expect_won(&r1, "a");
         reg = etcd_raw_get(raw, "/berth/nodes/a");
         cr_assert(reg.found);
         cr_assert_eq(etcd_raw_get(raw, "/berth/ordinals/default/web/0").lease, reg.lease);
@@ -592,7 +482,7 @@ Test(coordinator, a_hung_etcd_makes_the_node_stop_in_time_and_register_again)
         expect_refused(a);
 
         cr_assert_eq(kill(server.pid, SIGCONT), 0);
-        cr_assert(event_run_until(event, is_ready, a, WAIT_MAX_USEC), "never READY again");
+        cr_assert(event_run_until(event, claim_node_is_ready, a, WAIT_MAX_USEC), "never READY again");
         cr_assert_eq(a->states[a->n_states - 1], COORDINATOR_READY);
         /* a new lease, with both ordinals claimed again under it: new tokens */
         cr_assert_neq(etcd_raw_get(raw, "/berth/nodes/a").lease, reg.lease);
@@ -606,21 +496,21 @@ Test(coordinator, a_hung_etcd_makes_the_node_stop_in_time_and_register_again)
         cr_assert_eq(held_of(a, 0)->token,
                      etcd_raw_get(raw, "/berth/ordinals/default/web/0").create_revision);
         cr_assert(held_of(a, 0)->sticky);
-        r0 = ordinal(a, "web", 2, false);
-        expect_won(&r0, "a");
+        r0 = claim_node_ordinal(a, "web", 2, false);
+        claim_node_expect_won(&r0, "a");
 }
 
 Test(coordinator, a_dead_etcd_makes_the_node_stop_in_time_and_register_again_after_restart)
 {
-        Node *a;
-        Result r0;
+        ClaimNode *a;
+        ClaimResult r0;
         EtcdRawKey reg;
         usec_t stopped;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 3);
-        r0 = ordinal(a, "web", 0, true);
-        expect_won(&r0, "a");
+        r0 = claim_node_ordinal(a, "web", 0, true);
+        claim_node_expect_won(&r0, "a");
         reg = etcd_raw_get(raw, "/berth/nodes/a");
         etcd_raw_disconnect(raw);
 
@@ -634,7 +524,7 @@ Test(coordinator, a_dead_etcd_makes_the_node_stop_in_time_and_register_again_aft
 
         /* etcd comes back with the old lease extended: the node revokes it and starts anew */
         etcd_fixture_restart(&server);
-        cr_assert(event_run_until(event, is_ready, a, WAIT_MAX_USEC), "never READY again");
+        cr_assert(event_run_until(event, claim_node_is_ready, a, WAIT_MAX_USEC), "never READY again");
         reg.lease = reg.lease == etcd_raw_get(raw, "/berth/nodes/a").lease ? 0 : reg.lease;
         cr_assert_neq(reg.lease, 0, "still the old lease");
         cr_assert_eq(etcd_raw_get(raw, "/berth/ordinals/default/web/0").lease,
@@ -647,14 +537,14 @@ static bool a_sees_b_at_3(void *userdata)
         const char **h;
         size_t k;
 
-        cr_assert_eq(coordinator_ordinals(((Node *)userdata)->co, "default", "web", &h, &k), 0);
+        cr_assert_eq(coordinator_ordinals(((ClaimNode *)userdata)->co, "default", "web", &h, &k), 0);
         return k == 4 && streq_ptr(h[3], "b");
 }
 
 Test(coordinator, the_mirror_lists_again_after_the_watch_broke)
 {
-        Node *a, *b;
-        Result r;
+        ClaimNode *a, *b;
+        ClaimResult r;
         int changes;
 
         etcd_fixture_start(&server);
@@ -664,49 +554,50 @@ Test(coordinator, the_mirror_lists_again_after_the_watch_broke)
         etcd_fixture_restart(&server);
         event_run_for(event, 500 * USEC_PER_MSEC);
         changes = a->changes;
-        r = ordinal(b, "web", 3, false);
+        r = claim_node_ordinal(b, "web", 3, false);
         if (r.error == -EAGAIN) { /* b's renewal failed in the outage: wait for the next one */
-                cr_assert(event_run_until(event, is_ready, b, WAIT_MAX_USEC));
-                r = ordinal(b, "web", 3, false);
+                cr_assert(event_run_until(event, claim_node_is_ready, b, WAIT_MAX_USEC));
+                r = claim_node_ordinal(b, "web", 3, false);
         }
-        expect_won(&r, "b");
+        claim_node_expect_won(&r, "b");
         cr_assert(event_run_until(event, a_sees_b_at_3, a, WAIT_MAX_USEC), "a's watch never came back");
         cr_assert_gt(a->changes, changes);
 }
 
 static void revoked_then_claim(EtcdClient *c, const EtcdResponse *resp, const EtcdError *e, void *userdata)
 {
-        Result *r = userdata;
+        ClaimResult *r = userdata;
 
         cr_assert_null(e, "revoking failed: %s", e ? e->text : "");
         /* b asks before a can know its lease is gone */
-        cr_assert_eq(coordinator_claim_ordinal(nodes[1].co, "default", "web", 1, false, on_done, r, NULL),
-                     0);
+        cr_assert_eq(
+            coordinator_claim_ordinal(nodes[1].co, "default", "web", 1, false, claim_node_on_done, r, NULL),
+            0);
 }
 
 Test(coordinator, a_non_sticky_ordinal_taken_while_the_lease_was_lost_stays_with_the_taker)
 {
-        Node *a, *b;
-        Result r, taken = {};
+        ClaimNode *a, *b;
+        ClaimResult r, taken = {};
         EtcdRawKey reg;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 3);
         b = node_ready(1, "b", 0);
-        r = ordinal(a, "web", 0, true);
-        expect_won(&r, "a");
-        r = ordinal(a, "web", 1, false);
-        expect_won(&r, "a");
+        r = claim_node_ordinal(a, "web", 0, true);
+        claim_node_expect_won(&r, "a");
+        r = claim_node_ordinal(a, "web", 1, false);
+        claim_node_expect_won(&r, "a");
         reg = etcd_raw_get(raw, "/berth/nodes/a");
         cr_assert_eq(etcd_lease_revoke(etcd_raw_client(raw), reg.lease, revoked_then_claim, &taken, NULL),
                      0);
         cr_assert(event_run_until_set(event, &taken.called, WAIT_MAX_USEC));
-        expect_won(&taken, "b");
+        claim_node_expect_won(&taken, "b");
 
         /* a's renewal hears the lease is gone: LOSING, CONNECTING, READY */
         cr_assert(event_run_until(event, is_connecting, a, 3 * USEC_PER_SEC));
         cr_assert_eq(a->states[a->n_states - 2], COORDINATOR_LOSING);
-        cr_assert(event_run_until(event, is_ready, a, WAIT_MAX_USEC));
+        cr_assert(event_run_until(event, claim_node_is_ready, a, WAIT_MAX_USEC));
         cr_assert_not_null(held_of(a, 0), "the sticky ordinal was not taken back");
         cr_assert_null(held_of(a, 1), "the ordinal b took is still counted as a's");
         cr_assert_str_eq(etcd_raw_get(raw, "/berth/ordinals/default/web/1").value, "b");
@@ -716,24 +607,25 @@ Test(coordinator, a_non_sticky_ordinal_taken_while_the_lease_was_lost_stays_with
 
 Test(coordinator, a_claim_whose_answer_was_lost_is_won_when_asked_again)
 {
-        Node *a;
-        Result r = {};
+        ClaimNode *a;
+        ClaimResult r = {};
         EtcdRawKey kv;
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 10);
         cr_assert_eq(kill(server.pid, SIGSTOP), 0);
         /* READY still (ttl 10 s): the claim is sent, and its answer never comes */
-        cr_assert_eq(coordinator_claim_ordinal(a->co, "default", "web", 0, false, on_done, &r, NULL), 0);
+        cr_assert_eq(
+            coordinator_claim_ordinal(a->co, "default", "web", 0, false, claim_node_on_done, &r, NULL), 0);
         cr_assert(event_run_until_set(event, &r.called, 7 * USEC_PER_SEC));
         cr_assert_lt(r.error, 0, "decided while etcd was stopped");
         cr_assert_neq(r.error, -EAGAIN, "refused instead of sent");
         cr_assert_eq(kill(server.pid, SIGCONT), 0);
-        cr_assert(event_run_until(event, is_ready, a, WAIT_MAX_USEC));
+        cr_assert(event_run_until(event, claim_node_is_ready, a, WAIT_MAX_USEC));
 
         /* whether etcd applied the first one or not, asking again gives the one answer */
-        r = ordinal(a, "web", 0, false);
-        expect_won(&r, "a");
+        r = claim_node_ordinal(a, "web", 0, false);
+        claim_node_expect_won(&r, "a");
         kv = etcd_raw_get(raw, "/berth/ordinals/default/web/0");
         cr_assert_eq(r.token, kv.create_revision);
 }

@@ -149,7 +149,8 @@ static int check_item(ApiRequest *req, ApplyCheck *c, const cJSON *items, size_t
         field_errors_done(&errs);
         if (r < 0)
                 return r;
-        return api_objects_warn_unknown(resp, item, warn_prefix);
+        r = api_objects_warn_unknown(resp, item, warn_prefix);
+        return r < 0 ? r : api_objects_warn_service(req->api, resp, item, items, warn_prefix);
 }
 
 static int reply_invalid(ApiResponse *resp, ApplyCheck *c)

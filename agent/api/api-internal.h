@@ -130,6 +130,9 @@ int api_objects_delete(ApiRequest *req, const ApiRoute *route, ApiResponse *resp
 int api_objects_delete_collection(ApiRequest *req, const ApiRoute *route, ApiResponse *resp);
 /* Adds one Warning header per unknown field of obj (prefix, e.g. "items[0]: ", may be NULL). */
 int api_objects_warn_unknown(ApiResponse *resp, const cJSON *obj, const char *prefix);
+/* A warning for a StatefulSet whose serviceName names no Service in the store or in batch. */
+int api_objects_warn_service(ApiServer *api, ApiResponse *resp, const cJSON *obj, const cJSON *batch,
+                             const char *prefix);
 /* What an update cannot change, taken from the stored object as the apiserver does: uid
  * (when absent), creation and deletion stamps, generation; resourceVersion (when absent)
  * with with_version. */

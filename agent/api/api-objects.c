@@ -52,6 +52,38 @@ int api_objects_warn_unknown(ApiResponse *resp, const cJSON *obj, const char *pr
         return r < 0 ? r : 0;
 }
 
+/* A StatefulSet whose spec.serviceName names no Service of its namespace, in the store or in
+ * batch (the other objects of one apply, or NULL): stored all the same, with a warning, since
+ * its pods' stable names (<pod>.<service>) refer to that Service. */
+int api_objects_warn_service(ApiServer *api, ApiResponse *resp, const cJSON *obj, const cJSON *batch,
+                             const char *prefix)
+{
+        const char *svc = json_str(obj, "spec.serviceName"),
+                   *ns = json_str(obj, "metadata.namespace") ?: "default";
+        _cleanup_json_ cJSON *found = NULL;
+        _cleanup_free_ char *text = NULL;
+        const cJSON *it;
+        int r;
+
+        if (!streq_ptr(json_str(obj, "kind"), "StatefulSet") || isempty(svc))
+                return 0;
+        cJSON_ArrayForEach (it, batch)
+                if (streq_ptr(json_str(it, "kind"), "Service") &&
+                    streq_ptr(json_str(it, "metadata.name"), svc) &&
+                    streq(json_str(it, "metadata.namespace") ?: "default", ns))
+                        return 0;
+        r = store_get(api->store, "Service", ns, svc, &found);
+        if (r != -ENOENT)
+                return r < 0 ? r : 0;
+        if (asprintf_safe(
+                &text,
+                "%sspec.serviceName: service \"%s\" not found in namespace \"%s\": the pods' names "
+                "<pod>.%s resolve once it exists",
+                prefix ?: "", svc, ns, svc) < 0)
+                return -ENOMEM;
+        return api_response_add_warning(resp, text);
+}
+
 /* Store errors that have an apiserver answer; other errors are returned as they are. */
 static int reply_store_error(ApiResponse *resp, int r, const KindInfo *k, const char *name)
 {
@@ -325,6 +357,8 @@ int api_objects_create(ApiRequest *req, const ApiRoute *route, ApiResponse *resp
         if (r != 0)
                 return r < 0 ? r : 0;
         r = api_objects_warn_unknown(resp, obj, NULL);
+        if (r >= 0)
+                r = api_objects_warn_service(req->api, resp, obj, NULL, NULL);
         if (r < 0)
                 return r;
         r = store_create(req->api->store, obj, &stored);
@@ -352,6 +386,8 @@ int api_objects_replace(ApiRequest *req, const ApiRoute *route, ApiResponse *res
         if (r != 0)
                 return r < 0 ? r : 0;
         r = api_objects_warn_unknown(resp, obj, NULL);
+        if (r >= 0)
+                r = api_objects_warn_service(req->api, resp, obj, NULL, NULL);
         if (r < 0)
                 return r;
         /* as in the apiserver, a write of the main resource leaves status alone */

@@ -141,3 +141,33 @@ Test(api_apply, rejects_a_body_without_items)
         cr_assert_str_eq(json_str(r.json, "reason"), "BadRequest");
         http_reply_done(&r);
 }
+
+#define STS_WEB                                                                                             \
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"web\"},"             \
+        "\"spec\":{\"serviceName\":\"web\",\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"               \
+        "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"                                        \
+        "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"command\":[\"/bin/true\"]}]}}}}"
+#define SVC_WEB                                                                                             \
+        "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"web\"},"                      \
+        "\"spec\":{\"clusterIP\":\"None\",\"selector\":{\"app\":\"web\"}}}"
+
+Test(api_apply, warns_about_a_statefulset_whose_service_is_in_neither_the_store_nor_the_list)
+{
+        _cleanup_free_ char *w = NULL, *w2 = NULL;
+        HttpReply r;
+
+        api_test_request(&t, "POST", "/apis/berth.dev/v1/apply",
+                         "{\"kind\":\"List\",\"items\":[" STS_WEB "]}", &r);
+        cr_assert_eq(r.code, 200, "%.*s", (int)r.body_size, r.body);
+        w = http_reply_header(&r, "Warning");
+        cr_assert_not_null(w);
+        cr_assert(strstr(w, "items[0]: spec.serviceName"), "%s", w);
+        http_reply_done(&r);
+        /* the Service later in the same list counts */
+        api_test_request(&t, "POST", "/apis/berth.dev/v1/apply",
+                         "{\"kind\":\"List\",\"items\":[" STS_WEB "," SVC_WEB "]}", &r);
+        cr_assert_eq(r.code, 200, "%.*s", (int)r.body_size, r.body);
+        w2 = http_reply_header(&r, "Warning");
+        cr_assert_null(w2, "%s", w2);
+        http_reply_done(&r);
+}

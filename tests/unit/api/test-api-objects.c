@@ -452,3 +452,38 @@ Test(api_delete, rejects_an_unknown_propagation_policy)
         http_reply_done(&r);
         cr_assert_eq(get_code("/api/v1/namespaces/default/configmaps/owner", NULL), 200);
 }
+
+#define STS_WEB                                                                                             \
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"web\"},"             \
+        "\"spec\":{\"serviceName\":\"web\",\"selector\":{\"matchLabels\":{\"app\":\"web\"}},"               \
+        "\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},"                                        \
+        "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"command\":[\"/bin/true\"]}]}}}}"
+
+Test(api_objects, warns_about_a_statefulset_without_its_service)
+{
+        const char *svc = "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"web\"},"
+                          "\"spec\":{\"clusterIP\":\"None\",\"selector\":{\"app\":\"web\"}}}";
+        _cleanup_free_ char *w = NULL, *w2 = NULL;
+        HttpReply r;
+
+        /* stored all the same, with a warning naming the missing Service */
+        api_test_request(&t, "POST", "/apis/apps/v1/namespaces/default/statefulsets", STS_WEB, &r);
+        cr_assert_eq(r.code, 201, "%.*s", (int)r.body_size, r.body);
+        w = http_reply_header(&r, "Warning");
+        cr_assert_not_null(w);
+        cr_assert(strstr(w, "spec.serviceName") && strstr(w, "web"), "%s", w);
+        http_reply_done(&r);
+        api_test_request(&t, "DELETE", "/apis/apps/v1/namespaces/default/statefulsets/web", NULL, &r);
+        cr_assert_eq(r.code, 200);
+        http_reply_done(&r);
+
+        /* with the Service there, no warning */
+        api_test_request(&t, "POST", "/api/v1/namespaces/default/services", svc, &r);
+        cr_assert_eq(r.code, 201, "%.*s", (int)r.body_size, r.body);
+        http_reply_done(&r);
+        api_test_request(&t, "POST", "/apis/apps/v1/namespaces/default/statefulsets", STS_WEB, &r);
+        cr_assert_eq(r.code, 201, "%.*s", (int)r.body_size, r.body);
+        w2 = http_reply_header(&r, "Warning");
+        cr_assert_null(w2, "%s", w2);
+        http_reply_done(&r);
+}

@@ -25,6 +25,11 @@ LEASE_TTL=${LEASE_TTL:-5}
 
 set_yaml() { # name replicas
         cat <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: $1}
+spec: {clusterIP: None, selector: {app: $1}}
+---
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: $1}
@@ -84,7 +89,7 @@ round() { # apply-sock watch-sock name
                 prev = t0; coord = 0; start = 0
                 for (i = 1; i <= NR; i++) { coord += c[i] - prev; start += r[i] - c[i]; prev = r[i] }
                 printf "%.3f %.3f %.3f\n", r[NR] - t0, coord, start }'
-        BERTH_SOCKET=$1 "$BERTH" delete statefulset "$3" --timeout=60s >/dev/null
+        BERTH_SOCKET=$1 "$BERTH" delete statefulset,service "$3" --timeout=60s >/dev/null
         wait_for 30 "$3's pods gone" sh -c "! BERTH_SOCKET=$2 $BERTH get pods 2>/dev/null | grep -q '^$3-'"
 }
 
@@ -132,7 +137,7 @@ PY
         echo "$out $t0" | awk '{printf "%.3f\n", $1 - $2}' >>"$T/failover.txt"
         start_node "$n"
 done
-bn 1 delete statefulset fo --timeout=60s >/dev/null
+bn 1 delete statefulset,service fo --timeout=60s >/dev/null
 
 one_total=$(awk '{print $1}' "$T/one.txt" | median)
 one_coord=$(awk '{print $2}' "$T/one.txt" | median)

@@ -74,6 +74,7 @@ struct Fleet {
         usec_t own_backoff;
         int64_t own_lease; /* the lease this node's pods were all written under */
         bool own_armed;
+        usec_t own_flushed_at;           /* CLOCK_MONOTONIC: the last flush (0: none yet) */
         struct FleetPodCall **own_calls; /* writes in flight */
         size_t n_own_calls;
         EtcdRequest *own_list_call; /* this node's keys, for the stale ones */

@@ -177,6 +177,7 @@ static int on_own_timer(sd_event_source *s, uint64_t usec, void *userdata)
         Fleet *f = userdata;
 
         f->own_armed = false;
+        f->own_flushed_at = now_usec(CLOCK_MONOTONIC);
         own_flush(f);
         return 0;
 }
@@ -184,6 +185,7 @@ static int on_own_timer(sd_event_source *s, uint64_t usec, void *userdata)
 void fleet_pods_on_store_change(Fleet *f, StoreChange change, const cJSON *pod)
 {
         _cleanup_free_ char *rel = NULL;
+        usec_t since;
 
         if (!own_pod(f, pod))
                 return;
@@ -192,7 +194,10 @@ void fleet_pods_on_store_change(Fleet *f, StoreChange change, const cJSON *pod)
                 log_debug("fleet: out of memory: a change of pod %s is not written", rel ?: "?");
                 return;
         }
-        own_arm(f, FLEET_POD_DELAY);
+        /* at once after a quiet spell (a pod turning Ready is what the next ordinal waits
+         * for), else at most one flush per FLEET_POD_DELAY */
+        since = now_usec(CLOCK_MONOTONIC) - f->own_flushed_at;
+        own_arm(f, f->own_flushed_at == 0 || since >= FLEET_POD_DELAY ? 0 : FLEET_POD_DELAY - since);
 }
 
 static void on_own_listed(EtcdClient *client, const EtcdResponse *resp, const EtcdError *e, void *userdata)

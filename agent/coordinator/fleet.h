@@ -20,8 +20,9 @@
  * the fleet itself (the API, the manifest directory, `berth scale`) is written to etcd (put of
  * its fleet form when that differs from the one known there; delete). This node's pods
  * (spec.nodeName this node) are written under pods/<node>/, bound to the current lease,
- * coalesced (at most one write per pod per FLEET_POD_DELAY), and all written again under each
- * new lease. Writes that fail are retried with back-off; nothing is lost while etcd is away.
+ * coalesced (at once after a quiet spell, else at most one flush of the changed pods per
+ * FLEET_POD_DELAY), and all written again under each new lease. Writes that fail are retried
+ * with back-off; nothing is lost while etcd is away.
  *
  * etcd → local: changes of objects/ made by others are applied to the local store with the
  * writer's uid and creationTimestamp (store_apply_replica()); deletions delete (background

@@ -1,5 +1,6 @@
 /* The objects a verb acts on (delete, scale), found as kubectl finds them: -f FILE..., TYPE
- * NAME..., TYPE/NAME..., or TYPE with --all or -l (listed from the API). */
+ * NAME..., TYPE/NAME..., TYPE,TYPE NAME..., or TYPE[,TYPE] with --all or -l (listed from the
+ * API). */
 #include <string.h>
 
 #include "cli-internal.h"
@@ -75,6 +76,38 @@ static int from_list(CliHttp *h, const CliArgs *a, const KindInfo *k, CliObjectR
         return 1;
 }
 
+/* "TYPE,TYPE... [NAME...]" as kubectl takes it: each name of each type, or with --all or -l every
+ * object of each type that matches. */
+static int from_kinds(CliHttp *h, const CliArgs *a, CliObjectRefs *l)
+{
+        _cleanup_free_ char *copy = strdup(a->pos[0]);
+        bool listing = a->n_pos == 1;
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        if (listing && !a->all && isempty(a->selector)) {
+                fprintf(stderr, "error: resource(s) were provided, but no name was specified\n");
+                return -EINVAL;
+        }
+        if (!listing && (a->all || !isempty(a->selector))) {
+                fprintf(stderr, "error: name cannot be provided when a selector or --all is specified\n");
+                return -EINVAL;
+        }
+        for (char *save = NULL, *w = strtok_r(copy, ",", &save); w && r >= 0;
+             w = strtok_r(NULL, ",", &save)) {
+                const KindInfo *k = cli_kind_resolve(w);
+
+                if (!k)
+                        return -EINVAL;
+                if (listing)
+                        r = from_list(h, a, k, l);
+                for (size_t i = 1; !listing && r >= 0 && i < a->n_pos; i++)
+                        r = refs_add(l, k, cli_args_namespace(a), a->pos[i]);
+        }
+        return r < 0 ? r : listing;
+}
+
 int cli_collect_objects(CliHttp *h, const CliArgs *a, CliObjectRefs *ret)
 {
         _cleanup_free_ CliTarget *t = NULL;
@@ -93,6 +126,8 @@ int cli_collect_objects(CliHttp *h, const CliArgs *a, CliObjectRefs *ret)
                 fprintf(stderr, "error: You must provide one or more resources by argument or filename.\n");
                 return -EINVAL;
         }
+        if (!strchr(a->pos[0], '/') && strchr(a->pos[0], ','))
+                return from_kinds(h, a, ret);
         n = cli_targets_parse(a->pos, a->n_pos, &t);
         if (n < 0)
                 return n;

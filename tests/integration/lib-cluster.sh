@@ -79,7 +79,7 @@ stop_cluster() {
         # their pods come back
         for n in "${!NODE_PIDS[@]}"; do
                 [ -n "${NODE_PIDS[$n]}" ] || continue
-                bn "$n" delete statefulsets,daemonsets --all --timeout=20s >/dev/null 2>&1
+                bn "$n" delete statefulsets,daemonsets,cronjobs,jobs --all --timeout=20s >/dev/null 2>&1
         done
         for n in "${!NODE_PIDS[@]}"; do
                 [ -n "${NODE_PIDS[$n]}" ] || continue

@@ -97,6 +97,9 @@ cleanup() {
                 start_agent >/dev/null 2>&1
         fi
         if [ -n "$AGENT_PID" ]; then
+                # the controllers first, or they make their pods again (a test that failed
+                # half-way leaves them)
+                b delete statefulsets,daemonsets,cronjobs,jobs --all --timeout=20s >/dev/null 2>&1
                 b delete pods --all --grace-period=1 --timeout=20s >/dev/null 2>&1
                 for h in "${CLEANUP_DRAIN_HOOKS[@]}"; do
                         "$h"

@@ -90,3 +90,47 @@ Test(cli_delete, needs_a_name_a_selector_or_all)
         CLI_RUN(&t, &run, "delete", "configmaps");
         cli_test_expect(&run, 1, NULL, "error: resource(s) were provided, but no name was specified\n");
 }
+
+#define SECRETS "/api/v1/namespaces/default/secrets"
+
+static void create_secret(const char *name)
+{
+        _cleanup_free_ char *s = NULL;
+
+        cr_assert_gt(asprintf(&s,
+                              "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"%s\"},"
+                              "\"stringData\":{\"k\":\"v\"}}",
+                              name),
+                     0);
+        cli_test_create(&t, SECRETS, s);
+}
+
+Test(cli_delete, deletes_the_name_of_each_comma_separated_kind)
+{
+        ApiTestRun run;
+
+        create_cm("web", "x");
+        create_cm("db", "x");
+        create_secret("web");
+        CLI_RUN(&t, &run, "delete", "configmaps,secrets", "web");
+        cli_test_expect(&run, 0, "configmap \"web\" deleted\nsecret \"web\" deleted\n", "");
+        cr_assert_eq(api_test_count_items(&t, CMS), 1);
+        cr_assert_eq(api_test_count_items(&t, SECRETS), 0);
+}
+
+Test(cli_delete, deletes_every_object_of_comma_separated_kinds_with_all)
+{
+        ApiTestRun run;
+
+        create_cm("a", "x");
+        create_secret("s");
+        CLI_RUN(&t, &run, "delete", "cm,secret", "--all");
+        cli_test_expect(&run, 0, "configmap \"a\" deleted\nsecret \"s\" deleted\n", NULL);
+        cr_assert_eq(api_test_count_items(&t, CMS), 0);
+        cr_assert_eq(api_test_count_items(&t, SECRETS), 0);
+        /* an unknown kind among them is refused before anything is deleted */
+        create_cm("b", "x");
+        CLI_RUN(&t, &run, "delete", "cm,bogus", "--all");
+        cr_assert_eq(run.status, 1);
+        cr_assert_eq(api_test_count_items(&t, CMS), 1);
+}

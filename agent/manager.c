@@ -62,6 +62,7 @@ struct Manager {
         /* cluster mode: the dead man's switch of the pods of StatefulSet ordinals */
         char *fence_path;
         usec_t fence_written; /* CLOCK_REALTIME written as its mtime last */
+        usec_t resume_until;  /* CLOCK_REALTIME: the previous run's lease may hold until then */
         sd_event_source *fence_timer;
         ApiServer *api;
         Metrics *metrics;
@@ -168,6 +169,38 @@ static int metrics_scrape(void *userdata, char **ret)
 
 static int fence_update(Manager *m);
 
+#define LEASE_KV_KEY "coordinator/lease"
+
+/* The lease a restarted agent resumes (its claims with it), kept in the store's kv table. */
+static int64_t saved_lease(Manager *m)
+{
+        _cleanup_json_ cJSON *v = NULL;
+
+        const char *id;
+
+        /* a string: lease ids use all 64 bits, more than a JSON number keeps */
+        if (store_kv_get(m->store, LEASE_KV_KEY, &v) < 0 || !(id = json_str(v, "id")))
+                return 0;
+        return strtoll(id, NULL, 10);
+}
+
+static void save_lease(Manager *m)
+{
+        int64_t id = coordinator_lease(m->coordinator);
+        _cleanup_json_ cJSON *v = NULL;
+        char buf[32];
+        int r;
+
+        if (id == 0 || id == saved_lease(m))
+                return;
+        snprintf(buf, sizeof(buf), "%" PRIi64, id);
+        v = cJSON_CreateObject();
+        r = v && json_set_string(v, "id", buf) >= 0 ? store_kv_set(m->store, LEASE_KV_KEY, v) : -ENOMEM;
+        if (r < 0)
+                log_warning_errno(r, "Cannot keep the lease in the store (a restart will wait for it to "
+                                     "expire): %m");
+}
+
 static void on_coordinator_state(Coordinator *co, CoordinatorState state, void *userdata)
 {
         Manager *m = userdata;
@@ -175,6 +208,7 @@ static void on_coordinator_state(Coordinator *co, CoordinatorState state, void *
         switch (state) {
         case COORDINATOR_READY:
                 log_info("Registered in etcd as node %s.", m->config->node_name);
+                save_lease(m);
                 if (m->cronjobs)
                         (void)cronjob_controller_resync(m->cronjobs);
                 break;
@@ -236,7 +270,8 @@ static int setup_coordinator(Manager *m)
                                                                                      : COORDINATOR_LOCAL,
                                   .node_name = m->config->node_name,
                                   .endpoints = endpoints,
-                                  .lease_ttl_sec = m->config->coordinator_lease_ttl},
+                                  .lease_ttl_sec = m->config->coordinator_lease_ttl,
+                                  .resume_lease = saved_lease(m)},
             &(CoordinatorCallbacks){
                 .on_state = on_coordinator_state, .on_change = on_coordinator_change, .userdata = m},
             &err);
@@ -569,6 +604,7 @@ static int on_fence_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int setup_fence(Manager *m, PodControllerOptions *po)
 {
+        struct stat st;
         int64_t ttl = m->config->coordinator_lease_ttl > 0 ? m->config->coordinator_lease_ttl
                                                            : COORDINATOR_DEFAULT_TTL_SEC;
         int r;
@@ -579,7 +615,15 @@ static int setup_fence(Manager *m, PodControllerOptions *po)
         if (!m->fence_path)
                 return -ENOMEM;
         /* a file left from before holds the last renewal of this node's previous lease: the
-         * pods it covers were made under that lease, and are stopped with it */
+         * pods it covers were made under that lease, and are stopped with it unless the lease
+         * is resumed before */
+        if (stat(m->fence_path, &st) >= 0) {
+                usec_t until = (usec_t)st.st_mtim.tv_sec * USEC_PER_SEC + (usec_t)st.st_mtim.tv_nsec / 1000 +
+                               (usec_t)ttl * USEC_PER_SEC - COORDINATOR_SAFETY_MARGIN;
+
+                if (until > now_usec(CLOCK_REALTIME))
+                        m->resume_until = until;
+        }
         po->fence_path = m->fence_path;
         po->fence_max_age = (usec_t)ttl * USEC_PER_SEC - COORDINATOR_SAFETY_MARGIN;
         r = sd_event_add_time_relative(m->event, &m->fence_timer, CLOCK_MONOTONIC, 0, 0, on_fence_timer, m);
@@ -825,6 +869,7 @@ int manager_new(Manager **ret, Config *config)
         if (r < 0)
                 return log_error_errno(r, "Failed to create the statefulset controller: %m");
         statefulset_controller_set_cluster(m->statefulsets, m->coordinator, m->fleet);
+        statefulset_controller_hold_until(m->statefulsets, m->resume_until);
         daemonset_controller_set_cluster(m->daemonsets, m->coordinator, m->fleet);
 
         r = register_node(m);

@@ -445,6 +445,25 @@ void statefulset_controller_set_cluster(StatefulSetController *c, Coordinator *c
                 c->co = NULL;
 }
 
+void statefulset_controller_hold_until(StatefulSetController *c, usec_t until)
+{
+        c->hold_until = until;
+}
+
+bool sts_cluster_holding(StsSync *s)
+{
+        StatefulSetController *c = s->c;
+
+        if (!c->co || c->hold_until == 0)
+                return false;
+        if (coordinator_state(c->co) == COORDINATOR_READY || s->now >= c->hold_until) {
+                c->hold_until = 0;
+                return false;
+        }
+        workqueue_add_at(c->queue, s->ns, s->name, CLOCK_REALTIME, c->hold_until);
+        return true;
+}
+
 void statefulset_controller_on_coordinator_state(StatefulSetController *c, CoordinatorState state)
 {
         _cleanup_json_ cJSON *pods = NULL;
@@ -453,6 +472,7 @@ void statefulset_controller_on_coordinator_state(StatefulSetController *c, Coord
 
         if (!c || !c->co)
                 return;
+        c->hold_until = 0;
         if (state == COORDINATOR_READY) {
                 (void)statefulset_controller_resync(c);
                 return;

@@ -43,6 +43,12 @@ void statefulset_controller_set_cluster(StatefulSetController *c, Coordinator *c
  * at once (fail closed: before the lease can expire and another node take them); READY
  * re-syncs every set. */
 void statefulset_controller_on_coordinator_state(StatefulSetController *c, CoordinatorState state);
+/* At start in cluster mode: until `until` (CLOCK_REALTIME) or the coordinator's first state
+ * change, whichever comes first, the pods of ordinals are neither stopped nor made, since the
+ * previous run's lease may be resumed with its claims; `until` is when that lease could have
+ * been lost (its last renewal + ttl - COORDINATOR_SAFETY_MARGIN), the moment the previous run
+ * would have stopped them itself. 0: no hold. */
+void statefulset_controller_hold_until(StatefulSetController *c, usec_t until);
 /* Claims of other nodes changed: every set is synced again. */
 void statefulset_controller_on_claims_changed(StatefulSetController *c);
 /* Another node's pod changed: its set is synced again. */

@@ -31,6 +31,7 @@ struct StatefulSetController {
         Coordinator *co;
         Fleet *fleet;
         struct StsClaimCall *claims; /* claims and releases in flight, one per set at most */
+        usec_t hold_until;           /* CLOCK_REALTIME; 0: no start hold */
 };
 
 /* The spec with SetDefaults_StatefulSet applied on read; borrowed pointers into the set. */
@@ -144,6 +145,9 @@ typedef struct StsSync {
  * (grace 0) and dropped from s->pods. */
 int sts_cluster_prepare(StsSync *s);
 void sts_cluster_done(StsClusterView *v);
+/* The start hold (statefulset_controller_hold_until()) is on: the sync does nothing and comes
+ * back when it ends. */
+bool sts_cluster_holding(StsSync *s);
 /* Whether ordinal is this node's to run (always on a single node). */
 bool sts_cluster_mine(const StsSync *s, int64_t ordinal);
 /* An ordinal no node holds: this node claims it when it may (the coordinator ready, fewer than

@@ -435,6 +435,8 @@ int sts_sync(StatefulSetController *c, const char *ns, const char *name)
         StsSync s = {.c = c, .ns = ns, .name = name, .now = now_usec(CLOCK_REALTIME)};
         int r;
 
+        if (sts_cluster_holding(&s))
+                return 0;
         r = store_get(c->store, "StatefulSet", ns, name, &s.set);
         if (r == -ENOENT)
                 return sts_cluster_release_all(c, ns, name);

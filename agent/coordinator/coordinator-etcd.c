@@ -4,6 +4,7 @@
  * and slots/ that keeps the mirror current, and the clean-up of old cron keys. Roll-out slots
  * and the release of sticky bindings are in coordinator-slots.c. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,11 +98,13 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void connect_failed(Coordinator *co, int error, const char *why)
 {
+        bool resuming = co->resume_lease && co->lease_id == co->resume_lease;
         int r;
 
         log_debug_errno(error, "coordinator: registering %s failed: %s", co->node_name, why ?: "%m");
-        /* a lease granted in this attempt goes: claims whose outcome is unknown go with it */
-        lease_drop(co, true);
+        /* a lease granted in this attempt goes: claims whose outcome is unknown go with it. A
+         * resumed one stays, to be resumed again: what it holds is read again then. */
+        lease_drop(co, !resuming);
         r = timer_arm(co, &co->retry_timer, now_boot() + backoff_next(&co->retry_backoff), on_retry,
                       "coordinator-retry");
         if (r < 0)
@@ -112,6 +115,7 @@ static void connect_failed(Coordinator *co, int error, const char *why)
 static void lease_gone(Coordinator *co, bool revoke)
 {
         log_debug("coordinator: lease %lld of %s is gone", (long long)co->lease_id, co->node_name);
+        co->resume_lease = 0;
         if (co->state == COORDINATOR_READY)
                 coordinator_set_state(co, COORDINATOR_LOSING);
         lease_drop(co, revoke);
@@ -202,6 +206,7 @@ static void connect_done(Coordinator *co)
         co->registered = true;
         co->reconnected = true;
         co->retry_backoff = 0;
+        co->resume_lease = 0; /* resumed, it is this run's lease now */
         log_debug("coordinator: %s registered under lease %lld", co->node_name, (long long)co->lease_id);
         if (again)
                 mirror_start(co); /* a watch that hung through the outage may have missed events */
@@ -296,6 +301,20 @@ int etcd_backend_register(Coordinator *co)
         return 0;
 }
 
+/* The lease is this node's, valid for ttl_sec from when the grant or renewal was sent. */
+static int lease_adopt(Coordinator *co, int64_t id, int64_t ttl_sec)
+{
+        co->lease_id = id;
+        /* etcd may raise a short TTL to its minimum, and a resumed lease has the TTL of the run
+         * that granted it: the lease lives that long (and the next one granted, the options') */
+        co->ttl = (usec_t)(ttl_sec > 0 ? ttl_sec : co->ttl_sec) * USEC_PER_SEC;
+        co->keepalive_interval = MIN(co->ttl / 3, (co->ttl - COORDINATOR_SAFETY_MARGIN) / 2);
+        co->last_renewal = co->keepalive_sent;
+        deadline_arm(co);
+        return timer_arm(co, &co->keepalive_timer, now_boot() + co->keepalive_interval, on_keepalive_timer,
+                         "coordinator-keepalive");
+}
+
 static void on_granted(EtcdClient *c, const EtcdResponse *resp, const EtcdError *e, void *userdata)
 {
         Coordinator *co = userdata;
@@ -304,16 +323,7 @@ static void on_granted(EtcdClient *c, const EtcdResponse *resp, const EtcdError 
         co->lease_call = NULL;
         if (e)
                 return connect_failed(co, e->error, e->text);
-        co->lease_id = resp->lease_id;
-        /* etcd may raise a short TTL to its minimum: the lease lives that long */
-        if (resp->ttl > 0 && resp->ttl != co->ttl_sec) {
-                co->ttl = (usec_t)resp->ttl * USEC_PER_SEC;
-                co->keepalive_interval = MIN(co->ttl / 3, (co->ttl - COORDINATOR_SAFETY_MARGIN) / 2);
-        }
-        co->last_renewal = co->keepalive_sent;
-        deadline_arm(co);
-        r = timer_arm(co, &co->keepalive_timer, now_boot() + co->keepalive_interval, on_keepalive_timer,
-                      "coordinator-keepalive");
+        r = lease_adopt(co, resp->lease_id, resp->ttl);
         if (r >= 0)
                 r = register_put(co);
         if (r < 0)
@@ -342,15 +352,143 @@ static void on_revoked(EtcdClient *c, const EtcdResponse *resp, const EtcdError 
         grant(co);
 }
 
-/* CONNECTING: the old lease revoked (etcd may have restarted and extended it, and with it
- * claims this node no longer stands behind), a new one granted, the node registered, the held
- * ordinals claimed again. */
+/* "<ns>/<set>/<ordinal>" into its parts; false when it is not of that shape. */
+static bool ordinal_path_parse(const char *path, char **ret_ns, char **ret_set, unsigned *ret_ordinal)
+{
+        const char *a = strchr(path, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+        unsigned long v;
+        char *end;
+
+        if (!a || !b || a == path || b == a + 1 || !(b[1] >= '0' && b[1] <= '9'))
+                return false;
+        errno = 0;
+        v = strtoul(b + 1, &end, 10);
+        if (*end || errno || v > UINT_MAX)
+                return false;
+        *ret_ns = strndup(path, (size_t)(a - path));
+        *ret_set = strndup(a + 1, (size_t)(b - a - 1));
+        *ret_ordinal = (unsigned)v;
+        return true;
+}
+
+/* Whether a sticky/ key of kvs (the sticky range) binds path's ordinal to this node. */
+static bool sticky_ours(const Coordinator *co, const EtcdOpResponse *kvs, const char *path)
+{
+        size_t plen = strlen(co->prefix);
+
+        for (size_t i = 0; i < kvs->n_kvs; i++) {
+                const char *key = kvs->kvs[i].key;
+
+                if (startswith(key, co->prefix) && startswith(key + plen, "sticky/") &&
+                    streq(key + plen + strlen("sticky/"), path))
+                        return streq(kvs->kvs[i].value, co->node_name);
+        }
+        return false;
+}
+
+/* The ordinals bound to the resumed lease are this node's: held with their tokens (the
+ * re-claims after the registration find them won already, with the same tokens). */
+static void on_resume_read(EtcdClient *c, const EtcdResponse *resp, const EtcdError *e, void *userdata)
+{
+        Coordinator *co = userdata;
+        const char *base;
+        size_t n = 0;
+        int r;
+
+        co->lease_call = NULL;
+        if (e)
+                return connect_failed(co, e->error, e->text);
+        if (resp->n_responses != 2)
+                return connect_failed(co, -EBADMSG, "reading the claims of the resumed lease");
+        for (size_t i = 0; i < resp->responses[0].n_kvs; i++) {
+                const EtcdKeyValue *kv = &resp->responses[0].kvs[i];
+                _cleanup_free_ char *ns = NULL, *set = NULL;
+                unsigned ordinal;
+
+                if (kv->lease != co->lease_id || !streq(kv->value, co->node_name) ||
+                    !startswith(kv->key, co->prefix) ||
+                    !startswith(kv->key + strlen(co->prefix), "ordinals/"))
+                        continue;
+                base = kv->key + strlen(co->prefix) + strlen("ordinals/");
+                if (!ordinal_path_parse(base, &ns, &set, &ordinal))
+                        continue;
+                r = ns && set ? held_update(co, ns, set, ordinal, sticky_ours(co, &resp->responses[1], base),
+                                            kv->create_revision)
+                              : -ENOMEM;
+                if (r < 0)
+                        return connect_failed(co, r, NULL);
+                n++;
+        }
+        log_info("coordinator: resumed lease %lld of %s with %zu ordinals", (long long)co->lease_id,
+                 co->node_name, n);
+        r = register_put(co);
+        if (r < 0)
+                connect_failed(co, r, NULL);
+}
+
+static int resume_read(Coordinator *co)
+{
+        _cleanup_free_ char *o0 = key_of(co, "ordinals/", ""), *o1 = key_of(co, "ordinals0", ""),
+                            *s0 = key_of(co, "sticky/", ""), *s1 = key_of(co, "sticky0", "");
+        EtcdOp ops[2];
+
+        if (!o0 || !o1 || !s0 || !s1)
+                return -ENOMEM;
+        ops[0] = (EtcdOp){.type = ETCD_OP_RANGE, .key = o0, .range_end = o1};
+        ops[1] = (EtcdOp){.type = ETCD_OP_RANGE, .key = s0, .range_end = s1};
+        return etcd_txn(co->etcd, &(EtcdTxn){.success = ops, .n_success = ELEMENTSOF(ops)}, on_resume_read,
+                        co, &co->lease_call);
+}
+
+static void on_resumed(EtcdClient *c, const EtcdResponse *resp, const EtcdError *e, void *userdata)
+{
+        Coordinator *co = userdata;
+        int r;
+
+        co->lease_call = NULL;
+        if ((e && e->error == -ENOENT) || (!e && resp->ttl <= 0)) {
+                log_debug("coordinator: lease %lld of %s is gone: granting a new one",
+                          (long long)co->resume_lease, co->node_name);
+                co->resume_lease = 0;
+                return grant(co);
+        }
+        if (e) {
+                /* no answer (or etcd unavailable): the retry tries again; any other answer is
+                 * as definitive as a not found */
+                if (e->kind != ETCD_ERROR_TRANSPORT && e->error != -EAGAIN && e->error != -ETIMEDOUT)
+                        co->resume_lease = 0;
+                return connect_failed(co, e->error, e->text);
+        }
+        r = lease_adopt(co, co->resume_lease, resp->ttl);
+        if (r >= 0)
+                r = resume_read(co);
+        if (r < 0)
+                connect_failed(co, r, NULL);
+}
+
+/* The lease of the agent's last run renewed: sent as grant() sends its grant, for the same
+ * count of the TTL. */
+static void resume(Coordinator *co)
+{
+        int r;
+
+        co->keepalive_sent = now_boot();
+        r = etcd_lease_keepalive(co->etcd, co->resume_lease, on_resumed, co, &co->lease_call);
+        if (r < 0)
+                connect_failed(co, r, NULL);
+}
+
+/* CONNECTING: the lease of the last run resumed when there is one, else the old lease revoked
+ * (etcd may have restarted and extended it, and with it claims this node no longer stands
+ * behind), a new one granted, the node registered, the held ordinals claimed again. */
 static void connect_start(Coordinator *co)
 {
         int r;
 
         timer_off(co->retry_timer);
         lease_drop(co, false);
+        if (co->resume_lease && !co->old_lease)
+                return resume(co);
         if (!co->old_lease)
                 return grant(co);
         r = etcd_lease_revoke(co->etcd, co->old_lease, on_revoked, co, &co->lease_call);
@@ -794,6 +932,10 @@ int etcd_backend_start(Coordinator *co, const CoordinatorOptions *o, char **ret_
                 return set_errorf(ret_error, -EINVAL,
                                   "coordinator: the lease TTL %lld s is not within %d..3600 s",
                                   (long long)co->ttl_sec, COORDINATOR_MIN_TTL_SEC);
+        if (o->resume_lease < 0)
+                return set_errorf(ret_error, -EINVAL, "coordinator: the lease to resume %lld is negative",
+                                  (long long)o->resume_lease);
+        co->resume_lease = o->resume_lease;
         co->ttl = (usec_t)co->ttl_sec * USEC_PER_SEC;
         co->keepalive_interval = MIN(co->ttl / 3, (co->ttl - COORDINATOR_SAFETY_MARGIN) / 2);
         if (!co->curl)

@@ -84,8 +84,9 @@ struct Coordinator {
         int64_t ttl_sec;
         usec_t ttl, keepalive_interval;
         int64_t lease_id;
-        int64_t old_lease;   /* a lease given up that is still to be revoked */
-        usec_t last_renewal; /* CLOCK_BOOTTIME: when the last successful renewal was sent */
+        int64_t old_lease;    /* a lease given up that is still to be revoked */
+        int64_t resume_lease; /* the lease of this node's last run, to be renewed and adopted; 0: none */
+        usec_t last_renewal;  /* CLOCK_BOOTTIME: when the last successful renewal was sent */
         usec_t keepalive_sent;
         bool registered;  /* the connection's steps are done for this lease */
         bool reconnected; /* had a lease before: the watch restarts at READY */

@@ -17,6 +17,13 @@
  * theirs; a sticky one no other node can take), then READY. Roll-out slots are not claimed
  * again: the DaemonSet controller asks again.
  *
+ * A restarted agent (killed, upgraded) resumes its lease: it keeps coordinator_lease() of its
+ * last run and gives it as CoordinatorOptions.resume_lease. When etcd still has that lease the
+ * coordinator renews it instead of granting a new one, takes the ordinals bound to it (naming
+ * this node) as its own with their tokens, and registers: the node runs them again at once
+ * rather than waiting a TTL for its old lease to expire (until then a claim of its new lease
+ * would lose to the old one). A lease gone meanwhile is forgotten and a new one granted.
+ *
  * Keys, under the prefix (default "/berth/"):
  *   nodes/<node>                          this node's registration (the Node object given in
  *                                         the options, as JSON), bound to the lease
@@ -97,6 +104,9 @@ typedef struct CoordinatorOptions {
         const char *prefix;           /* NULL = COORDINATOR_DEFAULT_PREFIX; ends with '/' */
         const cJSON *node;            /* the registration: the Node object (labels, taints...);
                                        * NULL: {"metadata":{"name":node_name}}. Copied. */
+        int64_t resume_lease;         /* etcd: a lease this node held before (coordinator_lease() of
+                                       * the agent's last run), resumed when etcd still has it;
+                                       * 0: none. Not negative. */
 } CoordinatorOptions;
 
 /* local: READY at once. etcd: CONNECTING, starts registering (on_state READY when done).
@@ -158,7 +168,8 @@ int coordinator_claim_cron(Coordinator *co, const char *ns, const char *cronjob,
  * who. A sticky binding of another node refuses the claim (error 0, won false, holder = that
  * node). sticky: also record this node as the holder of the ordinal's data (written with the
  * ordinal key, when the sticky key does not exist yet). won false with holder = this node: a
- * lease of this node from before (a crash) still holds it; ask again after it expired.
+ * lease of this node from before (a crash, not resumed) still holds it; ask again after it
+ * expired.
  * local: always won, token 1. */
 int coordinator_claim_ordinal(Coordinator *co, const char *ns, const char *set, unsigned ordinal,
                               bool sticky, coordinator_claim_done_t done, void *userdata,

@@ -10,7 +10,8 @@
 #   another node takes the ordinal (no local data); healed, the node does not take it back;
 # - a set with claim templates: SIGKILL of the agent holding an ordinal, whose pods then die by
 #   the shim's dead man's switch: no other node runs that ordinal while the data binding holds;
-#   the node restarted takes it back; `berth release` lets another node run it;
+#   the node restarted takes it back; restarted at once, it resumes its lease and the pod runs
+#   on untouched; `berth release` lets another node run it;
 # - continuously, from heartbeats every pod writes: never two pods of one ordinal at once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-cluster.sh"
@@ -202,6 +203,25 @@ for p in json.load(sys.stdin)[\"items\"]:
     if p[\"metadata\"][\"name\"] == \"data-1\" and any(c[\"type\"] == \"Ready\" and c[\"status\"] == \"True\" for c in p[\"status\"].get(\"conditions\", [])):
         print(p[\"spec\"][\"nodeName\"])')\" = $d1 ]"
 echo "PASS: restarted, $d1 takes data-1 back"
+
+# a quick restart (an upgrade, a crash): the agent resumes its lease and claims, data-1 runs on
+uid=$(bn "$other" get pod data-1 -o json | jget 'd["metadata"]["uid"]')
+tk=$(date +%s.%N)
+stop_node "$d1n" KILL
+start_node "$d1n"
+wait_for 20 "$d1 resumed its lease" grep -q "resumed lease" "$T/n$d1n/agent.log"
+sleep 3
+[ "$(bn "$other" get pod data-1 -o json | jget 'd["metadata"]["uid"]')" = "$uid" ] ||
+        fail "data-1 was made again after a quick restart of $d1's agent"
+python3 - "$T/beats/data-1" "$tk" <<'PY' || fail "data-1 stopped beating across the quick restart of $d1's agent"
+import sys
+ts = [float(l.split()[0]) for l in open(sys.argv[1]) if len(l.split()) == 2]
+after = [t for t in ts if t >= float(sys.argv[2]) - 1]
+gaps = [b - a for a, b in zip(after, after[1:])]
+print("data-1 across the restart: %d beats, longest gap %.2f s" % (len(after), max(gaps)))
+sys.exit(0 if len(after) > 10 and max(gaps) < 1.0 else 1)
+PY
+echo "PASS: $d1's agent killed and restarted at once: it resumed its lease, data-1 ran on untouched"
 
 stop_node "$d1n" KILL
 sleep $((LEASE_TTL + 1))

@@ -20,7 +20,8 @@
 static EtcdFixture server = ETCD_FIXTURE_INIT;
 static sd_event *event;
 static ClaimNode nodes[3];
-static EtcdRaw *raw; /* etcd as it is, read by a client of the test's own */
+static EtcdRaw *raw;            /* etcd as it is, read by a client of the test's own */
+static sd_event *crashed_event; /* the loop of a node that crashed: never run again */
 
 static void setup(void)
 {
@@ -34,6 +35,7 @@ static void teardown(void)
                 (void)kill(server.pid, SIGCONT); /* the revocations must not wait on a stopped etcd */
         for (size_t i = 0; i < ELEMENTSOF(nodes); i++)
                 claim_node_done(&nodes[i]);
+        crashed_event = sd_event_unref(crashed_event);
         raw = etcd_raw_free(raw);
         event = sd_event_unref(event);
         etcd_fixture_stop(&server);
@@ -166,6 +168,8 @@ Test(coordinator, options_and_names_are_checked)
             {{.type = COORDINATOR_ETCD, .node_name = "a"}, "endpoint"},
             {{.type = COORDINATOR_ETCD, .node_name = "a", .endpoints = none}, "endpoint"},
             {{.type = COORDINATOR_ETCD, .node_name = "a", .lease_ttl_sec = 2}, "TTL"},
+            {{.type = COORDINATOR_ETCD, .node_name = "a", .lease_ttl_sec = 10, .resume_lease = -1},
+             "resume"},
             {{.type = COORDINATOR_ETCD,
               .node_name = "a",
               .endpoints = (const char *const[]){"ftp://x:1", NULL}},
@@ -628,4 +632,111 @@ Test(coordinator, a_claim_whose_answer_was_lost_is_won_when_asked_again)
         claim_node_expect_won(&r, "a");
         kv = etcd_raw_get(raw, "/berth/ordinals/default/web/0");
         cr_assert_eq(r.token, kv.create_revision);
+}
+
+/* --- a restarted agent resumes its lease --- */
+
+/* A node that registers and claims db/0 (sticky) on a loop of its own, then crashes: that loop
+ * never runs again, so nothing of the node's renews its lease or answers. Kept in nodes[i]
+ * (freed after the nodes before it: the resumed one revokes the lease, this one finds it gone). */
+static ClaimNode *node_crashed(size_t i, const char *name, int64_t ttl, ClaimResult *ret_claim)
+{
+        const char *const endpoints[] = {server.url, NULL};
+        CoordinatorOptions o = {
+            .type = COORDINATOR_ETCD, .node_name = name, .endpoints = endpoints, .lease_ttl_sec = ttl};
+        ClaimNode *n = &nodes[i];
+
+        cr_assert_eq(sd_event_new(&crashed_event), 0);
+        claim_node_start(n, crashed_event, &o, false);
+        cr_assert(event_run_until(crashed_event, claim_node_is_ready, n, WAIT_MAX_USEC),
+                  "%s never got READY", name);
+        *ret_claim = claim_node_ordinal(n, "db", 0, true);
+        claim_node_expect_won(ret_claim, name);
+        cr_assert_gt(coordinator_lease(n->co), 0);
+        return n;
+}
+
+/* The same node started again on the test's loop, given the lease of its last run. */
+static ClaimNode *node_resumed(size_t i, const char *name, int64_t lease)
+{
+        const char *const endpoints[] = {server.url, NULL};
+        CoordinatorOptions o = {
+            .type = COORDINATOR_ETCD, .node_name = name, .endpoints = endpoints, .resume_lease = lease};
+        usec_t start = now_usec(CLOCK_MONOTONIC);
+        ClaimNode *n = &nodes[i];
+
+        claim_node_start(n, event, &o, true);
+        cr_assert_eq(coordinator_state(n->co), COORDINATOR_CONNECTING);
+        cr_assert(event_run_until(event, claim_node_is_ready, n, WAIT_MAX_USEC), "%s never got READY", name);
+        /* far from the TTL the old lease would have taken to expire */
+        cr_assert_lt(now_usec(CLOCK_MONOTONIC) - start, USEC_PER_SEC, "READY after %llu ms",
+                     (unsigned long long)((now_usec(CLOCK_MONOTONIC) - start) / USEC_PER_MSEC));
+        cr_assert_eq(n->n_states, 1);
+        return n;
+}
+
+Test(coordinator, a_restarted_node_resumes_its_lease_with_its_ordinals)
+{
+        ClaimNode *a, *a2, *b;
+        ClaimResult won, r;
+        const CoordinatorHeld *held;
+        int64_t lease;
+
+        etcd_fixture_start(&server);
+        /* ttl 3 s, the resumed node's own 10 s: it must renew at the lease's pace, not its own */
+        a = node_crashed(2, "a", 3, &won);
+        lease = coordinator_lease(a->co);
+        b = node_ready(1, "b", 0);
+        a2 = node_resumed(0, "a", lease);
+        cr_assert_eq(coordinator_lease(a2->co), lease);
+        cr_assert_eq(coordinator_claims(a2->co, &held), 1);
+        cr_assert_str_eq(held[0].ns, "default");
+        cr_assert_str_eq(held[0].set, "db");
+        cr_assert_eq(held[0].ordinal, 0);
+        cr_assert_eq(held[0].token, won.token);
+        cr_assert(held[0].sticky);
+
+        /* asked again, it is won with the token of the last run; another node still loses it */
+        r = claim_node_ordinal(a2, "db", 0, true);
+        claim_node_expect_won(&r, "a");
+        cr_assert_eq(r.token, won.token);
+        r = claim_node_ordinal(b, "db", 0, false);
+        claim_node_expect_lost(&r, "a");
+
+        /* past the TTL the crashed run can no longer renew: the resumed node keeps the lease */
+        event_run_for(event, 4 * USEC_PER_SEC);
+        cr_assert_eq(coordinator_state(a2->co), COORDINATOR_READY);
+        cr_assert_eq(a2->n_states, 1, "the lease was lost meanwhile");
+        cr_assert_eq(etcd_raw_get(raw, "/berth/ordinals/default/db/0").lease, lease);
+        cr_assert_eq(etcd_raw_get(raw, "/berth/nodes/a").lease, lease);
+        r = claim_node_ordinal(b, "db", 0, false);
+        claim_node_expect_lost(&r, "a");
+}
+
+Test(coordinator, a_lease_gone_meanwhile_is_not_resumed)
+{
+        ClaimNode *a, *a2, *b;
+        ClaimResult won, r;
+        const CoordinatorHeld *held;
+        int64_t lease;
+
+        etcd_fixture_start(&server);
+        a = node_crashed(2, "a", 0, &won);
+        lease = coordinator_lease(a->co);
+        etcd_raw_revoke(raw, lease);
+        a2 = node_resumed(0, "a", lease);
+        cr_assert_gt(coordinator_lease(a2->co), 0);
+        cr_assert_neq(coordinator_lease(a2->co), lease);
+        cr_assert_eq(etcd_raw_get(raw, "/berth/nodes/a").lease, coordinator_lease(a2->co));
+        cr_assert_eq(coordinator_claims(a2->co, &held), 0);
+        /* the data binding outlived the lease: the ordinal is a's to take again, with a new token */
+        r = claim_node_ordinal(a2, "db", 0, true);
+        claim_node_expect_won(&r, "a");
+        cr_assert_gt(r.token, won.token);
+
+        /* a lease etcd never had */
+        b = node_resumed(1, "b", 4242424242);
+        cr_assert_gt(coordinator_lease(b->co), 0);
+        cr_assert_neq(coordinator_lease(b->co), 4242424242);
+        cr_assert_eq(coordinator_claims(b->co, &held), 0);
 }

@@ -191,3 +191,43 @@ void etcd_fixture_restart(EtcdFixture *f)
         kill_and_wait(f, SIGKILL);
         run(f, bin);
 }
+
+static bool all_threads_stopped(pid_t pid)
+{
+        char path[64];
+        DIR *d;
+        struct dirent *de;
+        bool stopped = true;
+
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+        d = opendir(path);
+        if (!d)
+                return false;
+        while (stopped && (de = readdir(d))) {
+                char stat_path[128], buf[512], *paren;
+                FILE *f;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(stat_path, sizeof(stat_path), "%s/%s/stat", path, de->d_name);
+                f = fopen(stat_path, "re");
+                if (!f)
+                        continue; /* a thread that ended */
+                if (!fgets(buf, sizeof(buf), f))
+                        buf[0] = 0;
+                fclose(f);
+                /* "pid (comm) S ...": the state follows the last parenthesis */
+                paren = strrchr(buf, ')');
+                stopped = paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
+        }
+        closedir(d);
+        return stopped;
+}
+
+void etcd_fixture_pause(EtcdFixture *f)
+{
+        cr_assert_eq(kill(f->pid, SIGSTOP), 0);
+        for (int i = 0; i < 500 && !all_threads_stopped(f->pid); i++)
+                usleep(2000);
+        cr_assert(all_threads_stopped(f->pid), "etcd did not stop");
+}

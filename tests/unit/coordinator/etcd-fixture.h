@@ -28,5 +28,8 @@ void etcd_fixture_restart(EtcdFixture *f);
 /* Stops etcd (even a stopped one), removes its directory and checks that no process of it is
  * left. Accepts a fixture never started. */
 void etcd_fixture_stop(EtcdFixture *f);
+/* SIGSTOP, and waits until every thread of etcd is stopped (kill() returns before a busy
+ * process stops: it could still answer a request sent just after). */
+void etcd_fixture_pause(EtcdFixture *f);
 /* Whether etcd answers GET /health with 200. */
 bool etcd_fixture_healthy(const EtcdFixture *f);

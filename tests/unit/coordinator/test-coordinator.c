@@ -468,7 +468,7 @@ Test(coordinator, a_hung_etcd_makes_the_node_stop_in_time_and_register_again)
         event_run_for(event, 700 * USEC_PER_MSEC); /* a renewal or two */
 
         first = a->n_states;
-        cr_assert_eq(kill(server.pid, SIGSTOP), 0);
+        etcd_fixture_pause(&server);
         stopped = now_usec(CLOCK_MONOTONIC);
         cr_assert(event_run_until(event, is_losing, a, 3 * USEC_PER_SEC), "never LOSING");
         losing = a->state_at[a->n_states - 1] - stopped;
@@ -617,7 +617,7 @@ Test(coordinator, a_claim_whose_answer_was_lost_is_won_when_asked_again)
 
         etcd_fixture_start(&server);
         a = node_ready(0, "a", 10);
-        cr_assert_eq(kill(server.pid, SIGSTOP), 0);
+        etcd_fixture_pause(&server);
         /* READY still (ttl 10 s): the claim is sent, and its answer never comes */
         cr_assert_eq(
             coordinator_claim_ordinal(a->co, "default", "web", 0, false, claim_node_on_done, &r, NULL), 0);

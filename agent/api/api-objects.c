@@ -54,7 +54,8 @@ int api_objects_warn_unknown(ApiResponse *resp, const cJSON *obj, const char *pr
 
 /* A StatefulSet whose spec.serviceName names no Service of its namespace, in the store or in
  * batch (the other objects of one apply, or NULL): stored all the same, with a warning, since
- * its pods' stable names (<pod>.<service>) refer to that Service. */
+ * its pods' stable names (<pod>.<service>) refer to that Service. Given on create and apply,
+ * where the user writes the set. */
 int api_objects_warn_service(ApiServer *api, ApiResponse *resp, const cJSON *obj, const cJSON *batch,
                              const char *prefix)
 {
@@ -385,9 +386,8 @@ int api_objects_replace(ApiRequest *req, const ApiRoute *route, ApiResponse *res
         r = default_and_validate(req->api, route->kind, obj, old, resp);
         if (r != 0)
                 return r < 0 ? r : 0;
+        /* no Service warning here: a replace is also how `berth scale` writes */
         r = api_objects_warn_unknown(resp, obj, NULL);
-        if (r >= 0)
-                r = api_objects_warn_service(req->api, resp, obj, NULL, NULL);
         if (r < 0)
                 return r;
         /* as in the apiserver, a write of the main resource leaves status alone */

@@ -204,7 +204,7 @@ static bool all_threads_stopped(pid_t pid)
         if (!d)
                 return false;
         while (stopped && (de = readdir(d))) {
-                char stat_path[128], buf[512], *paren;
+                char stat_path[PATH_MAX], buf[512], *paren;
                 FILE *f;
 
                 if (de->d_name[0] == '.')

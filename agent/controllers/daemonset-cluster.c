@@ -17,9 +17,8 @@
 #define DS_FLEET_WAIT_USEC (1 * USEC_PER_SEC)
 
 typedef struct DsSlot {
-        struct DsSlot *next;
+        SetCall call; /* the set's namespace and name */
         DaemonSetController *c;
-        char *ns, *name;
         CoordinatorRequest *req; /* a claim or a release in flight */
         bool releasing;          /* req is a release */
         bool pending;            /* a sync wanted a call while req was in flight */
@@ -30,10 +29,7 @@ typedef struct DsSlot {
 
 static DsSlot *slot_find(DaemonSetController *c, const char *ns, const char *name)
 {
-        for (DsSlot *k = c->slots; k; k = k->next)
-                if (streq(k->ns, ns) && streq(k->name, name))
-                        return k;
-        return NULL;
+        return (DsSlot *)set_call_find(c->slots, ns, name);
 }
 
 static DsSlot *slot_get(DaemonSetController *c, const char *ns, const char *name)
@@ -42,37 +38,22 @@ static DsSlot *slot_get(DaemonSetController *c, const char *ns, const char *name
 
         if (k)
                 return k;
-        k = calloc(1, sizeof(*k));
-        if (!k)
-                return NULL;
-        *k = (DsSlot){.next = c->slots, .c = c, .ns = strdup(ns), .name = strdup(name)};
-        if (!k->ns || !k->name) {
-                free(k->ns);
-                free(k->name);
-                free(k);
-                return NULL;
-        }
-        c->slots = k;
+        k = set_call_new(&c->slots, sizeof(*k), ns, name);
+        if (k)
+                k->c = c;
         return k;
 }
 
 static void slot_free(DsSlot *k)
 {
-        for (DsSlot **p = &k->c->slots; *p; p = &(*p)->next)
-                if (*p == k) {
-                        *p = k->next;
-                        break;
-                }
-        free(k->ns);
-        free(k->name);
-        free(k);
+        set_call_free(&k->c->slots, &k->call);
 }
 
 void daemonset_cluster_cancel_all(DaemonSetController *c)
 {
         while (c->slots) {
-                coordinator_request_cancel(c->slots->req);
-                slot_free(c->slots);
+                coordinator_request_cancel(((DsSlot *)c->slots)->req);
+                slot_free((DsSlot *)c->slots);
         }
 }
 
@@ -84,7 +65,7 @@ static void retry_later(DsSlot *k)
         if (k->retry_at > now)
                 return;
         k->retry_at = now + DS_SLOT_RETRY_USEC;
-        workqueue_add_after(k->c->queue, k->ns, k->name, DS_SLOT_RETRY_USEC);
+        workqueue_add_after(k->c->queue, k->call.ns, k->call.name, DS_SLOT_RETRY_USEC);
 }
 
 static void on_slot_done(Coordinator *co, const CoordinatorClaim *cl, void *userdata)
@@ -96,34 +77,34 @@ static void on_slot_done(Coordinator *co, const CoordinatorClaim *cl, void *user
         k->req = NULL;
         k->releasing = k->pending = false;
         if (cl->error < 0) {
-                log_debug_errno(cl->error, "DaemonSet %s/%s: %s of a roll-out slot failed: %m", k->ns,
-                                k->name, releasing ? "the release" : "the claim");
+                log_debug_errno(cl->error, "DaemonSet %s/%s: %s of a roll-out slot failed: %m", k->call.ns,
+                                k->call.name, releasing ? "the release" : "the claim");
                 retry_later(k);
                 return;
         }
         if (releasing) {
-                log_debug("DaemonSet %s/%s: roll-out slot given back.", k->ns, k->name);
+                log_debug("DaemonSet %s/%s: roll-out slot given back.", k->call.ns, k->call.name);
                 k->lease = 0;
                 if (pending)
-                        workqueue_add(c->queue, k->ns, k->name);
+                        workqueue_add(c->queue, k->call.ns, k->call.name);
                 if (k->dropping && !pending)
                         slot_free(k);
                 return;
         }
         if (cl->won) {
-                log_debug("DaemonSet %s/%s: roll-out slot won (token %lld).", k->ns, k->name,
+                log_debug("DaemonSet %s/%s: roll-out slot won (token %lld).", k->call.ns, k->call.name,
                           (long long)cl->token);
                 k->lease = coordinator_lease(co);
-                workqueue_add(c->queue, k->ns, k->name);
+                workqueue_add(c->queue, k->call.ns, k->call.name);
                 return;
         }
         /* every slot is held by another node (or by a lease of this one from before a restart):
          * a change of the slots syncs the set again, and in any case the retry does */
-        log_debug("DaemonSet %s/%s: every roll-out slot is taken (%s holds one).", k->ns, k->name,
+        log_debug("DaemonSet %s/%s: every roll-out slot is taken (%s holds one).", k->call.ns, k->call.name,
                   cl->holder ?: "nobody");
         retry_later(k);
         if (pending)
-                workqueue_add(c->queue, k->ns, k->name);
+                workqueue_add(c->queue, k->call.ns, k->call.name);
 }
 
 static int slot_call(DaemonSetController *c, DsSlot *k, bool release, unsigned max)
@@ -137,14 +118,14 @@ static int slot_call(DaemonSetController *c, DsSlot *k, bool release, unsigned m
         }
         k->releasing = release;
         if (release)
-                r = coordinator_release_slot(c->co, k->ns, k->name, on_slot_done, k, &k->req);
+                r = coordinator_release_slot(c->co, k->call.ns, k->call.name, on_slot_done, k, &k->req);
         else
-                r = coordinator_claim_slot(c->co, k->ns, k->name, max, on_slot_done, k, &k->req);
+                r = coordinator_claim_slot(c->co, k->call.ns, k->call.name, max, on_slot_done, k, &k->req);
         if (r < 0) {
                 k->req = NULL;
                 k->releasing = false;
-                return log_debug_errno(r, "DaemonSet %s/%s: cannot ask for a roll-out slot: %m", k->ns,
-                                       k->name);
+                return log_debug_errno(r, "DaemonSet %s/%s: cannot ask for a roll-out slot: %m", k->call.ns,
+                                       k->call.name);
         }
         return 0;
 }

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "daemonset-controller.h"
+#include "set-calls.h"
 #include "util.h"
 #include "workqueue.h"
 
@@ -39,7 +40,7 @@ struct DaemonSetController {
         /* cluster mode (daemonset-cluster.c): NULL co on a single node */
         Coordinator *co;
         Fleet *fleet;
-        struct DsSlot *slots; /* per set: the slot call in flight and the slot won */
+        SetCall *slots; /* DsSlot per set: the slot call in flight and the slot won */
 };
 
 /* daemonset-controller.c: flowcontrol.Backoff, now on CLOCK_BOOTTIME.

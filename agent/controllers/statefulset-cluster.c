@@ -18,9 +18,8 @@
 #define STS_CLAIM_RETRY_USEC (1 * USEC_PER_SEC)
 
 typedef struct StsClaimCall {
-        struct StsClaimCall *next;
+        SetCall call; /* ns and the set's name */
         StatefulSetController *c;
-        char *ns, *set;
         unsigned ordinal;
         bool release, sticky_release;
         CoordinatorRequest *req;
@@ -28,31 +27,19 @@ typedef struct StsClaimCall {
 
 static StsClaimCall *call_find(StatefulSetController *c, const char *ns, const char *set)
 {
-        for (StsClaimCall *k = c->claims; k; k = k->next)
-                if (streq(k->ns, ns) && streq(k->set, set))
-                        return k;
-        return NULL;
+        return (StsClaimCall *)set_call_find(c->claims, ns, set);
 }
 
 static void call_free(StsClaimCall *k)
 {
-        StatefulSetController *c = k->c;
-
-        for (StsClaimCall **p = &c->claims; *p; p = &(*p)->next)
-                if (*p == k) {
-                        *p = k->next;
-                        break;
-                }
-        free(k->ns);
-        free(k->set);
-        free(k);
+        set_call_free(&k->c->claims, &k->call);
 }
 
 void sts_cluster_cancel_all(StatefulSetController *c)
 {
         while (c->claims) {
-                coordinator_request_cancel(c->claims->req);
-                call_free(c->claims);
+                coordinator_request_cancel(((StsClaimCall *)c->claims)->req);
+                call_free((StsClaimCall *)c->claims);
         }
 }
 
@@ -79,33 +66,33 @@ static void on_call_done(Coordinator *co, const CoordinatorClaim *cl, void *user
 
         (void)co;
         if (cl->error < 0) {
-                log_debug_errno(cl->error, "StatefulSet %s/%s: %s of ordinal %u failed: %m", k->ns, k->set,
-                                k->release ? "release" : "claim", k->ordinal);
+                log_debug_errno(cl->error, "StatefulSet %s/%s: %s of ordinal %u failed: %m", k->call.ns,
+                                k->call.name, k->release ? "release" : "claim", k->ordinal);
                 retry = STS_CLAIM_RETRY_USEC;
         } else if (k->sticky_release) {
-                log_info("StatefulSet %s/%s: the data binding of ordinal %u%s%s released.", k->ns, k->set,
-                         k->ordinal, cl->holder ? " to node " : "", cl->holder ?: "");
-                set_event(c, k->ns, k->set, "Normal", "OrdinalReleased",
+                log_info("StatefulSet %s/%s: the data binding of ordinal %u%s%s released.", k->call.ns,
+                         k->call.name, k->ordinal, cl->holder ? " to node " : "", cl->holder ?: "");
+                set_event(c, k->call.ns, k->call.name, "Normal", "OrdinalReleased",
                           "Data binding of ordinal %u%s%s released: another node may run it", k->ordinal,
                           cl->holder ? " to node " : "", cl->holder ?: "");
         } else if (k->release) {
-                log_debug("StatefulSet %s/%s: ordinal %u given back.", k->ns, k->set, k->ordinal);
+                log_debug("StatefulSet %s/%s: ordinal %u given back.", k->call.ns, k->call.name, k->ordinal);
         } else if (cl->won) {
-                log_info("StatefulSet %s/%s: ordinal %u claimed (token %lld).", k->ns, k->set, k->ordinal,
-                         (long long)cl->token);
-                set_event(c, k->ns, k->set, "Normal", "OrdinalClaimed", "Ordinal %u claimed by node %s",
-                          k->ordinal, c->node_name);
+                log_info("StatefulSet %s/%s: ordinal %u claimed (token %lld).", k->call.ns, k->call.name,
+                         k->ordinal, (long long)cl->token);
+                set_event(c, k->call.ns, k->call.name, "Normal", "OrdinalClaimed",
+                          "Ordinal %u claimed by node %s", k->ordinal, c->node_name);
         } else {
-                log_debug("StatefulSet %s/%s: ordinal %u is held by %s.", k->ns, k->set, k->ordinal,
-                          cl->holder ?: "nobody");
+                log_debug("StatefulSet %s/%s: ordinal %u is held by %s.", k->call.ns, k->call.name,
+                          k->ordinal, cl->holder ?: "nobody");
                 /* a lease of this node from before a restart still holds it, or the mirror has
                  * not caught up: ask again later, not in a loop */
                 retry = STS_CLAIM_RETRY_USEC;
         }
         if (retry > 0)
-                workqueue_add_after(c->queue, k->ns, k->set, retry);
+                workqueue_add_after(c->queue, k->call.ns, k->call.name, retry);
         else
-                workqueue_add(c->queue, k->ns, k->set);
+                workqueue_add(c->queue, k->call.ns, k->call.name);
         call_free(k);
 }
 
@@ -117,23 +104,13 @@ static int call_start(StatefulSetController *c, const char *ns, const char *set,
 
         if (call_find(c, ns, set))
                 return 0; /* one at a time per set: its outcome syncs the set again */
-        k = calloc(1, sizeof(*k));
+        k = set_call_new(&c->claims, sizeof(*k), ns, set);
         if (!k)
                 return -ENOMEM;
-        *k = (StsClaimCall){.next = c->claims,
-                            .c = c,
-                            .ordinal = ordinal,
-                            .release = release || sticky_release,
-                            .sticky_release = sticky_release};
-        k->ns = strdup(ns);
-        k->set = strdup(set);
-        if (!k->ns || !k->set) {
-                free(k->ns);
-                free(k->set);
-                free(k);
-                return -ENOMEM;
-        }
-        c->claims = k;
+        k->c = c;
+        k->ordinal = ordinal;
+        k->release = release || sticky_release;
+        k->sticky_release = sticky_release;
         if (sticky_release)
                 r = coordinator_release_sticky(c->co, ns, set, ordinal, on_call_done, k, &k->req);
         else if (release)

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "set-calls.h"
 #include "statefulset-controller.h"
 #include "util.h"
 #include "workqueue.h"
@@ -30,8 +31,8 @@ struct StatefulSetController {
         /* cluster mode (statefulset-cluster.c): NULL co on a single node */
         Coordinator *co;
         Fleet *fleet;
-        struct StsClaimCall *claims; /* claims and releases in flight, one per set at most */
-        usec_t hold_until;           /* CLOCK_REALTIME; 0: no start hold */
+        SetCall *claims;   /* StsClaimCall: claims and releases in flight, one per set at most */
+        usec_t hold_until; /* CLOCK_REALTIME; 0: no start hold */
 };
 
 /* The spec with SetDefaults_StatefulSet applied on read; borrowed pointers into the set. */

@@ -12,7 +12,9 @@ protobuf-c-compiler libprotobuf-c-dev e2fsprogs xfsprogs"
 # (tests/integration/lib-containerd.sh, scripts/build-test-images.sh)
 # zsh: test-cli-completion sources the zsh completion script in it
 # man-db: man --warnings and lexgrog check the generated man pages
-# iproute2: lib-containerd.sh removes the network namespaces and the bridge CNI made
+# iproute2: lib-containerd.sh removes the network namespaces and the bridge CNI made, and
+# test-cluster-sts.sh partitions an agent in a network namespace of its own (entered with
+# util-linux's nsenter, which Debian always has)
 # etcd-server, etcd-client: the cluster-mode tests start their own etcd on loopback ports
 TEST="libcriterion-dev clang-format procps curl python3 git libnghttp2-dev zsh
 debhelper dpkg-dev lintian rpm fakeroot systemd
